@@ -1,0 +1,45 @@
+using Microsoft.Extensions.Logging;
+
+namespace KafkaS3Sink;
+
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "Sink '{Sink}' starting: topics {Topics}, group '{GroupId}', staging in '{StagingDirectory}'.")]
+    public static partial void Starting(ILogger logger, string sink, string topics, string groupId, string stagingDirectory);
+
+    [LoggerMessage(2, LogLevel.Information, "Sink '{Sink}' stopped.")]
+    public static partial void Stopped(ILogger logger, string sink);
+
+    [LoggerMessage(3, LogLevel.Information, "Partitions assigned: {Partitions}.")]
+    public static partial void Assigned(ILogger logger, string partitions);
+
+    [LoggerMessage(4, LogLevel.Information, "Partitions revoked: {Partitions}.")]
+    public static partial void Revoked(ILogger logger, string partitions);
+
+    [LoggerMessage(5, LogLevel.Warning, "Partitions lost: {Partitions}; their staged records are discarded and will be replayed by the new owner.")]
+    public static partial void Lost(ILogger logger, string partitions);
+
+    [LoggerMessage(6, LogLevel.Debug, "Uploaded s3 object '{Key}' ({Records} records, {Bytes} bytes).")]
+    public static partial void Uploaded(ILogger logger, string key, long records, long bytes);
+
+    [LoggerMessage(7, LogLevel.Warning, "Upload of '{Key}' failed (attempt {Attempt}); retrying in {Delay}.")]
+    public static partial void UploadRetry(ILogger logger, Exception exception, string key, int attempt, TimeSpan delay);
+
+    [LoggerMessage(8, LogLevel.Warning, "Aborting the multipart upload of '{Key}' failed; the bucket's lifecycle rule should clean it up.")]
+    public static partial void AbortFailed(ILogger logger, Exception exception, string key);
+
+    [LoggerMessage(9, LogLevel.Debug, "Committed offsets {Offsets}.")]
+    public static partial void Committed(ILogger logger, string offsets);
+
+    [LoggerMessage(10, LogLevel.Warning, "Offset commit failed ({Reason}); it is retried after the next poll.")]
+    public static partial void CommitFailed(ILogger logger, string reason);
+
+    [LoggerMessage(11, LogLevel.Warning, "Kafka consumer error: {Reason}.")]
+    public static partial void ConsumerError(ILogger logger, string reason);
+
+    [LoggerMessage(12, LogLevel.Critical, "Sink '{Sink}' failed.")]
+    public static partial void Failed(ILogger logger, Exception exception, string sink);
+
+    [LoggerMessage(13, LogLevel.Warning, "In-flight uploads of {Partition} did not finish within {Timeout}; they were cancelled and will be replayed.")]
+    public static partial void UploadsAbandoned(ILogger logger, string partition, TimeSpan timeout);
+}

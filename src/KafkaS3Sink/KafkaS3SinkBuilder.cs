@@ -1,0 +1,210 @@
+using Amazon.S3;
+using KafkaS3Sink.Buffering;
+using KafkaS3Sink.Converters;
+using KafkaS3Sink.Partitioning;
+using KafkaS3Sink.Rotation;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace KafkaS3Sink;
+
+/// <summary>
+/// Composes a sink from options and the pipeline's pluggable stages. Every <c>Use…</c> call
+/// replaces the stage's default; <see cref="Build"/> validates everything at once.
+/// </summary>
+/// <example>
+/// <code>
+/// var sink = new KafkaS3SinkBuilder()
+///     .Configure(o =>
+///     {
+///         o.BootstrapServers = "localhost:9092";
+///         o.GroupId = "orders-backup";
+///         o.Topics.Add("orders");
+///         o.S3.BucketName = "backups";
+///     })
+///     .UseTimeBasedPartitioner(t => t.TimestampSource = TimestampSource.RecordField, t.TimestampField = "createdAt")
+///     .Build();
+/// await sink.RunAsync(stoppingToken);
+/// </code>
+/// </example>
+public sealed class KafkaS3SinkBuilder
+{
+    private readonly List<Action<KafkaS3SinkOptions>> configureActions = [];
+    private Func<IRecordConverter>? converterFactory;
+    private Func<TimeProvider, IS3Partitioner>? partitionerFactory;
+    private IRotationPolicy? rotationPolicy;
+    private Func<KafkaS3SinkOptions, ISegmentBuffer>? bufferFactory;
+    private IAmazonS3? s3Client;
+    private TimeProvider timeProvider = TimeProvider.System;
+    private ILoggerFactory loggerFactory = NullLoggerFactory.Instance;
+    private TimeSpan drainTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Adds a change to the sink's options; changes apply in order.</summary>
+    /// <param name="configure">The change.</param>
+    /// <returns>This builder.</returns>
+    public KafkaS3SinkBuilder Configure(Action<KafkaS3SinkOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        configureActions.Add(configure);
+        return this;
+    }
+
+    /// <summary>Sets the value converter. Default: schemaless JSON.</summary>
+    /// <param name="converter">The converter.</param>
+    /// <returns>This builder.</returns>
+    public KafkaS3SinkBuilder UseConverter(IRecordConverter converter)
+    {
+        ArgumentNullException.ThrowIfNull(converter);
+        converterFactory = () => converter;
+        return this;
+    }
+
+    /// <summary>Sets the partitioner. Default: <c>partition=&lt;kafka partition&gt;</c>.</summary>
+    /// <param name="partitioner">The partitioner.</param>
+    /// <returns>This builder.</returns>
+    public KafkaS3SinkBuilder UsePartitioner(IS3Partitioner partitioner)
+    {
+        ArgumentNullException.ThrowIfNull(partitioner);
+        partitionerFactory = _ => partitioner;
+        return this;
+    }
+
+    /// <summary>Sets the partitioner to a function of the record; it must return an encoded path (see <see cref="S3KeyEncoding"/>).</summary>
+    /// <param name="partitioner">The function.</param>
+    /// <returns>This builder.</returns>
+    public KafkaS3SinkBuilder UsePartitioner(Func<SinkRecord, string> partitioner)
+    {
+        ArgumentNullException.ThrowIfNull(partitioner);
+        partitionerFactory = _ => new DelegatePartitioner(partitioner);
+        return this;
+    }
+
+    /// <summary>Partitions by record time (Confluent's TimeBasedPartitioner); defaults to hourly Hive-style paths in UTC.</summary>
+    /// <param name="configure">Changes to the defaults.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">A setting is invalid; the message names each one.</exception>
+    public KafkaS3SinkBuilder UseTimeBasedPartitioner(Action<TimeBasedPartitionerOptions>? configure = null)
+    {
+        var partitionerOptions = new TimeBasedPartitionerOptions();
+        configure?.Invoke(partitionerOptions);
+        var errors = TimeBasedPartitioner.Validate(partitionerOptions);
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("Invalid time-based partitioner settings: " + string.Join(" ", errors), nameof(configure));
+        }
+
+        partitionerFactory = time => new TimeBasedPartitioner(partitionerOptions, time);
+        return this;
+    }
+
+    /// <summary>Sets the rotation policy. Default: rotate after <see cref="KafkaS3SinkOptions.FlushSize"/> records per topic-partition.</summary>
+    /// <param name="policy">The policy.</param>
+    /// <returns>This builder.</returns>
+    public KafkaS3SinkBuilder UseRotationPolicy(IRotationPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        rotationPolicy = policy;
+        return this;
+    }
+
+    /// <summary>Sets the segment buffer. Default: files under <see cref="KafkaS3SinkOptions.StagingDirectory"/>.</summary>
+    /// <param name="factory">Creates the buffer from the final options.</param>
+    /// <returns>This builder.</returns>
+    public KafkaS3SinkBuilder UseSegmentBuffer(Func<KafkaS3SinkOptions, ISegmentBuffer> factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        bufferFactory = factory;
+        return this;
+    }
+
+    /// <summary>Uses this S3 client instead of one made from <see cref="KafkaS3SinkOptions.S3"/>. The sink does not dispose it.</summary>
+    /// <param name="client">The client.</param>
+    /// <returns>This builder.</returns>
+    public KafkaS3SinkBuilder UseS3Client(IAmazonS3 client)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        s3Client = client;
+        return this;
+    }
+
+    /// <summary>Sets the clock. Default <see cref="TimeProvider.System"/>.</summary>
+    /// <param name="time">The clock.</param>
+    /// <returns>This builder.</returns>
+    public KafkaS3SinkBuilder UseTimeProvider(TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        timeProvider = time;
+        return this;
+    }
+
+    /// <summary>Sets where the sink logs. Default: nowhere.</summary>
+    /// <param name="factory">The logger factory.</param>
+    /// <returns>This builder.</returns>
+    public KafkaS3SinkBuilder UseLoggerFactory(ILoggerFactory factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        loggerFactory = factory;
+        return this;
+    }
+
+    /// <summary>How long stopping (or a revoke) waits for in-flight uploads before cancelling them. Default 30 s.</summary>
+    /// <param name="timeout">The timeout.</param>
+    /// <returns>This builder.</returns>
+    public KafkaS3SinkBuilder UseDrainTimeout(TimeSpan timeout)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
+        drainTimeout = timeout;
+        return this;
+    }
+
+    /// <summary>Validates the options and builds the sink. Nothing connects until <see cref="KafkaS3Sink.RunAsync"/>.</summary>
+    /// <returns>The sink.</returns>
+    /// <exception cref="KafkaS3SinkConfigurationException">The options are invalid; every problem is listed.</exception>
+    public KafkaS3Sink Build()
+    {
+        var options = new KafkaS3SinkOptions();
+        foreach (var configure in configureActions)
+        {
+            configure(options);
+        }
+
+        var errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new KafkaS3SinkConfigurationException(options.Name, errors);
+        }
+
+        options.StagingDirectory ??= Path.Combine(Path.GetTempPath(), "kafkas3sink", options.Name);
+        return new KafkaS3Sink(
+            options,
+            converterFactory?.Invoke() ?? new JsonRecordConverter(),
+            partitionerFactory?.Invoke(timeProvider) ?? new DefaultPartitioner(),
+            rotationPolicy ?? new RecordCountRotationPolicy(options.FlushSize),
+            bufferFactory ?? (o => new FileSegmentBuffer(Path.Combine(o.StagingDirectory!, "segments"), o.FsyncOnSeal)),
+            s3Client,
+            timeProvider,
+            loggerFactory,
+            drainTimeout);
+    }
+
+    private sealed class DelegatePartitioner(Func<SinkRecord, string> function) : IS3Partitioner
+    {
+        public string GetPartitionPath(SinkRecord record) => function(record);
+    }
+}
+
+/// <summary>The sink's settings are invalid; <see cref="Errors"/> names each bad setting.</summary>
+public sealed class KafkaS3SinkConfigurationException : KafkaS3SinkException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="sinkName">The sink's name.</param>
+    /// <param name="errors">Each problem, naming its setting.</param>
+    public KafkaS3SinkConfigurationException(string sinkName, IReadOnlyList<string> errors)
+        : base($"Sink '{sinkName}' is misconfigured:{Environment.NewLine}  " + string.Join(Environment.NewLine + "  ", errors ?? []))
+    {
+        Errors = errors ?? [];
+    }
+
+    /// <summary>Each problem, naming its setting.</summary>
+    public IReadOnlyList<string> Errors { get; }
+}

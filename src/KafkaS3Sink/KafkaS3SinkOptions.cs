@@ -1,0 +1,180 @@
+namespace KafkaS3Sink;
+
+/// <summary>Settings of one sink. Defaults are given on each property.</summary>
+public sealed class KafkaS3SinkOptions
+{
+    /// <summary>The sink's name, used in logs and for the default staging folder. Default <c>default</c>.</summary>
+    public string Name { get; set; } = "default";
+
+    /// <summary>Kafka bootstrap servers (<c>bootstrap.servers</c>). Required.</summary>
+    public string BootstrapServers { get; set; } = string.Empty;
+
+    /// <summary>Consumer group id (<c>group.id</c>). Required.</summary>
+    public string GroupId { get; set; } = string.Empty;
+
+    /// <summary>Topics to back up (<c>topics</c>). At least one is required.</summary>
+    public IList<string> Topics { get; } = new List<string>();
+
+    /// <summary>The top-level prefix of every object key (<c>topics.dir</c>). Default <c>topics</c>.</summary>
+    public string TopicsDir { get; set; } = "topics";
+
+    /// <summary>
+    /// Records per topic-partition after which its open segments are rotated (<c>flush.size</c>).
+    /// Used when no rotation policy is given to the builder. Default 1,000.
+    /// </summary>
+    public int FlushSize { get; set; } = 1000;
+
+    /// <summary>
+    /// Folder where segments are staged. Default: <c>&lt;temp&gt;/kafkas3sink/&lt;Name&gt;</c>. Each sink needs its own
+    /// folder; its content is a cache that the sink clears when it starts.
+    /// </summary>
+    public string? StagingDirectory { get; set; }
+
+    /// <summary>
+    /// Whether sealing a segment fsyncs it. Default <see langword="true"/>. Turning it off trades a
+    /// replay from Kafka after a machine crash for speed; it never costs data.
+    /// </summary>
+    public bool FsyncOnSeal { get; set; } = true;
+
+    /// <summary>S3 settings.</summary>
+    public S3StorageOptions S3 { get; } = new();
+
+    /// <summary>
+    /// Extra librdkafka consumer properties (e.g. <c>security.protocol</c>), applied after the sink's own.
+    /// <c>enable.auto.commit</c> and <c>enable.auto.offset.store</c> cannot be overridden.
+    /// </summary>
+    public IDictionary<string, string> KafkaProperties { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Returns every problem with these settings, each naming the setting; empty when valid.</summary>
+    /// <returns>The problems found.</returns>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(Name))
+        {
+            errors.Add("Name: must not be empty.");
+        }
+
+        if (string.IsNullOrWhiteSpace(BootstrapServers))
+        {
+            errors.Add("BootstrapServers: required (the Kafka bootstrap.servers list).");
+        }
+
+        if (string.IsNullOrWhiteSpace(GroupId))
+        {
+            errors.Add("GroupId: required (the consumer group id).");
+        }
+
+        if (Topics.Count == 0)
+        {
+            errors.Add("Topics: at least one topic is required.");
+        }
+
+        foreach (var topic in Topics)
+        {
+            if (string.IsNullOrWhiteSpace(topic) || topic.Contains('/', StringComparison.Ordinal))
+            {
+                errors.Add($"Topics: '{topic}' is not a valid topic name.");
+            }
+        }
+
+        if (TopicsDir is null || TopicsDir.StartsWith('/') || TopicsDir.EndsWith('/') || TopicsDir.Contains("..", StringComparison.Ordinal))
+        {
+            errors.Add($"TopicsDir: '{TopicsDir}' must be a relative prefix without leading or trailing '/' or '..'.");
+        }
+
+        if (FlushSize < 1)
+        {
+            errors.Add($"FlushSize: must be at least 1 (was {FlushSize}).");
+        }
+
+        foreach (var key in KafkaProperties.Keys)
+        {
+            if (key is "enable.auto.commit" or "enable.auto.offset.store")
+            {
+                errors.Add($"KafkaProperties: '{key}' is managed by the sink (offsets are committed only after upload).");
+            }
+        }
+
+        S3.Validate(errors);
+        return errors;
+    }
+}
+
+/// <summary>Where and how objects are written.</summary>
+public sealed class S3StorageOptions
+{
+    /// <summary>The smallest part size S3 accepts for multipart uploads: 5 MiB.</summary>
+    public const long MinimumPartSize = 5L * 1024 * 1024;
+
+    /// <summary>Bucket name (<c>s3.bucket.name</c>). Required.</summary>
+    public string BucketName { get; set; } = string.Empty;
+
+    /// <summary>Region (<c>s3.region</c>). Default <c>us-east-1</c>.</summary>
+    public string Region { get; set; } = "us-east-1";
+
+    /// <summary>
+    /// Endpoint of an S3-compatible store (e.g. <c>http://127.0.0.1:7480</c>); <see langword="null"/> for AWS. Default <see langword="null"/>.
+    /// </summary>
+    public Uri? ServiceUrl { get; set; }
+
+    /// <summary>Use path-style addressing (needed by most S3-compatible stores). Default <see langword="false"/>.</summary>
+    public bool ForcePathStyle { get; set; }
+
+    /// <summary>Access key id; when <see langword="null"/> the AWS SDK's credential chain is used. Default <see langword="null"/>.</summary>
+    public string? AccessKeyId { get; set; }
+
+    /// <summary>Secret access key, with <see cref="AccessKeyId"/>. Never logged. Default <see langword="null"/>.</summary>
+    public string? SecretAccessKey { get; set; }
+
+    /// <summary>
+    /// Multipart part size in bytes (<c>s3.part.size</c>); objects up to this size are sent with a
+    /// single PUT. At least 5 MiB. Default 25 MiB, as Confluent's connector. Memory use does not depend on it:
+    /// parts are streamed from disk.
+    /// </summary>
+    public long PartSize { get; set; } = 25L * 1024 * 1024;
+
+    /// <summary>Maximum number of objects uploading at once, across all topic-partitions. Default 4.</summary>
+    public int MaxConcurrentUploads { get; set; } = 4;
+
+    /// <summary>How many times a failed S3 request is retried (with exponential backoff) before the sink fails. Default 5.</summary>
+    public int MaxRetries { get; set; } = 5;
+
+    internal void Validate(List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(BucketName))
+        {
+            errors.Add("S3.BucketName: required.");
+        }
+
+        if (string.IsNullOrWhiteSpace(Region))
+        {
+            errors.Add("S3.Region: required.");
+        }
+
+        if (PartSize < MinimumPartSize)
+        {
+            errors.Add($"S3.PartSize: must be at least {MinimumPartSize} bytes (5 MiB), was {PartSize}.");
+        }
+
+        if (MaxConcurrentUploads < 1)
+        {
+            errors.Add($"S3.MaxConcurrentUploads: must be at least 1 (was {MaxConcurrentUploads}).");
+        }
+
+        if (MaxRetries < 0)
+        {
+            errors.Add($"S3.MaxRetries: must not be negative (was {MaxRetries}).");
+        }
+
+        if ((AccessKeyId is null) != (SecretAccessKey is null))
+        {
+            errors.Add("S3.AccessKeyId / S3.SecretAccessKey: set both or neither.");
+        }
+
+        if (ServiceUrl is not null && !ServiceUrl.IsAbsoluteUri)
+        {
+            errors.Add($"S3.ServiceUrl: '{ServiceUrl}' must be an absolute URL.");
+        }
+    }
+}

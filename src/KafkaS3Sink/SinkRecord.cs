@@ -1,0 +1,32 @@
+namespace KafkaS3Sink;
+
+/// <summary>
+/// A converted record: what is staged (<see cref="Payload"/>) and, where the converter understands
+/// the value, a structured view of it (<see cref="Value"/>) that partitioners can read.
+/// </summary>
+public sealed class SinkRecord
+{
+    /// <summary>Creates a converted record.</summary>
+    /// <param name="source">The record as consumed.</param>
+    /// <param name="payload">The bytes to stage and to write for this record (one JSON document for JSON output).</param>
+    /// <param name="value">
+    /// The structured value: a <see cref="System.Text.Json.JsonElement"/> for JSON, a <see cref="string"/>
+    /// for strings, <see langword="null"/> where there is none.
+    /// </param>
+    public SinkRecord(KafkaRecord source, ReadOnlyMemory<byte> payload, object? value)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        Source = source;
+        Payload = payload;
+        Value = value;
+    }
+
+    /// <summary>The record as consumed from Kafka.</summary>
+    public KafkaRecord Source { get; }
+
+    /// <summary>The bytes staged and written for this record.</summary>
+    public ReadOnlyMemory<byte> Payload { get; }
+
+    /// <summary>The structured value, if the converter provides one.</summary>
+    public object? Value { get; }
+}

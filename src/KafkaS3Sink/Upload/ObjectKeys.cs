@@ -1,0 +1,23 @@
+using System.Globalization;
+
+namespace KafkaS3Sink.Upload;
+
+/// <summary>
+/// Deterministic object keys, Confluent's default layout:
+/// <c>&lt;topics.dir&gt;/&lt;topic&gt;/&lt;encoded path&gt;/&lt;topic&gt;+&lt;partition&gt;+&lt;start offset, 10 digits&gt;.&lt;ext&gt;</c>.
+/// No clock, counter or random id takes part, so a replay overwrites the same keys.
+/// </summary>
+internal static class ObjectKeys
+{
+    /// <summary>S3's limit on key length, in UTF-8 bytes.</summary>
+    public const int MaxKeyBytes = 1024;
+
+    public static string For(string topicsDir, SegmentDescriptor d, string extension)
+    {
+        var prefix = string.IsNullOrEmpty(topicsDir) ? string.Empty : topicsDir + "/";
+        var path = string.IsNullOrEmpty(d.PartitionPath) ? string.Empty : d.PartitionPath + "/";
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"{prefix}{d.Topic}/{path}{d.Topic}+{d.Partition}+{d.StartOffset:D10}.{extension}");
+    }
+}

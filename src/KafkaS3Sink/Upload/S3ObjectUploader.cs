@@ -1,0 +1,150 @@
+using Amazon.S3;
+using Amazon.S3.Model;
+using KafkaS3Sink.Formats;
+using Microsoft.Extensions.Logging;
+
+namespace KafkaS3Sink.Upload;
+
+/// <summary>
+/// Writes a sealed segment in the output format to a local object file, then streams that file to
+/// S3: one PUT up to the part size, a multipart upload above it. Memory use is a few stream buffers
+/// per concurrent upload, whatever the object size.
+/// </summary>
+internal sealed class S3ObjectUploader : IDisposable
+{
+    private readonly IAmazonS3 s3;
+    private readonly string bucket;
+    private readonly long partSize;
+    private readonly int maxRetries;
+    private readonly string objectDirectory;
+    private readonly IObjectFormat format;
+    private readonly ILogger logger;
+    private readonly SemaphoreSlim concurrency;
+    private readonly TimeProvider time;
+    private long sequence;
+
+    public S3ObjectUploader(IAmazonS3 s3, S3StorageOptions options, string stagingRoot, IObjectFormat format, TimeProvider time, ILogger logger)
+    {
+        this.s3 = s3;
+        bucket = options.BucketName;
+        partSize = options.PartSize;
+        maxRetries = options.MaxRetries;
+        objectDirectory = Path.Combine(stagingRoot, ".objects");
+        Directory.CreateDirectory(objectDirectory);
+        this.format = format;
+        this.time = time;
+        this.logger = logger;
+        concurrency = new SemaphoreSlim(options.MaxConcurrentUploads, options.MaxConcurrentUploads);
+    }
+
+    public string Extension => format.Extension;
+
+    public async Task UploadAsync(ISealedSegment segment, string key, CancellationToken cancellationToken)
+    {
+        await concurrency.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var file = Path.Combine(objectDirectory, Interlocked.Increment(ref sequence).ToString(System.Globalization.CultureInfo.InvariantCulture) + ".obj");
+        try
+        {
+            // Formatting reads the segment from disk and writes the body to disk: no whole object in memory.
+            await Task.Run(
+                () =>
+                {
+                    using var output = new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024);
+                    format.Write(segment, output);
+                },
+                cancellationToken).ConfigureAwait(false);
+
+            var length = new FileInfo(file).Length;
+            for (var attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    if (length <= partSize)
+                    {
+                        await PutAsync(file, key, cancellationToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await MultipartAsync(file, key, length, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    Log.Uploaded(logger, key, segment.RecordCount, length);
+                    return;
+                }
+                catch (Exception ex) when (attempt < maxRetries && ex is AmazonS3Exception or HttpRequestException or IOException or TimeoutException
+                    && !cancellationToken.IsCancellationRequested)
+                {
+                    var delay = TimeSpan.FromMilliseconds(Math.Min(200 * Math.Pow(2, attempt), 10_000));
+                    Log.UploadRetry(logger, ex, key, attempt + 1, delay);
+                    await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            File.Delete(file);
+            concurrency.Release();
+        }
+    }
+
+    public void Dispose() => concurrency.Dispose();
+
+    private async Task PutAsync(string file, string key, CancellationToken cancellationToken)
+    {
+        var request = new PutObjectRequest
+        {
+            BucketName = bucket,
+            Key = key,
+            FilePath = file,
+            ContentType = format.ContentType,
+        };
+        await s3.PutObjectAsync(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task MultipartAsync(string file, string key, long length, CancellationToken cancellationToken)
+    {
+        var init = await s3.InitiateMultipartUploadAsync(
+            new InitiateMultipartUploadRequest { BucketName = bucket, Key = key, ContentType = format.ContentType },
+            cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var parts = new List<PartETag>();
+            var partNumber = 1;
+            for (long position = 0; position < length; position += partSize, partNumber++)
+            {
+                var response = await s3.UploadPartAsync(
+                    new UploadPartRequest
+                    {
+                        BucketName = bucket,
+                        Key = key,
+                        UploadId = init.UploadId,
+                        PartNumber = partNumber,
+                        FilePath = file,
+                        FilePosition = position,
+                        PartSize = Math.Min(partSize, length - position),
+                    },
+                    cancellationToken).ConfigureAwait(false);
+                parts.Add(new PartETag(partNumber, response.ETag));
+            }
+
+            await s3.CompleteMultipartUploadAsync(
+                new CompleteMultipartUploadRequest { BucketName = bucket, Key = key, UploadId = init.UploadId, PartETags = parts },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            try
+            {
+                await s3.AbortMultipartUploadAsync(
+                    new AbortMultipartUploadRequest { BucketName = bucket, Key = key, UploadId = init.UploadId },
+                    CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (AmazonS3Exception abortError)
+            {
+                Log.AbortFailed(logger, abortError, key);
+            }
+
+            throw;
+        }
+    }
+}
