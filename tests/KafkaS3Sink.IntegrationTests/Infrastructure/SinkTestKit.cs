@@ -1,0 +1,115 @@
+using System.Text;
+using System.Text.Json;
+using Amazon.S3.Model;
+using Confluent.Kafka;
+
+namespace KafkaS3Sink.IntegrationTests.Infrastructure;
+
+/// <summary>Produces test data, waits for the sink's commits and reads back what landed in S3.</summary>
+public static class SinkTestKit
+{
+    public static void Produce(KafkaCluster kafka, string topic, IEnumerable<(int Partition, string? Key, string Value)> records)
+    {
+        var config = new ProducerConfig
+        {
+            BootstrapServers = kafka.BootstrapServers,
+            Acks = Acks.All,
+            EnableIdempotence = true,
+            LingerMs = 5,
+        };
+        using var producer = new ProducerBuilder<string?, string>(config).Build();
+        Exception? failure = null;
+        foreach (var (partition, key, value) in records)
+        {
+            producer.Produce(
+                new TopicPartition(topic, partition),
+                new Message<string?, string> { Key = key, Value = value },
+                report =>
+                {
+                    if (report.Error.IsError)
+                    {
+                        failure ??= new InvalidOperationException("Produce failed: " + report.Error);
+                    }
+                });
+        }
+
+        producer.Flush(TimeSpan.FromSeconds(60));
+        if (failure is not null)
+        {
+            throw failure;
+        }
+    }
+
+    /// <summary>Reads the group's committed offsets of every partition of a topic (-1 where none).</summary>
+    public static long[] Committed(KafkaCluster kafka, string groupId, string topic, int partitions)
+    {
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(kafka.ConsumerConfig(groupId)).Build();
+        var tps = Enumerable.Range(0, partitions).Select(p => new TopicPartition(topic, p)).ToList();
+        return consumer.Committed(tps, TimeSpan.FromSeconds(10))
+            .OrderBy(t => t.Partition.Value)
+            .Select(t => t.Offset.IsSpecial ? -1L : t.Offset.Value)
+            .ToArray();
+    }
+
+    /// <summary>The end (high watermark) offsets of every partition.</summary>
+    public static long[] EndOffsets(KafkaCluster kafka, string topic, int partitions)
+    {
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(kafka.ConsumerConfig("end-offsets-" + Guid.NewGuid())).Build();
+        return Enumerable.Range(0, partitions)
+            .Select(p => consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(10)).High.Value)
+            .ToArray();
+    }
+
+    /// <summary>Waits until the group's committed offsets reach the targets; fails the test on timeout.</summary>
+    public static async Task WaitForCommitsAsync(KafkaCluster kafka, string groupId, string topic, long[] targets, TimeSpan timeout, Task? sinkRun = null)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        long[] committed = [];
+        while (DateTime.UtcNow < deadline)
+        {
+            if (sinkRun is { IsCompleted: true })
+            {
+                await sinkRun; // surfaces the sink's failure
+                throw new InvalidOperationException("The sink stopped before committing everything.");
+            }
+
+            committed = Committed(kafka, groupId, topic, targets.Length);
+            if (committed.Zip(targets).All(x => x.First >= x.Second))
+            {
+                return;
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"Committed offsets [{string.Join(",", committed)}] did not reach [{string.Join(",", targets)}] within {timeout}.");
+    }
+
+    /// <summary>Every object under a prefix with its lines.</summary>
+    public static async Task<List<(string Key, List<string> Lines)>> ReadObjectsAsync(S3Server s3, string bucket, string prefix = "")
+    {
+        using var client = s3.CreateClient();
+        var result = new List<(string, List<string>)>();
+        string? token = null;
+        do
+        {
+            var page = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, Prefix = prefix, ContinuationToken = token });
+            foreach (var obj in page.S3Objects ?? [])
+            {
+                using var response = await client.GetObjectAsync(bucket, obj.Key);
+                using var reader = new StreamReader(response.ResponseStream, Encoding.UTF8);
+                var text = await reader.ReadToEndAsync();
+                var lines = text.Split('\n').ToList();
+                lines.Should().HaveElementAt(lines.Count - 1, string.Empty, $"object {obj.Key} must end with a newline");
+                lines.RemoveAt(lines.Count - 1);
+                result.Add((obj.Key, lines));
+            }
+
+            token = page.IsTruncated == true ? page.NextContinuationToken : null;
+        }
+        while (token is not null);
+        return result;
+    }
+
+    public static JsonElement Json(string line) => JsonDocument.Parse(line).RootElement.Clone();
+}

@@ -1,0 +1,132 @@
+using System.Globalization;
+using KafkaS3Sink.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
+
+namespace KafkaS3Sink.IntegrationTests;
+
+[Collection(IntegrationCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class SinkEndToEndTests(IntegrationServers servers, ITestOutputHelper output) : IDisposable
+{
+    private const int Partitions = 8;
+    private readonly string stagingRoot = Path.Combine(Path.GetTempPath(), "kafkas3sink-it-" + Guid.NewGuid().ToString("N"));
+    private readonly ILoggerFactory loggerFactory = LoggerFactory.Create(b => b.AddProvider(new XunitLoggerProvider(output)).SetMinimumLevel(LogLevel.Information));
+
+    [Fact]
+    public async Task Run_20000JsonRecordsOn8Partitions_EveryRecordExactlyOnceUnderConfluentKeys()
+    {
+        var topic = "orders-" + Guid.NewGuid().ToString("N")[..8];
+        var group = topic + "-sink";
+        servers.Kafka.CreateTopic(topic, Partitions);
+        var bucket = await servers.S3.CreateBucketAsync("e2e");
+        SinkTestKit.Produce(servers.Kafka, topic, Records(0, 20_000));
+
+        using var sink = BuildSink(topic, group, bucket, flushSize: 500);
+        using var stop = new CancellationTokenSource();
+        var run = sink.RunAsync(stop.Token);
+        await SinkTestKit.WaitForCommitsAsync(servers.Kafka, group, topic, SinkTestKit.EndOffsets(servers.Kafka, topic, Partitions), TimeSpan.FromMinutes(3), run);
+        await stop.CancelAsync();
+        await run;
+
+        var objects = await SinkTestKit.ReadObjectsAsync(servers.S3, bucket);
+        var expectedKeys = Enumerable.Range(0, Partitions)
+            .SelectMany(p => Enumerable.Range(0, 5).Select(i => $"topics/{topic}/partition={p}/{topic}+{p}+{i * 500:D10}.json"));
+        objects.Select(o => o.Key).Should().BeEquivalentTo(expectedKeys);
+        objects.Should().OnlyContain(o => o.Lines.Count == 500);
+        AssertExactlyOnce(objects, 20_000);
+
+        // Each object holds its partition's records in offset order, starting at the offset in its key.
+        foreach (var (key, lines) in objects)
+        {
+            var partition = int.Parse(key.Split('+')[1], CultureInfo.InvariantCulture);
+            var start = long.Parse(key.Split('+')[2].Split('.')[0], CultureInfo.InvariantCulture);
+            var seqs = lines.Select(l => SinkTestKit.Json(l)).ToList();
+            seqs.Should().OnlyContain(j => j.GetProperty("p").GetInt32() == partition);
+            seqs.Select(j => j.GetProperty("seq").GetInt64()).Should().Equal(Enumerable.Range((int)start, 500).Select(i => (long)i));
+        }
+    }
+
+    [Fact]
+    public async Task Run_StoppedAndStartedAgainMidStream_EveryRecordExactlyOnce()
+    {
+        var topic = "restart-" + Guid.NewGuid().ToString("N")[..8];
+        var group = topic + "-sink";
+        servers.Kafka.CreateTopic(topic, Partitions);
+        var bucket = await servers.S3.CreateBucketAsync("restart");
+        SinkTestKit.Produce(servers.Kafka, topic, Records(0, 8_000));
+
+        // First run: stop as soon as part of the data is committed, with uploads likely in flight.
+        using (var first = BuildSink(topic, group, bucket, flushSize: 200))
+        {
+            using var stop = new CancellationTokenSource();
+            var run = first.RunAsync(stop.Token);
+            var deadline = DateTime.UtcNow.AddMinutes(2);
+            while (SinkTestKit.Committed(servers.Kafka, group, topic, Partitions).Count(o => o > 0) < 3 && DateTime.UtcNow < deadline)
+            {
+                run.IsCompleted.Should().BeFalse("the sink must not stop on its own");
+                await Task.Delay(20);
+            }
+
+            await stop.CancelAsync();
+            await run;
+        }
+
+        var committedAtStop = SinkTestKit.Committed(servers.Kafka, group, topic, Partitions);
+        output.WriteLine("committed at stop: " + string.Join(",", committedAtStop));
+        committedAtStop.Count(o => o > 0).Should().BeGreaterThanOrEqualTo(3);
+        committedAtStop.Sum().Should().BeLessThan(8_000, "the first run should stop mid-stream");
+
+        // More records arrive while no sink runs; then a new sink (new staging state) resumes.
+        SinkTestKit.Produce(servers.Kafka, topic, Records(8_000, 8_000));
+        using (var second = BuildSink(topic, group, bucket, flushSize: 200))
+        {
+            using var stop = new CancellationTokenSource();
+            var run = second.RunAsync(stop.Token);
+            await SinkTestKit.WaitForCommitsAsync(servers.Kafka, group, topic, SinkTestKit.EndOffsets(servers.Kafka, topic, Partitions), TimeSpan.FromMinutes(3), run);
+            await stop.CancelAsync();
+            await run;
+        }
+
+        var objects = await SinkTestKit.ReadObjectsAsync(servers.S3, bucket);
+        AssertExactlyOnce(objects, 16_000);
+        objects.Should().OnlyContain(o => o.Lines.Count == 200, "replayed rotations cut the same objects as the first attempt");
+    }
+
+    public void Dispose()
+    {
+        loggerFactory.Dispose();
+        if (Directory.Exists(stagingRoot))
+        {
+            Directory.Delete(stagingRoot, recursive: true);
+        }
+    }
+
+    private KafkaS3Sink BuildSink(string topic, string group, string bucket, int flushSize) => new KafkaS3SinkBuilder()
+        .Configure(o =>
+        {
+            o.Name = group;
+            o.BootstrapServers = servers.Kafka.BootstrapServers;
+            o.GroupId = group;
+            o.Topics.Add(topic);
+            o.FlushSize = flushSize;
+            o.StagingDirectory = stagingRoot;
+            o.KafkaProperties["session.timeout.ms"] = "6000";
+            o.KafkaProperties["heartbeat.interval.ms"] = "500";
+            servers.S3.Configure(o.S3, bucket);
+        })
+        .UseLoggerFactory(loggerFactory)
+        .Build();
+
+    /// <summary>Records with a global sequence number; partition = seq % 8, so each partition's offsets are seq / 8.</summary>
+    private static IEnumerable<(int, string?, string)> Records(int from, int count) => Enumerable.Range(from, count)
+        .Select(i => (i % Partitions, (string?)("k" + i), $"{{\"id\":{i},\"p\":{i % Partitions},\"seq\":{i / Partitions},\"payload\":\"order {i}\"}}"));
+
+    private static void AssertExactlyOnce(List<(string Key, List<string> Lines)> objects, int expected)
+    {
+        var ids = objects.SelectMany(o => o.Lines).Select(l => SinkTestKit.Json(l).GetProperty("id").GetInt32()).ToList();
+        ids.Should().HaveCount(expected, "every record exactly once (no duplicates)");
+        ids.Should().OnlyHaveUniqueItems();
+        ids.Order().Should().Equal(Enumerable.Range(0, expected), "no record missing");
+    }
+}
