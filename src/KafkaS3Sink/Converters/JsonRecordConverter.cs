@@ -23,10 +23,9 @@ internal sealed class JsonRecordConverter : IRecordConverter
         {
             var reader = new Utf8JsonReader(value.Span, ReaderOptions);
             element = JsonElement.ParseValue(ref reader);
-            if (reader.Read())
-            {
-                throw new RecordConversionException(record, "the value holds more than one JSON document.");
-            }
+
+            // Reading past the document throws (reported below) when anything but whitespace follows it.
+            _ = reader.Read();
         }
         catch (JsonException ex)
         {

@@ -142,8 +142,9 @@ internal sealed class SinkRunner
             message.Timestamp.UnixTimestampMs == 0 && message.Timestamp.Type == TimestampType.NotAvailable
                 ? DateTimeOffset.UnixEpoch
                 : DateTimeOffset.FromUnixTimeMilliseconds(message.Timestamp.UnixTimestampMs),
-            message.Key,
-            message.Value,
+            // A null byte[] would convert to an empty ReadOnlyMemory, turning tombstones into empty values.
+            message.Key is null ? null : (ReadOnlyMemory<byte>?)message.Key,
+            message.Value is null ? null : (ReadOnlyMemory<byte>?)message.Value,
             ToHeaders(message.Headers));
 
         // Bad input stops the sink with a clear error naming the record (the default error policy).

@@ -1,0 +1,221 @@
+// The embedded demo: an in-process Kafka-protocol cluster, a local S3 server (Ceph RGW, started by
+// eng/s3/start-rgw.sh unless S3_ENDPOINT names one), sample order events with an event time, the
+// sink with hourly time partitions, and a printout of what landed in S3.
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Confluent.Kafka;
+using KafkaS3Sink.Partitioning;
+using KafkaS3Sink.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+const string Topic = "orders";
+const int Partitions = 4;
+const int Events = 2_000;
+const string Bucket = "kafkas3sink-demo";
+
+using var s3Server = DemoS3.Start();
+using var kafka = MockKafkaCluster.Start(brokerCount: 1);
+kafka.CreateTopic(Topic, Partitions);
+Console.WriteLine($"Kafka (in-process mock cluster): {kafka.BootstrapServers}");
+Console.WriteLine($"S3 (Ceph RGW):                   {s3Server.Endpoint}");
+
+using var s3 = s3Server.CreateClient();
+await s3.PutBucketAsync(new PutBucketRequest { BucketName = Bucket });
+
+// Order events spread over six hours of event time; event i goes to partition i % 4.
+var regions = new[] { "eu", "us", "apac" };
+var start = new DateTimeOffset(2026, 11, 27, 6, 0, 0, TimeSpan.Zero);
+using (var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = kafka.BootstrapServers, LingerMs = 5 }).Build())
+{
+    for (var i = 0; i < Events; i++)
+    {
+        var eventTime = start.AddSeconds(i * 6 * 3600.0 / Events);
+        var json = string.Create(
+            CultureInfo.InvariantCulture,
+            $"{{\"orderId\":\"o-{i:D5}\",\"customer\":{{\"id\":\"c-{i % 97}\",\"region\":\"{regions[i % 3]}\"}},\"amount\":{(i % 50) + 9.99m},\"eventTime\":\"{eventTime:O}\"}}");
+        producer.Produce(new TopicPartition(Topic, i % Partitions), new Message<string, string> { Key = $"o-{i:D5}", Value = json });
+    }
+
+    producer.Flush(TimeSpan.FromSeconds(30));
+}
+
+Console.WriteLine($"Produced {Events} order events to '{Topic}' ({Partitions} partitions).");
+
+var builder = Host.CreateApplicationBuilder(args);
+builder.Logging.SetMinimumLevel(LogLevel.Warning);
+builder.Services.AddKafkaS3Sink(sink => sink
+    .Configure(o =>
+    {
+        o.Name = "orders-backup";
+        o.BootstrapServers = kafka.BootstrapServers;
+        o.GroupId = "orders-backup";
+        o.Topics.Add(Topic);
+        o.TopicsDir = "backup";
+        o.FlushSize = 100;
+        o.S3.BucketName = Bucket;
+        o.S3.ServiceUrl = s3Server.Endpoint;
+        o.S3.ForcePathStyle = true;
+        o.S3.AccessKeyId = s3Server.AccessKey;
+        o.S3.SecretAccessKey = s3Server.SecretKey;
+    })
+    .UseTimeBasedPartitioner(t =>
+    {
+        t.PathFormat = "'year'=YYYY/'month'=MM/'day'=dd/'hour'=HH";
+        t.PartitionDuration = TimeSpan.FromHours(1);
+        t.TimeZone = "UTC";
+        t.TimestampSource = TimestampSource.RecordField;
+        t.TimestampField = "eventTime";
+    }));
+
+using var host = builder.Build();
+await host.StartAsync();
+var stopwatch = Stopwatch.StartNew();
+
+// The sink commits offsets only after S3 acknowledged the objects: wait until every offset is committed.
+using (var probe = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = kafka.BootstrapServers, GroupId = "orders-backup" }).Build())
+{
+    var tps = Enumerable.Range(0, Partitions).Select(p => new TopicPartition(Topic, p)).ToList();
+    while (true)
+    {
+        var committed = probe.Committed(tps, TimeSpan.FromSeconds(10)).Sum(t => t.Offset.IsSpecial ? 0 : t.Offset.Value);
+        if (committed >= Events)
+        {
+            break;
+        }
+
+        if (stopwatch.Elapsed > TimeSpan.FromMinutes(2))
+        {
+            Console.Error.WriteLine($"Timed out: {committed} of {Events} offsets committed.");
+            return 1;
+        }
+
+        await Task.Delay(200);
+    }
+}
+
+Console.WriteLine($"The sink committed all {Events} offsets in {stopwatch.Elapsed.TotalSeconds:F1} s.");
+await host.StopAsync();
+
+Console.WriteLine();
+Console.WriteLine($"Objects in s3://{Bucket}/:");
+var total = 0;
+var ids = new HashSet<string>(StringComparer.Ordinal);
+var perHour = new SortedDictionary<string, int>(StringComparer.Ordinal);
+string? continuation = null;
+do
+{
+    var page = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = Bucket, ContinuationToken = continuation });
+    foreach (var obj in page.S3Objects ?? [])
+    {
+        using var response = await s3.GetObjectAsync(Bucket, obj.Key);
+        using var reader = new StreamReader(response.ResponseStream, Encoding.UTF8);
+        var lines = (await reader.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        foreach (var line in lines)
+        {
+            ids.Add(System.Text.Json.JsonDocument.Parse(line).RootElement.GetProperty("orderId").GetString()!);
+        }
+
+        total += lines.Length;
+        var hour = obj.Key[..obj.Key.LastIndexOf('/')];
+        perHour[hour] = perHour.GetValueOrDefault(hour) + lines.Length;
+        Console.WriteLine($"  {obj.Key,-88} {obj.Size,7} bytes {lines.Length,4} records");
+    }
+
+    continuation = page.IsTruncated == true ? page.NextContinuationToken : null;
+}
+while (continuation is not null);
+
+Console.WriteLine();
+Console.WriteLine("Records per hourly partition:");
+foreach (var (prefix, count) in perHour)
+{
+    Console.WriteLine($"  {prefix,-50} {count,5}");
+}
+
+Console.WriteLine();
+Console.WriteLine($"{total} records in S3, {ids.Count} distinct order ids, {Events} produced: " +
+    (total == Events && ids.Count == Events ? "every event exactly once." : "MISMATCH."));
+return total == Events && ids.Count == Events ? 0 : 2;
+
+/// <summary>The demo's S3 server: S3_ENDPOINT if set, else a Ceph RGW started for the demo's lifetime.</summary>
+internal sealed class DemoS3 : IDisposable
+{
+    private readonly string? stateDir;
+    private readonly string? root;
+
+    private DemoS3(Uri endpoint, string accessKey, string secretKey, string? stateDir, string? root)
+    {
+        Endpoint = endpoint;
+        AccessKey = accessKey;
+        SecretKey = secretKey;
+        this.stateDir = stateDir;
+        this.root = root;
+    }
+
+    public Uri Endpoint { get; }
+
+    public string AccessKey { get; }
+
+    public string SecretKey { get; }
+
+    public static DemoS3 Start()
+    {
+        var endpoint = Environment.GetEnvironmentVariable("S3_ENDPOINT");
+        if (!string.IsNullOrEmpty(endpoint))
+        {
+            return new DemoS3(new Uri(endpoint), Environment.GetEnvironmentVariable("S3_ACCESS_KEY") ?? "kafkas3sink",
+                Environment.GetEnvironmentVariable("S3_SECRET_KEY") ?? "kafkas3sink-secret", null, null);
+        }
+
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "KafkaS3Sink.sln")))
+        {
+            root = root.Parent;
+        }
+
+        if (root is null)
+        {
+            throw new InvalidOperationException("Run the demo from the repository (eng/demo.sh), or set S3_ENDPOINT.");
+        }
+
+        var stateDir = Path.Combine(Path.GetTempPath(), "kafkas3sink-rgw-demo");
+        var port = Environment.GetEnvironmentVariable("RGW_PORT") ?? "7490";
+        var psi = new ProcessStartInfo("bash", [Path.Combine(root.FullName, "eng", "s3", "start-rgw.sh"), stateDir]);
+        psi.Environment["RGW_PORT"] = port;
+        psi.Environment["MON_PORT"] = "6810";
+        using var process = Process.Start(psi)!;
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException("Could not start the local S3 server; see above (install it with eng/install-prereqs.sh).");
+        }
+
+        return new DemoS3(new Uri($"http://127.0.0.1:{port}"), "kafkas3sink", "kafkas3sink-secret", stateDir, root.FullName);
+    }
+
+    public AmazonS3Client CreateClient() => new(
+        new BasicAWSCredentials(AccessKey, SecretKey),
+        new AmazonS3Config
+        {
+            ServiceURL = Endpoint.ToString(),
+            ForcePathStyle = true,
+            AuthenticationRegion = "us-east-1",
+            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+        });
+
+    public void Dispose()
+    {
+        if (stateDir is not null && root is not null)
+        {
+            using var process = Process.Start(new ProcessStartInfo("bash", [Path.Combine(root, "eng", "s3", "stop-rgw.sh"), stateDir]))!;
+            process.WaitForExit();
+        }
+    }
+}

@@ -1,0 +1,110 @@
+using System.Text;
+using KafkaS3Sink.Buffering;
+
+namespace KafkaS3Sink.Tests.Buffering;
+
+public sealed class FileSegmentBufferTests : IDisposable
+{
+    private readonly string root = Path.Combine(Path.GetTempPath(), "ks3-buffer-" + Guid.NewGuid().ToString("N"));
+
+    [Fact]
+    public void SealedSegment_ReadTwice_ReturnsEveryRecordInOrder()
+    {
+        using var buffer = new FileSegmentBuffer(root, fsyncOnSeal: true);
+        var segment = buffer.Open(new SegmentDescriptor("orders", 2, "region=eu", 100));
+        for (var i = 0; i < 1000; i++)
+        {
+            segment.Append(100 + (i * 2), Encoding.UTF8.GetBytes($"record-{i}" + new string('x', i % 300)));
+        }
+
+        var sealedSegment = segment.Seal();
+
+        sealedSegment.RecordCount.Should().Be(1000);
+        sealedSegment.LastOffset.Should().Be(100 + (999 * 2));
+        for (var pass = 0; pass < 2; pass++)
+        {
+            using var reader = sealedSegment.OpenReader();
+            var i = 0;
+            while (reader.TryRead(out var offset, out var payload))
+            {
+                offset.Should().Be(100 + (i * 2));
+                Encoding.UTF8.GetString(payload.Span).Should().Be($"record-{i}" + new string('x', i % 300));
+                i++;
+            }
+
+            i.Should().Be(1000);
+        }
+    }
+
+    [Fact]
+    public void Reader_FlippedPayloadByte_DetectsChecksumMismatch()
+    {
+        using var buffer = new FileSegmentBuffer(root, fsyncOnSeal: false);
+        var segment = buffer.Open(new SegmentDescriptor("orders", 0, "p", 0));
+        segment.Append(0, "hello"u8);
+        segment.Append(1, "world"u8);
+        var sealedSegment = segment.Seal();
+        var file = Directory.EnumerateFiles(root, "*.seg", SearchOption.AllDirectories).Single();
+        var bytes = File.ReadAllBytes(file);
+        bytes[^1] ^= 0x20; // "world" -> "worlD"
+        File.WriteAllBytes(file, bytes);
+
+        using var reader = sealedSegment.OpenReader();
+        reader.TryRead(out _, out var first).Should().BeTrue();
+        Encoding.UTF8.GetString(first.Span).Should().Be("hello");
+        var act = () => reader.TryRead(out _, out _);
+        act.Should().Throw<InvalidDataException>().WithMessage("*checksum mismatch*offset 1*");
+    }
+
+    [Fact]
+    public void Constructor_LeftoverFiles_AreClearedBecauseDiskIsACache()
+    {
+        Directory.CreateDirectory(Path.Combine(root, "orders", "0"));
+        File.WriteAllText(Path.Combine(root, "orders", "0", "stale.seg.tmp"), "torn");
+
+        using var buffer = new FileSegmentBuffer(root, fsyncOnSeal: false);
+
+        Directory.EnumerateFileSystemEntries(root).Should().BeEmpty();
+    }
+
+    [Fact]
+    public void DiscardPartition_RemovesOnlyThatPartition()
+    {
+        using var buffer = new FileSegmentBuffer(root, fsyncOnSeal: false);
+        buffer.Open(new SegmentDescriptor("orders", 0, "p", 0)).Append(0, "a"u8);
+        buffer.Open(new SegmentDescriptor("orders", 1, "p", 0)).Append(0, "b"u8);
+
+        buffer.DiscardPartition("orders", 0);
+
+        Directory.Exists(Path.Combine(root, "orders", "0")).Should().BeFalse();
+        Directory.EnumerateFiles(Path.Combine(root, "orders", "1")).Should().ContainSingle();
+    }
+
+    [Fact]
+    public void Header_RoundTrips_AndRejectsCorruption()
+    {
+        var descriptor = new SegmentDescriptor("örders", 7, "region=eu/year=2026", 123456789012);
+        var header = SegmentFileFormat.EncodeHeader(descriptor);
+
+        SegmentFileFormat.TryReadHeader(new MemoryStream(header)).Should().Be(descriptor);
+        header[10] ^= 1;
+        SegmentFileFormat.TryReadHeader(new MemoryStream(header)).Should().BeNull();
+        SegmentFileFormat.TryReadHeader(new MemoryStream(header[..10])).Should().BeNull();
+    }
+
+    [Fact]
+    public void Crc32C_KnownVector()
+    {
+        // RFC 3720 test vector: 32 bytes of zeros -> 0x8A9136AA.
+        Crc32C.Compute(new byte[32]).Should().Be(0x8A9136AAu);
+        Crc32C.Compute("123456789"u8).Should().Be(0xE3069283u);
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(root))
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+}
