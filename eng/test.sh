@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds, starts the local S3 server (unless S3_ENDPOINT
-# is set), runs `dotnet test` on the solution with TRX results, stops the server, and ends with
+# is set), runs `dotnet test` on each test project with TRX results, stops the server, and ends with
 # "N passed, N failed". Extra arguments go to `dotnet test` (e.g. --filter Category=Integration).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -22,8 +22,12 @@ trap cleanup EXIT
 
 results="$root/.artifacts/test-results"
 rm -rf "$results"
-dotnet test KafkaS3Sink.sln -c Release --no-build --logger "trx" --results-directory "$results" "$@"
-status=$?
+# One run per test project, each with its own TRX file (names made from timestamps could collide).
+status=0
+for proj in tests/*/*.csproj; do
+  name=$(basename "$proj" .csproj)
+  dotnet test "$proj" -c Release --no-build --logger "trx;LogFileName=$name.trx" --results-directory "$results" "$@" || status=$?
+done
 
 passed=0; failed=0
 for trx in "$results"/*.trx; do

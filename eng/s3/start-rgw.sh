@@ -97,7 +97,7 @@ wait_for 30 "monitor" timeout 5 ceph "${C[@]}" mon stat
 OSD_UUID=$(cat /proc/sys/kernel/random/uuid)
 OSD_ID=$(timeout 20 ceph "${C[@]}" osd new "$OSD_UUID")
 ceph-osd "${C[@]}" -i "$OSD_ID" --mkfs --osd-uuid "$OSD_UUID" >/dev/null 2>&1
-ceph-osd "${C[@]}" -i "$OSD_ID" --pid-file "$STATE_DIR/osd.pid"
+ceph-osd "${C[@]}" -i "$OSD_ID" --pid-file "$STATE_DIR/osd.pid" 2>"$STATE_DIR/log/osd-start.err"
 wait_for 60 "OSD up" bash -c "timeout 5 ceph -c '$CONF' osd dump 2>/dev/null | grep -q '^osd.$OSD_ID up'"
 
 mkdir -p "$STATE_DIR/rgw"
