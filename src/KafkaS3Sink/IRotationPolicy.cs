@@ -15,6 +15,14 @@ public interface IRotationPolicy
     /// <param name="state">What is open for the topic-partition, including the record just appended.</param>
     /// <returns><see langword="true"/> to seal and upload every open segment of the topic-partition now.</returns>
     bool ShouldRotate(in RotationState state);
+
+    /// <summary>
+    /// Whether a replay from the same start offset makes the same decisions: true when the policy reads
+    /// only record content (counts, bytes, record timestamps), false when it reads the clock. The sink
+    /// holds back the uploads that follow a non-deterministic rotation until it is committed, which keeps
+    /// results exactly-once either way. Default <see langword="true"/>.
+    /// </summary>
+    bool IsReplayDeterministic => true;
 }
 
 /// <summary>What is open for one topic-partition, as seen by an <see cref="IRotationPolicy"/>.</summary>

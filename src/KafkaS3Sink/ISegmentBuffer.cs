@@ -16,7 +16,16 @@ public interface ISegmentBuffer : IDisposable
     /// <param name="topic">Topic name.</param>
     /// <param name="partition">Partition number.</param>
     void DiscardPartition(string topic, int partition);
+
+    /// <summary>What the buffer holds now. Read from the sink's consumer thread and by metrics.</summary>
+    SegmentBufferStatistics Statistics { get; }
 }
+
+/// <summary>A snapshot of what a segment buffer holds.</summary>
+/// <param name="OpenSegments">Segments open for appending.</param>
+/// <param name="OpenHandles">File handles open for appending (0 for an in-memory buffer).</param>
+/// <param name="StagedBytes">Bytes staged in open and sealed segments not yet deleted (file sizes, or memory held).</param>
+public readonly record struct SegmentBufferStatistics(int OpenSegments, int OpenHandles, long StagedBytes);
 
 /// <summary>Identifies a segment: the records of one topic-partition for one partition path.</summary>
 /// <param name="Topic">Topic name.</param>

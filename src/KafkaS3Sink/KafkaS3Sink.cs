@@ -71,10 +71,17 @@ public sealed class KafkaS3Sink : IDisposable
             {
                 try
                 {
-                    Log.Starting(logger, Name, string.Join(",", options.Topics), options.GroupId, options.StagingDirectory!);
+                    Log.Starting(logger, Name, string.Join(",", options.Topics), options.GroupId, options.Staging.Directory!);
                     using var buffer = bufferFactory(options);
-                    using var uploader = new S3ObjectUploader(s3, options.S3, options.StagingDirectory!, new JsonLinesFormat(), time, logger);
-                    new SinkRunner(options, converter, partitioner, rotation, buffer, uploader, logger, drainTimeout).Run(stoppingToken);
+                    SinkRunner? runner = null;
+                    S3ObjectUploader? uploader = null;
+                    using var metrics = new SinkMetrics(
+                        Name, () => buffer.Statistics, () => uploader?.StagedObjectBytes ?? 0, () => runner?.Paused ?? false);
+                    using (uploader = new S3ObjectUploader(s3, options.S3, options.Staging.Directory!, new JsonLinesFormat(), time, logger, metrics.Uploaded))
+                    {
+                        runner = new SinkRunner(options, converter, partitioner, rotation, buffer, uploader, metrics, time, logger, drainTimeout);
+                        runner.Run(stoppingToken);
+                    }
                     Log.Stopped(logger, Name);
                 }
                 catch (Exception ex)

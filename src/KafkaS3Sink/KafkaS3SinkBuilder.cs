@@ -107,13 +107,24 @@ public sealed class KafkaS3SinkBuilder
         return this;
     }
 
-    /// <summary>Sets the segment buffer. Default: files under <see cref="KafkaS3SinkOptions.StagingDirectory"/>.</summary>
+    /// <summary>Sets the segment buffer. Default: files under <see cref="StagingOptions.Directory"/>.</summary>
     /// <param name="factory">Creates the buffer from the final options.</param>
     /// <returns>This builder.</returns>
     public KafkaS3SinkBuilder UseSegmentBuffer(Func<KafkaS3SinkOptions, ISegmentBuffer> factory)
     {
         ArgumentNullException.ThrowIfNull(factory);
         bufferFactory = factory;
+        return this;
+    }
+
+    /// <summary>
+    /// Stages segments in memory instead of on disk: no disk use, but memory grows with the bytes staged and the
+    /// number of open segments. For small deployments; the disk quota settings still apply, to memory.
+    /// </summary>
+    /// <returns>This builder.</returns>
+    public KafkaS3SinkBuilder UseMemorySegmentBuffer()
+    {
+        bufferFactory = _ => new MemorySegmentBuffer();
         return this;
     }
 
@@ -174,13 +185,14 @@ public sealed class KafkaS3SinkBuilder
             throw new KafkaS3SinkConfigurationException(options.Name, errors);
         }
 
-        options.StagingDirectory ??= Path.Combine(Path.GetTempPath(), "kafkas3sink", options.Name);
+        options.Staging.Directory ??= Path.Combine(Path.GetTempPath(), "kafkas3sink", options.Name);
         return new KafkaS3Sink(
             options,
             converterFactory?.Invoke() ?? new JsonRecordConverter(),
             partitionerFactory?.Invoke(timeProvider) ?? new DefaultPartitioner(),
             rotationPolicy ?? new RecordCountRotationPolicy(options.FlushSize),
-            bufferFactory ?? (o => new FileSegmentBuffer(Path.Combine(o.StagingDirectory!, "segments"), o.FsyncOnSeal)),
+            bufferFactory ?? (o => new FileSegmentBuffer(
+                Path.Combine(o.Staging.Directory!, "segments"), o.Staging.FsyncOnSeal, o.Staging.MaxOpenFileHandles, o.Staging.WriteBufferSize)),
             s3Client,
             timeProvider,
             loggerFactory,

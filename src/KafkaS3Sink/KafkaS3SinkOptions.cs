@@ -24,17 +24,8 @@ public sealed class KafkaS3SinkOptions
     /// </summary>
     public int FlushSize { get; set; } = 1000;
 
-    /// <summary>
-    /// Folder where segments are staged. Default: <c>&lt;temp&gt;/kafkas3sink/&lt;Name&gt;</c>. Each sink needs its own
-    /// folder; its content is a cache that the sink clears when it starts.
-    /// </summary>
-    public string? StagingDirectory { get; set; }
-
-    /// <summary>
-    /// Whether sealing a segment fsyncs it. Default <see langword="true"/>. Turning it off trades a
-    /// replay from Kafka after a machine crash for speed; it never costs data.
-    /// </summary>
-    public bool FsyncOnSeal { get; set; } = true;
+    /// <summary>Local staging: folder, file handles, open-segment cap and disk quota.</summary>
+    public StagingOptions Staging { get; } = new();
 
     /// <summary>S3 settings.</summary>
     public S3StorageOptions S3 { get; } = new();
@@ -96,6 +87,7 @@ public sealed class KafkaS3SinkOptions
             }
         }
 
+        Staging.Validate(errors);
         S3.Validate(errors);
         return errors;
     }
@@ -175,6 +167,93 @@ public sealed class S3StorageOptions
         if (ServiceUrl is not null && !ServiceUrl.IsAbsoluteUri)
         {
             errors.Add($"S3.ServiceUrl: '{ServiceUrl}' must be an absolute URL.");
+        }
+    }
+}
+
+/// <summary>How records are staged on local disk before upload.</summary>
+public sealed class StagingOptions
+{
+    /// <summary>
+    /// Folder where segments are staged. Default: <c>&lt;temp&gt;/kafkas3sink/&lt;sink name&gt;</c>. Each sink needs its own
+    /// folder; its content is a cache that the sink clears when it starts.
+    /// </summary>
+    public string? Directory { get; set; }
+
+    /// <summary>
+    /// Whether sealing a segment fsyncs it. Default <see langword="true"/>. Turning it off trades a
+    /// replay from Kafka after a machine crash for speed; it never costs data.
+    /// </summary>
+    public bool FsyncOnSeal { get; set; } = true;
+
+    /// <summary>
+    /// Most segment files kept open at once (an LRU over open segments; an evicted segment is reopened to
+    /// append). Memory for staging is about this × <see cref="WriteBufferSize"/>. Default 256.
+    /// </summary>
+    public int MaxOpenFileHandles { get; set; } = 256;
+
+    /// <summary>Write buffer per open file handle, in bytes (pooled). Default 32 KiB.</summary>
+    public int WriteBufferSize { get; set; } = 32 * 1024;
+
+    /// <summary>
+    /// Most open segments (distinct topic-partition × path) at once. Beyond it, the topic-partition holding
+    /// the least recently written segment is rotated. Default 100,000.
+    /// </summary>
+    public int MaxOpenSegments { get; set; } = 100_000;
+
+    /// <summary>
+    /// High watermark of staged bytes (open and sealed segments, object files). Above it the sink pauses
+    /// consumption (still polling), rotates to free space through uploads, and resumes below
+    /// <see cref="ResumeStagedBytes"/>. Default 10 GiB.
+    /// </summary>
+    public long MaxStagedBytes { get; set; } = 10L * 1024 * 1024 * 1024;
+
+    /// <summary>Low watermark: consumption resumes once staged bytes fall below it. Default: 75 % of <see cref="MaxStagedBytes"/>.</summary>
+    public long? ResumeStagedBytes { get; set; }
+
+    /// <summary>
+    /// Pause consumption while the staging volume has less free space than this, in bytes; 0 turns the check off.
+    /// Default 512 MiB.
+    /// </summary>
+    public long MinFreeDiskBytes { get; set; } = 512L * 1024 * 1024;
+
+    internal long EffectiveResumeStagedBytes => ResumeStagedBytes ?? MaxStagedBytes / 4 * 3;
+
+    internal void Validate(List<string> errors)
+    {
+        if (Directory is { Length: 0 })
+        {
+            errors.Add("Staging.Directory: must not be empty (leave it null for the default).");
+        }
+
+        if (MaxOpenFileHandles < 1)
+        {
+            errors.Add($"Staging.MaxOpenFileHandles: must be at least 1 (was {MaxOpenFileHandles}).");
+        }
+
+        if (WriteBufferSize < 512)
+        {
+            errors.Add($"Staging.WriteBufferSize: must be at least 512 bytes (was {WriteBufferSize}).");
+        }
+
+        if (MaxOpenSegments < 1)
+        {
+            errors.Add($"Staging.MaxOpenSegments: must be at least 1 (was {MaxOpenSegments}).");
+        }
+
+        if (MaxStagedBytes < 1)
+        {
+            errors.Add($"Staging.MaxStagedBytes: must be positive (was {MaxStagedBytes}).");
+        }
+
+        if (ResumeStagedBytes is { } resume && (resume < 0 || resume >= MaxStagedBytes))
+        {
+            errors.Add($"Staging.ResumeStagedBytes: must be at least 0 and below Staging.MaxStagedBytes (was {resume}).");
+        }
+
+        if (MinFreeDiskBytes < 0)
+        {
+            errors.Add($"Staging.MinFreeDiskBytes: must not be negative (was {MinFreeDiskBytes}).");
         }
     }
 }

@@ -54,10 +54,12 @@ public sealed class SinkEndToEndTests(IntegrationServers servers, ITestOutputHel
         var group = topic + "-sink";
         servers.Kafka.CreateTopic(topic, Partitions);
         var bucket = await servers.S3.CreateBucketAsync("restart");
-        SinkTestKit.Produce(servers.Kafka, topic, Records(0, 8_000));
+        // 900 records per partition with flush.size 400: whatever the timing, the first run cannot commit
+        // the last 100 of each partition, so it always stops mid-stream with records staged.
+        SinkTestKit.Produce(servers.Kafka, topic, Records(0, 7_200));
 
-        // First run: stop as soon as part of the data is committed, with uploads likely in flight.
-        using (var first = BuildSink(topic, group, bucket, flushSize: 200))
+        // First run: stop as soon as part of the data is committed, with uploads possibly in flight.
+        using (var first = BuildSink(topic, group, bucket, flushSize: 400))
         {
             using var stop = new CancellationTokenSource();
             var run = first.RunAsync(stop.Token);
@@ -75,11 +77,11 @@ public sealed class SinkEndToEndTests(IntegrationServers servers, ITestOutputHel
         var committedAtStop = SinkTestKit.Committed(servers.Kafka, group, topic, Partitions);
         output.WriteLine("committed at stop: " + string.Join(",", committedAtStop));
         committedAtStop.Count(o => o > 0).Should().BeGreaterThanOrEqualTo(3);
-        committedAtStop.Sum().Should().BeLessThan(8_000, "the first run should stop mid-stream");
+        committedAtStop.Should().OnlyContain(o => o <= 800, "only whole rotations are committed");
 
-        // More records arrive while no sink runs; then a new sink (new staging state) resumes.
-        SinkTestKit.Produce(servers.Kafka, topic, Records(8_000, 8_000));
-        using (var second = BuildSink(topic, group, bucket, flushSize: 200))
+        // More records arrive while no sink runs; then a new sink (new staging state) resumes: 1,600 per partition.
+        SinkTestKit.Produce(servers.Kafka, topic, Records(7_200, 5_600));
+        using (var second = BuildSink(topic, group, bucket, flushSize: 400))
         {
             using var stop = new CancellationTokenSource();
             var run = second.RunAsync(stop.Token);
@@ -89,8 +91,8 @@ public sealed class SinkEndToEndTests(IntegrationServers servers, ITestOutputHel
         }
 
         var objects = await SinkTestKit.ReadObjectsAsync(servers.S3, bucket);
-        AssertExactlyOnce(objects, 16_000);
-        objects.Should().OnlyContain(o => o.Lines.Count == 200, "replayed rotations cut the same objects as the first attempt");
+        AssertExactlyOnce(objects, 12_800);
+        objects.Should().HaveCount(32).And.OnlyContain(o => o.Lines.Count == 400, "replayed rotations cut the same objects as the first attempt");
     }
 
     public void Dispose()
@@ -110,7 +112,7 @@ public sealed class SinkEndToEndTests(IntegrationServers servers, ITestOutputHel
             o.GroupId = group;
             o.Topics.Add(topic);
             o.FlushSize = flushSize;
-            o.StagingDirectory = stagingRoot;
+            o.Staging.Directory = stagingRoot;
             o.KafkaProperties["session.timeout.ms"] = "6000";
             o.KafkaProperties["heartbeat.interval.ms"] = "500";
             servers.S3.Configure(o.S3, bucket);

@@ -3,25 +3,42 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Hashing;
 using System.Text;
+using Microsoft.Win32.SafeHandles;
 
 namespace KafkaS3Sink.Buffering;
 
 /// <summary>
-/// Stages segments as files under one folder: <c>&lt;root&gt;/&lt;topic&gt;/&lt;partition&gt;/&lt;start&gt;-&lt;pathhash&gt;-&lt;n&gt;.seg</c>
-/// (<c>.tmp</c> while open). The folder is a cache: it is cleared when the buffer is created.
+/// Stages segments as files: <c>&lt;root&gt;/&lt;topic&gt;/&lt;partition&gt;/&lt;start&gt;-&lt;pathhash&gt;-&lt;n&gt;.seg</c>
+/// (<c>.tmp</c> while open). Memory is bounded by <c>maxOpenHandles × writeBufferSize</c> whatever the
+/// number of open segments: only segments in the handle LRU hold a file handle and a pooled write
+/// buffer; an evicted segment flushes, closes, and reopens to append on its next record.
+/// The folder is a cache, cleared when the buffer is created.
 /// </summary>
+/// <remarks>Appending, opening, sealing and discarding happen on one thread (the sink's consumer thread);
+/// sealed segments are read and deleted from upload threads.</remarks>
 internal sealed class FileSegmentBuffer : ISegmentBuffer
 {
     private readonly string root;
     private readonly bool fsyncOnSeal;
+    private readonly int maxOpenHandles;
+    private readonly int writeBufferSize;
+    private readonly LinkedList<OpenFileSegment> handleLru = new();
+    private readonly Dictionary<(string Topic, int Partition), HashSet<OpenFileSegment>> openByPartition = [];
     private long sequence;
+    private long stagedBytes;
+    private int openSegments;
 
-    public FileSegmentBuffer(string root, bool fsyncOnSeal)
+    public FileSegmentBuffer(string root, bool fsyncOnSeal, int maxOpenHandles = 256, int writeBufferSize = 32 * 1024)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxOpenHandles, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(writeBufferSize, 64);
         this.root = Path.GetFullPath(root);
         this.fsyncOnSeal = fsyncOnSeal;
+        this.maxOpenHandles = maxOpenHandles;
+        this.writeBufferSize = writeBufferSize;
 
-        // The disk is a cache, not the truth: whatever a previous run left is replayed from Kafka.
+        // The disk is a cache, not the truth: whatever a previous run left (torn tails included) is
+        // replayed from Kafka's committed offsets rather than trusted. See docs/architecture.md.
         if (Directory.Exists(this.root))
         {
             Directory.Delete(this.root, recursive: true);
@@ -30,48 +47,108 @@ internal sealed class FileSegmentBuffer : ISegmentBuffer
         Directory.CreateDirectory(this.root);
     }
 
+    public SegmentBufferStatistics Statistics => new(openSegments, handleLru.Count, Interlocked.Read(ref stagedBytes));
+
     public IOpenSegment Open(SegmentDescriptor descriptor)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
         var dir = PartitionDirectory(descriptor.Topic, descriptor.Partition);
         Directory.CreateDirectory(dir);
         var pathHash = XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(descriptor.PartitionPath));
-        var n = Interlocked.Increment(ref sequence);
+        var n = ++sequence;
         var baseName = string.Create(CultureInfo.InvariantCulture, $"{descriptor.StartOffset:D20}-{pathHash:x16}-{n}");
-        return new OpenFileSegment(descriptor, Path.Combine(dir, baseName), fsyncOnSeal);
+        var segment = new OpenFileSegment(this, descriptor, Path.Combine(dir, baseName));
+        if (!openByPartition.TryGetValue((descriptor.Topic, descriptor.Partition), out var set))
+        {
+            set = [];
+            openByPartition[(descriptor.Topic, descriptor.Partition)] = set;
+        }
+
+        set.Add(segment);
+        openSegments++;
+        segment.WriteHeader(SegmentFileFormat.EncodeHeader(descriptor));
+        return segment;
     }
 
+    /// <summary>Discards the open segments of a topic-partition. Sealed segments belong to their rotation and are deleted by it.</summary>
     public void DiscardPartition(string topic, int partition)
     {
-        var dir = PartitionDirectory(topic, partition);
-        if (Directory.Exists(dir))
+        if (openByPartition.TryGetValue((topic, partition), out var set))
         {
-            Directory.Delete(dir, recursive: true);
+            foreach (var segment in set.ToArray())
+            {
+                segment.Discard();
+            }
         }
     }
 
     public void Dispose()
     {
+        foreach (var segment in handleLru.ToArray())
+        {
+            segment.Evict();
+        }
     }
 
     private string PartitionDirectory(string topic, int partition)
         => Path.Combine(root, topic, partition.ToString(CultureInfo.InvariantCulture));
 
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The stream is closed by Seal or Discard, one of which always ends a segment's life.")]
+    /// <summary>Makes room in the handle LRU and puts the segment at its front.</summary>
+    private void Touch(OpenFileSegment segment)
+    {
+        if (segment.LruNode.List is not null)
+        {
+            if (handleLru.First != segment.LruNode)
+            {
+                handleLru.Remove(segment.LruNode);
+                handleLru.AddFirst(segment.LruNode);
+            }
+
+            return;
+        }
+
+        while (handleLru.Count >= maxOpenHandles)
+        {
+            handleLru.Last!.Value.Evict();
+        }
+
+        segment.Activate(ArrayPool<byte>.Shared.Rent(writeBufferSize));
+        handleLru.AddFirst(segment.LruNode);
+    }
+
+    private void Closed(OpenFileSegment segment)
+    {
+        if (openByPartition.TryGetValue((segment.Descriptor.Topic, segment.Descriptor.Partition), out var set) && set.Remove(segment))
+        {
+            openSegments--;
+            if (set.Count == 0)
+            {
+                openByPartition.Remove((segment.Descriptor.Topic, segment.Descriptor.Partition));
+            }
+        }
+    }
+
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The handle is closed by Evict, Seal or Discard; the owner evicts every segment on Dispose.")]
     private sealed class OpenFileSegment : IOpenSegment
     {
-        private readonly string basePath;
-        private readonly bool fsync;
-        private FileStream? stream;
+        private readonly FileSegmentBuffer owner;
+        private readonly string tmpPath;
+        private readonly string finalPath;
+        private SafeFileHandle? handle;
+        private byte[]? buffer;
+        private int buffered;
+        private long fileLength;
         private long lastOffset = -1;
+        private bool closed;
+        private IOException? failure;
 
-        public OpenFileSegment(SegmentDescriptor descriptor, string basePath, bool fsync)
+        public OpenFileSegment(FileSegmentBuffer owner, SegmentDescriptor descriptor, string basePath)
         {
+            this.owner = owner;
             Descriptor = descriptor;
-            this.basePath = basePath;
-            this.fsync = fsync;
-            stream = new FileStream(basePath + ".tmp", FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 16 * 1024);
-            stream.Write(SegmentFileFormat.EncodeHeader(descriptor));
+            tmpPath = basePath + ".tmp";
+            finalPath = basePath + ".seg";
+            LruNode = new LinkedListNode<OpenFileSegment>(this);
         }
 
         public SegmentDescriptor Descriptor { get; }
@@ -80,39 +157,155 @@ internal sealed class FileSegmentBuffer : ISegmentBuffer
 
         public long Bytes { get; private set; }
 
+        public LinkedListNode<OpenFileSegment> LruNode { get; }
+
+        public void WriteHeader(byte[] header)
+        {
+            owner.Touch(this);
+            Write(header);
+        }
+
         public void Append(long offset, ReadOnlySpan<byte> payload)
         {
-            var s = stream ?? throw new InvalidOperationException("The segment is sealed or discarded.");
+            ObjectDisposedException.ThrowIf(closed, this);
+            ThrowIfFailed();
+            owner.Touch(this);
             Span<byte> header = stackalloc byte[SegmentFileFormat.RecordHeaderSize];
             SegmentFileFormat.WriteRecordHeader(header, offset, payload);
-            s.Write(header);
-            s.Write(payload);
+            Write(header);
+            Write(payload);
             RecordCount++;
             Bytes += payload.Length;
             lastOffset = offset;
         }
 
+        /// <summary>Opens (or reopens, to append) the file with a pooled write buffer.</summary>
+        public void Activate(byte[] writeBuffer)
+        {
+            handle = File.OpenHandle(tmpPath, fileLength == 0 ? FileMode.CreateNew : FileMode.Open, FileAccess.Write, FileShare.Read);
+            buffer = writeBuffer;
+            buffered = 0;
+        }
+
+        /// <summary>Flushes and gives the handle and buffer back (the segment stays open logically).</summary>
+        public void Evict()
+        {
+            try
+            {
+                FlushBuffer();
+            }
+            catch (IOException ex)
+            {
+                // The buffered records are gone: the segment must never be sealed as if complete.
+                failure = ex;
+            }
+            finally
+            {
+                Release();
+            }
+        }
+
         public ISealedSegment Seal()
         {
-            var s = stream ?? throw new InvalidOperationException("The segment is sealed or discarded.");
-            s.Flush(flushToDisk: fsync);
-            s.Dispose();
-            stream = null;
-            var final = basePath + ".seg";
-            File.Move(basePath + ".tmp", final);
-            return new SealedFileSegment(Descriptor, final, RecordCount, Bytes, lastOffset);
+            ObjectDisposedException.ThrowIf(closed, this);
+            ThrowIfFailed();
+            owner.Touch(this);
+            FlushBuffer();
+            if (owner.fsyncOnSeal)
+            {
+                RandomAccess.FlushToDisk(handle!);
+            }
+
+            Release();
+            File.Move(tmpPath, finalPath);
+            Close();
+            return new SealedFileSegment(owner, Descriptor, finalPath, RecordCount, Bytes, lastOffset, fileLength);
         }
 
         public void Discard()
         {
-            stream?.Dispose();
-            stream = null;
-            File.Delete(basePath + ".tmp");
+            if (closed)
+            {
+                return;
+            }
+
+            var staged = fileLength + buffered;
+            Release();
+            File.Delete(tmpPath);
+            Interlocked.Add(ref owner.stagedBytes, -staged);
+            Close();
+        }
+
+        private void ThrowIfFailed()
+        {
+            if (failure is not null)
+            {
+                throw new IOException($"Segment '{tmpPath}' lost buffered records when its handle was evicted: {failure.Message}", failure);
+            }
+        }
+
+        private void Close()
+        {
+            closed = true;
+            buffered = 0;
+            owner.Closed(this);
+        }
+
+        private void Write(ReadOnlySpan<byte> data)
+        {
+            // Counted when accepted, so the quota sees bytes still in the write buffer.
+            Interlocked.Add(ref owner.stagedBytes, data.Length);
+            var free = buffer!.Length - buffered;
+            if (data.Length <= free)
+            {
+                data.CopyTo(buffer.AsSpan(buffered));
+                buffered += data.Length;
+                return;
+            }
+
+            FlushBuffer();
+            if (data.Length >= buffer.Length)
+            {
+                RandomAccess.Write(handle!, data, fileLength);
+                fileLength += data.Length;
+                return;
+            }
+
+            data.CopyTo(buffer);
+            buffered = data.Length;
+        }
+
+        private void FlushBuffer()
+        {
+            if (buffered > 0)
+            {
+                RandomAccess.Write(handle!, buffer.AsSpan(0, buffered), fileLength);
+                fileLength += buffered;
+                buffered = 0;
+            }
+        }
+
+        private void Release()
+        {
+            if (LruNode.List is not null)
+            {
+                owner.handleLru.Remove(LruNode);
+            }
+
+            handle?.Dispose();
+            handle = null;
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = null;
+            }
         }
     }
 
-    private sealed class SealedFileSegment(SegmentDescriptor descriptor, string path, long records, long bytes, long lastOffset) : ISealedSegment
+    private sealed class SealedFileSegment(FileSegmentBuffer owner, SegmentDescriptor descriptor, string path, long records, long bytes, long lastOffset, long fileLength) : ISealedSegment
     {
+        private int deleted;
+
         public SegmentDescriptor Descriptor => descriptor;
 
         public long RecordCount => records;
@@ -123,7 +316,14 @@ internal sealed class FileSegmentBuffer : ISegmentBuffer
 
         public ISegmentReader OpenReader() => new FileSegmentReader(path, descriptor);
 
-        public void Delete() => File.Delete(path);
+        public void Delete()
+        {
+            if (Interlocked.Exchange(ref deleted, 1) == 0)
+            {
+                File.Delete(path);
+                Interlocked.Add(ref owner.stagedBytes, -fileLength);
+            }
+        }
     }
 
     private sealed class FileSegmentReader : ISegmentReader
@@ -135,7 +335,7 @@ internal sealed class FileSegmentBuffer : ISegmentBuffer
         public FileSegmentReader(string path, SegmentDescriptor expected)
         {
             this.path = path;
-            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 64 * 1024);
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 64 * 1024);
             var header = SegmentFileFormat.TryReadHeader(stream);
             if (header != expected)
             {

@@ -42,4 +42,13 @@ internal static partial class Log
 
     [LoggerMessage(13, LogLevel.Warning, "In-flight uploads of {Partition} did not finish within {Timeout}; they were cancelled and will be replayed.")]
     public static partial void UploadsAbandoned(ILogger logger, string partition, TimeSpan timeout);
+
+    [LoggerMessage(14, LogLevel.Warning, "Consumption paused ({Reason}); {StagedBytes} bytes staged. Staged data is being uploaded.")]
+    public static partial void PausedConsumption(ILogger logger, string reason, long stagedBytes);
+
+    [LoggerMessage(15, LogLevel.Information, "Consumption resumed; {StagedBytes} bytes staged.")]
+    public static partial void ResumedConsumption(ILogger logger, long stagedBytes);
+
+    [LoggerMessage(16, LogLevel.Error, "Appending the record at {Partition} offset {Offset} failed; the partition's open segments are discarded and re-read.")]
+    public static partial void AppendFailed(ILogger logger, Exception exception, string partition, long offset);
 }

@@ -6,13 +6,15 @@ namespace KafkaS3Sink.Internal;
 
 /// <summary>
 /// The consume loop of one sink. Everything that touches the consumer (polling, rebalance
-/// callbacks, commits) runs on the one thread that calls <see cref="Run"/>; uploads run on the
-/// thread pool and are only observed from that thread, so no commit ever races a rebalance.
+/// callbacks, pause/resume/seek, commits) runs on the one thread that calls <see cref="Run"/>;
+/// uploads run on the thread pool and are only observed from that thread, so no commit ever races
+/// a rebalance.
 /// </summary>
 internal sealed class SinkRunner
 {
     private const int MaxInFlightSegments = 256;
     private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan DiskCheckInterval = TimeSpan.FromMilliseconds(250);
 
     private readonly KafkaS3SinkOptions options;
     private readonly IRecordConverter converter;
@@ -20,10 +22,23 @@ internal sealed class SinkRunner
     private readonly IRotationPolicy rotation;
     private readonly ISegmentBuffer buffer;
     private readonly S3ObjectUploader uploader;
+    private readonly SinkMetrics metrics;
+    private readonly TimeProvider time;
     private readonly ILogger logger;
     private readonly TimeSpan drainTimeout;
     private readonly Dictionary<TopicPartition, PartitionState> partitions = [];
+
+    /// <summary>Open segments of every topic-partition, most recently written first.</summary>
+    private readonly LinkedList<OpenEntry> segmentLru = new();
+
+    /// <summary>While paused: the first offset of each topic-partition that was not appended; consumption resumes there.</summary>
+    private readonly Dictionary<TopicPartition, long> rewindTo = [];
+
+    private IConsumer<byte[], byte[]>? consumer;
     private int inFlightSegments;
+    private string? lastValidPath;
+    private long nextDiskCheck;
+    private bool lowDisk;
 
     public SinkRunner(
         KafkaS3SinkOptions options,
@@ -32,6 +47,8 @@ internal sealed class SinkRunner
         IRotationPolicy rotation,
         ISegmentBuffer buffer,
         S3ObjectUploader uploader,
+        SinkMetrics metrics,
+        TimeProvider time,
         ILogger logger,
         TimeSpan drainTimeout)
     {
@@ -41,14 +58,20 @@ internal sealed class SinkRunner
         this.rotation = rotation;
         this.buffer = buffer;
         this.uploader = uploader;
+        this.metrics = metrics;
+        this.time = time;
         this.logger = logger;
         this.drainTimeout = drainTimeout;
     }
 
+    /// <summary>Whether consumption is paused by backpressure.</summary>
+    public bool Paused { get; private set; }
+
     public void Run(CancellationToken stoppingToken)
     {
-        using var consumer = BuildConsumer();
-        consumer.Subscribe(options.Topics);
+        using var c = BuildConsumer();
+        consumer = c;
+        c.Subscribe(options.Topics);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -56,7 +79,7 @@ internal sealed class SinkRunner
                 ConsumeResult<byte[], byte[]>? result = null;
                 try
                 {
-                    result = consumer.Consume(PollTimeout);
+                    result = c.Consume(PollTimeout);
                 }
                 catch (ConsumeException ex) when (!ex.Error.IsFatal)
                 {
@@ -68,21 +91,27 @@ internal sealed class SinkRunner
                     Process(result);
                 }
 
-                CommitCompleted(consumer);
-                WaitWhileTooManyUploads(consumer, stoppingToken);
+                CommitCompleted();
+                UpdateBackpressure();
+                WaitWhileTooManyUploads(stoppingToken);
             }
 
             // Graceful stop: open segments are discarded (replayed later, same keys); finished
             // uploads are committed; unfinished ones get drainTimeout to finish.
             foreach (var state in partitions.Values)
             {
-                state.DiscardOpen();
+                DiscardOpen(state);
                 DrainUploads(state);
             }
 
-            CommitCompleted(consumer);
+            CommitCompleted();
+            foreach (var state in partitions.Values)
+            {
+                DropUncommitted(state);
+            }
+
             partitions.Clear();
-            consumer.Close();
+            c.Close();
         }
         finally
         {
@@ -90,6 +119,8 @@ internal sealed class SinkRunner
             {
                 state.Cancel();
             }
+
+            consumer = null;
         }
     }
 
@@ -120,7 +151,7 @@ internal sealed class SinkRunner
                 }
             })
             .SetPartitionsAssignedHandler((_, assigned) => OnAssigned(assigned))
-            .SetPartitionsRevokedHandler((c, revoked) => OnRevoked(c, revoked))
+            .SetPartitionsRevokedHandler((_, revoked) => OnRevoked(revoked))
             .SetPartitionsLostHandler((_, lost) => OnLost(lost))
             .Build();
     }
@@ -128,20 +159,29 @@ internal sealed class SinkRunner
     private void Process(ConsumeResult<byte[], byte[]> result)
     {
         var tp = result.TopicPartition;
+        var offset = result.Offset.Value;
         if (!partitions.TryGetValue(tp, out var state))
         {
             state = new PartitionState(tp);
             partitions[tp] = state;
         }
 
+        if (Paused)
+        {
+            // Fetched before the pause took effect: not appended, re-read after resume.
+            NotAppended(tp, offset);
+            return;
+        }
+
         var message = result.Message;
         var record = new KafkaRecord(
             tp.Topic,
             tp.Partition.Value,
-            result.Offset.Value,
-            message.Timestamp.UnixTimestampMs == 0 && message.Timestamp.Type == TimestampType.NotAvailable
+            offset,
+            message.Timestamp.Type == TimestampType.NotAvailable
                 ? DateTimeOffset.UnixEpoch
                 : DateTimeOffset.FromUnixTimeMilliseconds(message.Timestamp.UnixTimestampMs),
+
             // A null byte[] would convert to an empty ReadOnlyMemory, turning tombstones into empty values.
             message.Key is null ? null : (ReadOnlyMemory<byte>?)message.Key,
             message.Value is null ? null : (ReadOnlyMemory<byte>?)message.Value,
@@ -150,62 +190,144 @@ internal sealed class SinkRunner
         // Bad input stops the sink with a clear error naming the record (the default error policy).
         var converted = converter.Convert(record);
         var path = partitioner.GetPartitionPath(converted);
-        PathValidation.ThrowIfInvalid(path, record);
-
-        if (!state.Open.TryGetValue(path, out var segment))
+        if (!ReferenceEquals(path, lastValidPath))
         {
-            segment = buffer.Open(new SegmentDescriptor(tp.Topic, tp.Partition.Value, path, record.Offset));
-            state.Open[path] = segment;
+            PathValidation.ThrowIfInvalid(path, record);
+            lastValidPath = path;
         }
 
-        segment.Append(record.Offset, converted.Payload.Span);
+        // Backpressure: a record that would pass the quota is not appended; the partition is re-read from it.
+        if (OverQuota(converted.Payload.Length))
+        {
+            Pause("staged bytes above Staging.MaxStagedBytes or free disk below Staging.MinFreeDiskBytes");
+            NotAppended(tp, offset);
+            return;
+        }
+
+        try
+        {
+            if (!state.Open.TryGetValue(path, out var entry))
+            {
+                entry = new OpenEntry(state, buffer.Open(new SegmentDescriptor(tp.Topic, tp.Partition.Value, path, offset)));
+                state.Open[path] = entry;
+                segmentLru.AddFirst(entry.Node);
+            }
+            else if (segmentLru.First != entry.Node)
+            {
+                segmentLru.Remove(entry.Node);
+                segmentLru.AddFirst(entry.Node);
+            }
+
+            entry.Segment.Append(offset, converted.Payload.Span);
+        }
+        catch (IOException ex)
+        {
+            RewindAfterWriteFailure(state, offset, ex);
+            return;
+        }
+
         state.OnAppended(record, converted.Payload.Length);
+        metrics.RecordConsumed();
 
         if (rotation.ShouldRotate(state.RotationState()))
         {
-            Rotate(state);
+            Rotate(state, deterministic: rotation.IsReplayDeterministic);
+        }
+
+        // Open-segment cap: rotate the whole topic-partition holding the least recently written segment.
+        while (segmentLru.Count > options.Staging.MaxOpenSegments)
+        {
+            Rotate(segmentLru.Last!.Value.Owner, deterministic: false);
         }
     }
 
-    private void Rotate(PartitionState state)
+    private void Rotate(PartitionState state, bool deterministic)
     {
         if (state.Open.Count == 0)
         {
             return;
         }
 
-        var commitOffset = state.LastOffset + 1;
-        var tasks = new List<Task>(state.Open.Count);
-        var sealedSegments = new List<ISealedSegment>(state.Open.Count);
-        foreach (var open in state.Open.Values)
+        if (!deterministic)
         {
-            var sealedSegment = open.Seal();
-            sealedSegments.Add(sealedSegment);
-            var key = ObjectKeys.For(options.TopicsDir, sealedSegment.Descriptor, uploader.Extension);
-            var token = state.Token;
-            tasks.Add(Task.Run(() => uploader.UploadAsync(sealedSegment, key, token), token));
+            metrics.ForcedRotation();
         }
 
-        inFlightSegments += tasks.Count;
-        state.InFlight.Enqueue(new RotationUpload(commitOffset, sealedSegments, Task.WhenAll(tasks)));
+        var sealedSegments = new List<ISealedSegment>(state.Open.Count);
+        try
+        {
+            foreach (var entry in state.Open.Values)
+            {
+                segmentLru.Remove(entry.Node);
+                sealedSegments.Add(entry.Segment.Seal());
+            }
+        }
+        catch (IOException ex)
+        {
+            foreach (var segment in sealedSegments)
+            {
+                segment.Delete();
+            }
+
+            RewindAfterWriteFailure(state, state.FirstOffset, ex);
+            return;
+        }
+
+        state.InFlight.Enqueue(new RotationUpload(state.LastOffset + 1, sealedSegments, deterministic));
         state.ResetOpen();
+        StartUploads(state);
+    }
+
+    /// <summary>
+    /// Starts the uploads that may start: a rotation's upload waits while an earlier uncommitted rotation of
+    /// the topic-partition was cut at a point a replay may not reproduce (cap, quota, clock). With at most one
+    /// such rotation uploaded and uncommitted, a replay overwrites every object it wrote (design invariant 6).
+    /// </summary>
+    private void StartUploads(PartitionState state)
+    {
+        var earlierDeterministic = true;
+        foreach (var upload in state.InFlight)
+        {
+            if (!earlierDeterministic)
+            {
+                return;
+            }
+
+            if (upload.Task is null)
+            {
+                var tasks = new Task[upload.Segments.Count];
+                var token = state.Token;
+                for (var i = 0; i < tasks.Length; i++)
+                {
+                    var segment = upload.Segments[i];
+                    var key = ObjectKeys.For(options.TopicsDir, segment.Descriptor, uploader.Extension);
+                    tasks[i] = Task.Run(() => uploader.UploadAsync(segment, key, token), token);
+                }
+
+                upload.Task = Task.WhenAll(tasks);
+                inFlightSegments += tasks.Length;
+            }
+
+            earlierDeterministic = upload.Deterministic;
+        }
     }
 
     /// <summary>Moves each partition's commit point over the prefix of rotations S3 has acknowledged, then commits.</summary>
-    private void CommitCompleted(IConsumer<byte[], byte[]> consumer)
+    private void CommitCompleted()
     {
         List<TopicPartitionOffset>? offsets = null;
         foreach (var state in partitions.Values)
         {
-            while (state.InFlight.TryPeek(out var upload) && upload.Task.IsCompleted)
+            var popped = false;
+            while (state.InFlight.TryPeek(out var upload) && upload.Task is { IsCompleted: true } task)
             {
                 state.InFlight.Dequeue();
                 inFlightSegments -= upload.Segments.Count;
-                if (!upload.Task.IsCompletedSuccessfully)
+                if (!task.IsCompletedSuccessfully)
                 {
                     throw new KafkaS3SinkException(
                         $"Uploading the rotation of {state.TopicPartition} ending before offset {upload.CommitOffset} failed; nothing past the last committed offset was committed.",
-                        upload.Task.Exception?.GetBaseException());
+                        task.Exception?.GetBaseException());
                 }
 
                 foreach (var segment in upload.Segments)
@@ -214,11 +336,17 @@ internal sealed class SinkRunner
                 }
 
                 state.CommittableOffset = upload.CommitOffset;
+                popped = true;
             }
 
             if (state.CommittableOffset > state.CommittedOffset)
             {
                 (offsets ??= []).Add(new TopicPartitionOffset(state.TopicPartition, state.CommittableOffset));
+            }
+
+            if (popped)
+            {
+                StartUploads(state);
             }
         }
 
@@ -227,9 +355,8 @@ internal sealed class SinkRunner
             return;
         }
 
-        try
+        if (Commit(offsets))
         {
-            consumer.Commit(offsets);
             foreach (var tpo in offsets)
             {
                 if (partitions.TryGetValue(tpo.TopicPartition, out var state))
@@ -237,29 +364,131 @@ internal sealed class SinkRunner
                     state.CommittedOffset = tpo.Offset.Value;
                 }
             }
+        }
+    }
 
+    private bool Commit(List<TopicPartitionOffset> offsets)
+    {
+        try
+        {
+            consumer!.Commit(offsets);
+            metrics.Committed();
             Log.Committed(logger, string.Join(", ", offsets));
+            return true;
         }
         catch (KafkaException ex) when (!ex.Error.IsFatal)
         {
             // E.g. RebalanceInProgress: the offsets stay committable and are retried after the next poll;
-            // a partition revoked meanwhile is committed (or given up) by the revoke handler.
+            // a partition revoked meanwhile is committed (or given up) by the revoke handler. Objects are
+            // in S3 under deterministic keys, so a replay overwrites them identically.
             Log.CommitFailed(logger, ex.Error.ToString());
+            return false;
         }
     }
 
-    private void WaitWhileTooManyUploads(IConsumer<byte[], byte[]> consumer, CancellationToken stoppingToken)
+    private bool OverQuota(int payloadBytes)
+    {
+        // With nothing staged a record is always accepted, or one larger than the quota would stall the sink.
+        var staged = buffer.Statistics.StagedBytes + uploader.StagedObjectBytes;
+        if (staged > 0 && staged + payloadBytes + 16 > options.Staging.MaxStagedBytes)
+        {
+            return true;
+        }
+
+        if (options.Staging.MinFreeDiskBytes > 0)
+        {
+            var now = time.GetTimestamp();
+            if (now >= nextDiskCheck)
+            {
+                nextDiskCheck = now + (long)(DiskCheckInterval.TotalSeconds * time.TimestampFrequency);
+                lowDisk = FreeDiskBytes() < options.Staging.MinFreeDiskBytes;
+            }
+
+            return lowDisk;
+        }
+
+        return false;
+    }
+
+    private long FreeDiskBytes()
+    {
+        try
+        {
+            return new DriveInfo(options.Staging.Directory!).AvailableFreeSpace;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return long.MaxValue; // cannot tell: do not pause on a failed probe
+        }
+    }
+
+    private void Pause(string reason)
+    {
+        if (Paused)
+        {
+            return;
+        }
+
+        Paused = true;
+        var assignment = consumer!.Assignment;
+        consumer.Pause(assignment);
+        Log.PausedConsumption(logger, reason, buffer.Statistics.StagedBytes + uploader.StagedObjectBytes);
+
+        // Free space: seal everything staged so its uploads can start (and, once committed, delete it).
+        foreach (var state in partitions.Values)
+        {
+            Rotate(state, deterministic: false);
+        }
+    }
+
+    private void NotAppended(TopicPartition tp, long offset)
+    {
+        if (!rewindTo.TryGetValue(tp, out var existing) || offset < existing)
+        {
+            rewindTo[tp] = offset;
+            consumer!.Seek(new TopicPartitionOffset(tp, offset));
+        }
+    }
+
+    private void UpdateBackpressure()
+    {
+        if (!Paused)
+        {
+            return;
+        }
+
+        var staged = buffer.Statistics.StagedBytes + uploader.StagedObjectBytes;
+        var diskOk = options.Staging.MinFreeDiskBytes == 0 || FreeDiskBytes() >= options.Staging.MinFreeDiskBytes;
+        if (staged < options.Staging.EffectiveResumeStagedBytes && diskOk)
+        {
+            Paused = false;
+            lowDisk = false;
+            rewindTo.Clear();
+            consumer!.Resume(consumer.Assignment);
+            Log.ResumedConsumption(logger, staged);
+        }
+        else
+        {
+            // Partitions assigned while paused start paused too.
+            consumer!.Pause(consumer.Assignment);
+        }
+    }
+
+    private void WaitWhileTooManyUploads(CancellationToken stoppingToken)
     {
         while (inFlightSegments > MaxInFlightSegments && !stoppingToken.IsCancellationRequested)
         {
-            var oldest = partitions.Values.Where(s => s.InFlight.Count > 0).Select(s => s.InFlight.Peek().Task).ToArray();
+            var oldest = partitions.Values
+                .Select(s => s.InFlight.Count > 0 ? s.InFlight.Peek().Task : null)
+                .OfType<Task>()
+                .ToArray();
             if (oldest.Length == 0)
             {
                 return;
             }
 
             Task.WaitAny(oldest, TimeSpan.FromMilliseconds(200));
-            CommitCompleted(consumer);
+            CommitCompleted();
         }
     }
 
@@ -274,53 +503,44 @@ internal sealed class SinkRunner
         }
     }
 
-    private void OnRevoked(IConsumer<byte[], byte[]> consumer, List<TopicPartitionOffset> revoked)
+    private void OnRevoked(List<TopicPartitionOffset> revoked)
     {
         Log.Revoked(logger, string.Join(", ", revoked.Select(r => r.TopicPartition)));
         var offsets = new List<TopicPartitionOffset>();
         foreach (var tpo in revoked)
         {
+            rewindTo.Remove(tpo.TopicPartition);
             if (!partitions.Remove(tpo.TopicPartition, out var state))
             {
                 continue;
             }
 
             // Stop appending, finish (or cancel) in-flight uploads before the callback returns, then
-            // commit what S3 acknowledged; the open segments are discarded and the new owner replays them.
-            state.DiscardOpen();
+            // commit what S3 acknowledged; the rest is discarded and the new owner replays it.
+            DiscardOpen(state);
             DrainUploads(state);
-            foreach (var upload in state.InFlight)
+            while (state.InFlight.TryPeek(out var upload) && upload.Task is { IsCompletedSuccessfully: true })
             {
+                state.InFlight.Dequeue();
                 inFlightSegments -= upload.Segments.Count;
-                if (!upload.Task.IsCompletedSuccessfully)
+                foreach (var segment in upload.Segments)
                 {
-                    break;
+                    segment.Delete();
                 }
 
                 state.CommittableOffset = upload.CommitOffset;
             }
 
-            state.InFlight.Clear();
+            DropUncommitted(state);
             if (state.CommittableOffset > state.CommittedOffset)
             {
                 offsets.Add(new TopicPartitionOffset(state.TopicPartition, state.CommittableOffset));
             }
-
-            buffer.DiscardPartition(tpo.Topic, tpo.Partition.Value);
         }
 
         if (offsets.Count > 0)
         {
-            try
-            {
-                consumer.Commit(offsets);
-                Log.Committed(logger, string.Join(", ", offsets));
-            }
-            catch (KafkaException ex) when (!ex.Error.IsFatal)
-            {
-                // The objects are in S3 with deterministic keys: the new owner overwrites them identically.
-                Log.CommitFailed(logger, ex.Error.ToString());
-            }
+            Commit(offsets);
         }
     }
 
@@ -329,28 +549,70 @@ internal sealed class SinkRunner
         Log.Lost(logger, string.Join(", ", lost.Select(l => l.TopicPartition)));
         foreach (var tpo in lost)
         {
+            rewindTo.Remove(tpo.TopicPartition);
             if (!partitions.Remove(tpo.TopicPartition, out var state))
             {
                 continue;
             }
 
             // Another member may own the partition already: commit nothing, stop uploading.
-            state.DiscardOpen();
+            DiscardOpen(state);
             state.Cancel();
-            WaitQuietly(state.InFlight.Select(u => u.Task).ToArray(), drainTimeout);
-            foreach (var upload in state.InFlight)
+            WaitQuietly(state.StartedTasks(), drainTimeout);
+            DropUncommitted(state);
+        }
+    }
+
+    private void DiscardOpen(PartitionState state)
+    {
+        foreach (var entry in state.Open.Values)
+        {
+            if (entry.Node.List is not null)
+            {
+                segmentLru.Remove(entry.Node);
+            }
+
+            entry.Segment.Discard();
+        }
+
+        state.ResetOpen();
+    }
+
+    /// <summary>
+    /// A segment of the topic-partition could not be written (e.g. ENOSPC): its open segments cannot be
+    /// trusted. Discard them, re-read from the start of the open rotation, and pause until uploads free space.
+    /// </summary>
+    private void RewindAfterWriteFailure(PartitionState state, long fallbackOffset, IOException ex)
+    {
+        var rewind = state.RecordCount > 0 ? state.FirstOffset : fallbackOffset;
+        Log.AppendFailed(logger, ex, state.TopicPartition.ToString(), rewind);
+        DiscardOpen(state);
+        Pause("a segment could not be written: " + ex.Message);
+        NotAppended(state.TopicPartition, rewind);
+    }
+
+    /// <summary>Deletes the staged segments of rotations that will not be committed by this member.</summary>
+    private void DropUncommitted(PartitionState state)
+    {
+        foreach (var upload in state.InFlight)
+        {
+            if (upload.Task is not null)
             {
                 inFlightSegments -= upload.Segments.Count;
             }
 
-            state.InFlight.Clear();
-            buffer.DiscardPartition(tpo.Topic, tpo.Partition.Value);
+            foreach (var segment in upload.Segments)
+            {
+                segment.Delete();
+            }
         }
+
+        state.InFlight.Clear();
     }
 
     private void DrainUploads(PartitionState state)
     {
-        var tasks = state.InFlight.Select(u => u.Task).ToArray();
+        var tasks = state.StartedTasks();
         if (tasks.Length == 0)
         {
             return;
@@ -392,16 +654,46 @@ internal sealed class SinkRunner
         return list;
     }
 
-    private sealed record RotationUpload(long CommitOffset, List<ISealedSegment> Segments, Task Task);
+    private sealed class RotationUpload(long commitOffset, List<ISealedSegment> segments, bool deterministic)
+    {
+        public long CommitOffset { get; } = commitOffset;
+
+        public List<ISealedSegment> Segments { get; } = segments;
+
+        /// <summary>Whether a replay from the previous commit point cuts this rotation at the same offset.</summary>
+        public bool Deterministic { get; } = deterministic;
+
+        /// <summary>The upload of every segment; null until it may start.</summary>
+        public Task? Task { get; set; }
+    }
+
+    private sealed class OpenEntry
+    {
+        public OpenEntry(PartitionState owner, IOpenSegment segment)
+        {
+            Owner = owner;
+            Segment = segment;
+            Node = new LinkedListNode<OpenEntry>(this);
+        }
+
+        public PartitionState Owner { get; }
+
+        public IOpenSegment Segment { get; }
+
+        public LinkedListNode<OpenEntry> Node { get; }
+    }
 
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Upload tasks may still hold the token after the state is dropped; a CancellationTokenSource without timers needs no disposal.")]
     private sealed class PartitionState(TopicPartition tp)
     {
-        private CancellationTokenSource cts = new();
+        private readonly CancellationTokenSource cts = new();
+        private long bytes;
+        private DateTimeOffset firstTimestamp;
+        private DateTimeOffset lastTimestamp;
 
         public TopicPartition TopicPartition { get; } = tp;
 
-        public Dictionary<string, IOpenSegment> Open { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, OpenEntry> Open { get; } = new(StringComparer.Ordinal);
 
         public Queue<RotationUpload> InFlight { get; } = new();
 
@@ -409,54 +701,41 @@ internal sealed class SinkRunner
 
         public long CommittedOffset { get; set; } = -1;
 
+        public long RecordCount { get; private set; }
+
+        public long FirstOffset { get; private set; } = -1;
+
         public long LastOffset { get; private set; } = -1;
 
         public CancellationToken Token => cts.Token;
 
-        private long recordCount;
-        private long bytes;
-        private long firstOffset = -1;
-        private DateTimeOffset firstTimestamp;
-        private DateTimeOffset lastTimestamp;
-
         public void OnAppended(KafkaRecord record, int payloadBytes)
         {
-            if (recordCount == 0)
+            if (RecordCount == 0)
             {
-                firstOffset = record.Offset;
+                FirstOffset = record.Offset;
                 firstTimestamp = record.Timestamp;
             }
 
-            recordCount++;
+            RecordCount++;
             bytes += payloadBytes;
             LastOffset = record.Offset;
             lastTimestamp = record.Timestamp;
         }
 
         public RotationState RotationState() => new(
-            TopicPartition.Topic, TopicPartition.Partition.Value, recordCount, bytes, Open.Count, firstOffset, LastOffset, firstTimestamp, lastTimestamp);
+            TopicPartition.Topic, TopicPartition.Partition.Value, RecordCount, bytes, Open.Count, FirstOffset, LastOffset, firstTimestamp, lastTimestamp);
 
         public void ResetOpen()
         {
             Open.Clear();
-            recordCount = 0;
+            RecordCount = 0;
             bytes = 0;
-            firstOffset = -1;
+            FirstOffset = -1;
         }
 
-        public void DiscardOpen()
-        {
-            foreach (var segment in Open.Values)
-            {
-                segment.Discard();
-            }
+        public Task[] StartedTasks() => InFlight.Select(u => u.Task).OfType<Task>().ToArray();
 
-            ResetOpen();
-        }
-
-        public void Cancel()
-        {
-            cts.Cancel();
-        }
+        public void Cancel() => cts.Cancel();
     }
 }

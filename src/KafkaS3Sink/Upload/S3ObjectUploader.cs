@@ -21,9 +21,11 @@ internal sealed class S3ObjectUploader : IDisposable
     private readonly ILogger logger;
     private readonly SemaphoreSlim concurrency;
     private readonly TimeProvider time;
+    private readonly Action<long> uploaded;
     private long sequence;
+    private long stagedObjectBytes;
 
-    public S3ObjectUploader(IAmazonS3 s3, S3StorageOptions options, string stagingRoot, IObjectFormat format, TimeProvider time, ILogger logger)
+    public S3ObjectUploader(IAmazonS3 s3, S3StorageOptions options, string stagingRoot, IObjectFormat format, TimeProvider time, ILogger logger, Action<long> uploaded)
     {
         this.s3 = s3;
         bucket = options.BucketName;
@@ -34,15 +36,20 @@ internal sealed class S3ObjectUploader : IDisposable
         this.format = format;
         this.time = time;
         this.logger = logger;
+        this.uploaded = uploaded;
         concurrency = new SemaphoreSlim(options.MaxConcurrentUploads, options.MaxConcurrentUploads);
     }
 
     public string Extension => format.Extension;
 
+    /// <summary>Bytes of object files formatted and not yet deleted (part of the staging quota).</summary>
+    public long StagedObjectBytes => Interlocked.Read(ref stagedObjectBytes);
+
     public async Task UploadAsync(ISealedSegment segment, string key, CancellationToken cancellationToken)
     {
         await concurrency.WaitAsync(cancellationToken).ConfigureAwait(false);
         var file = Path.Combine(objectDirectory, Interlocked.Increment(ref sequence).ToString(System.Globalization.CultureInfo.InvariantCulture) + ".obj");
+        long length = 0;
         try
         {
             // Formatting reads the segment from disk and writes the body to disk: no whole object in memory.
@@ -54,7 +61,8 @@ internal sealed class S3ObjectUploader : IDisposable
                 },
                 cancellationToken).ConfigureAwait(false);
 
-            var length = new FileInfo(file).Length;
+            length = new FileInfo(file).Length;
+            Interlocked.Add(ref stagedObjectBytes, length);
             for (var attempt = 0; ; attempt++)
             {
                 try
@@ -69,6 +77,7 @@ internal sealed class S3ObjectUploader : IDisposable
                     }
 
                     Log.Uploaded(logger, key, segment.RecordCount, length);
+                    uploaded(length);
                     return;
                 }
                 catch (Exception ex) when (attempt < maxRetries && ex is AmazonS3Exception or HttpRequestException or IOException or TimeoutException
@@ -83,6 +92,7 @@ internal sealed class S3ObjectUploader : IDisposable
         finally
         {
             File.Delete(file);
+            Interlocked.Add(ref stagedObjectBytes, -length);
             concurrency.Release();
         }
     }

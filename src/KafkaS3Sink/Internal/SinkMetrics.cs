@@ -1,0 +1,50 @@
+using System.Diagnostics.Metrics;
+
+namespace KafkaS3Sink.Internal;
+
+/// <summary>
+/// The sink's instruments, on a <see cref="Meter"/> named <see cref="MeterName"/>; every measurement
+/// carries the tag <c>kafkas3sink.sink</c> with the sink's name.
+/// </summary>
+internal sealed class SinkMetrics : IDisposable
+{
+    public const string MeterName = "KafkaS3Sink";
+
+    private readonly Meter meter;
+    private readonly KeyValuePair<string, object?> sinkTag;
+    private readonly Counter<long> recordsConsumed;
+    private readonly Counter<long> uploads;
+    private readonly Counter<long> uploadedBytes;
+    private readonly Counter<long> commits;
+    private readonly Counter<long> forcedRotations;
+
+    public SinkMetrics(string sinkName, Func<SegmentBufferStatistics> buffer, Func<long> objectBytes, Func<bool> paused)
+    {
+        meter = new Meter(MeterName);
+        sinkTag = new KeyValuePair<string, object?>("kafkas3sink.sink", sinkName);
+        var tag = sinkTag;
+        recordsConsumed = meter.CreateCounter<long>("kafkas3sink.records.consumed", "{record}", "Records consumed and staged.");
+        uploads = meter.CreateCounter<long>("kafkas3sink.uploads", "{object}", "Objects uploaded to S3.");
+        uploadedBytes = meter.CreateCounter<long>("kafkas3sink.upload.bytes", "By", "Object bytes uploaded to S3.");
+        commits = meter.CreateCounter<long>("kafkas3sink.commits", "{commit}", "Offset commits that succeeded.");
+        forcedRotations = meter.CreateCounter<long>("kafkas3sink.rotations.forced", "{rotation}", "Rotations forced by the open-segment cap, the disk quota or a full disk.");
+        meter.CreateObservableGauge("kafkas3sink.segments.open", () => new Measurement<int>(buffer().OpenSegments, tag), "{segment}", "Segments open for appending.");
+        meter.CreateObservableGauge("kafkas3sink.segments.handles", () => new Measurement<int>(buffer().OpenHandles, tag), "{handle}", "File handles open for appending.");
+        meter.CreateObservableGauge("kafkas3sink.staged.bytes", () => new Measurement<long>(buffer().StagedBytes + objectBytes(), tag), "By", "Bytes staged locally (segments and object files).");
+        meter.CreateObservableGauge("kafkas3sink.paused", () => new Measurement<int>(paused() ? 1 : 0, tag), "{state}", "1 while consumption is paused by backpressure.");
+    }
+
+    public void RecordConsumed() => recordsConsumed.Add(1, sinkTag);
+
+    public void Uploaded(long bytes)
+    {
+        uploads.Add(1, sinkTag);
+        uploadedBytes.Add(bytes, sinkTag);
+    }
+
+    public void Committed() => commits.Add(1, sinkTag);
+
+    public void ForcedRotation() => forcedRotations.Add(1, sinkTag);
+
+    public void Dispose() => meter.Dispose();
+}
