@@ -208,6 +208,13 @@ internal sealed class SinkRunner
         {
             if (!state.Open.TryGetValue(path, out var entry))
             {
+                // Open-segment cap: before opening one more, rotate the whole topic-partition holding the
+                // least recently written segment (possibly this one; the record then starts its next rotation).
+                while (segmentLru.Count >= options.Staging.MaxOpenSegments)
+                {
+                    Rotate(segmentLru.Last!.Value.Owner, deterministic: false);
+                }
+
                 entry = new OpenEntry(state, buffer.Open(new SegmentDescriptor(tp.Topic, tp.Partition.Value, path, offset)));
                 state.Open[path] = entry;
                 segmentLru.AddFirst(entry.Node);
@@ -232,12 +239,6 @@ internal sealed class SinkRunner
         if (rotation.ShouldRotate(state.RotationState()))
         {
             Rotate(state, deterministic: rotation.IsReplayDeterministic);
-        }
-
-        // Open-segment cap: rotate the whole topic-partition holding the least recently written segment.
-        while (segmentLru.Count > options.Staging.MaxOpenSegments)
-        {
-            Rotate(segmentLru.Last!.Value.Owner, deterministic: false);
         }
     }
 

@@ -85,30 +85,31 @@ public static class SinkTestKit
         throw new TimeoutException($"Committed offsets [{string.Join(",", committed)}] did not reach [{string.Join(",", targets)}] within {timeout}.");
     }
 
-    /// <summary>Every object under a prefix with its lines.</summary>
+    /// <summary>Every object under a prefix with its lines (read 8 at a time).</summary>
     public static async Task<List<(string Key, List<string> Lines)>> ReadObjectsAsync(S3Server s3, string bucket, string prefix = "")
     {
         using var client = s3.CreateClient();
-        var result = new List<(string, List<string>)>();
+        var keys = new List<string>();
         string? token = null;
         do
         {
             var page = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, Prefix = prefix, ContinuationToken = token });
-            foreach (var obj in page.S3Objects ?? [])
-            {
-                using var response = await client.GetObjectAsync(bucket, obj.Key);
-                using var reader = new StreamReader(response.ResponseStream, Encoding.UTF8);
-                var text = await reader.ReadToEndAsync();
-                var lines = text.Split('\n').ToList();
-                lines.Should().HaveElementAt(lines.Count - 1, string.Empty, $"object {obj.Key} must end with a newline");
-                lines.RemoveAt(lines.Count - 1);
-                result.Add((obj.Key, lines));
-            }
-
+            keys.AddRange((page.S3Objects ?? []).Select(o => o.Key));
             token = page.IsTruncated == true ? page.NextContinuationToken : null;
         }
         while (token is not null);
-        return result;
+
+        var result = new (string, List<string>)[keys.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, keys.Count), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
+        {
+            using var response = await client.GetObjectAsync(bucket, keys[i], ct);
+            using var reader = new StreamReader(response.ResponseStream, Encoding.UTF8);
+            var lines = (await reader.ReadToEndAsync(ct)).Split('\n').ToList();
+            lines.Should().HaveElementAt(lines.Count - 1, string.Empty, $"object {keys[i]} must end with a newline");
+            lines.RemoveAt(lines.Count - 1);
+            result[i] = (keys[i], lines);
+        });
+        return [.. result];
     }
 
     public static JsonElement Json(string line) => JsonDocument.Parse(line).RootElement.Clone();
