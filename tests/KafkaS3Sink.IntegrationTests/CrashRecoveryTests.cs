@@ -1,0 +1,132 @@
+using System.Globalization;
+using KafkaS3Sink.IntegrationTests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace KafkaS3Sink.IntegrationTests;
+
+/// <summary>The sink in its own process, killed with SIGKILL at random moments and started again.</summary>
+[Collection(IntegrationCollection.Name)]
+[Trait("Category", "Integration")]
+[Trait("Category", "CrashRecovery")]
+public sealed class CrashRecoveryTests(IntegrationServers servers, ITestOutputHelper output) : IDisposable
+{
+    private const int Partitions = 8;
+    private readonly string staging = Path.Combine(Path.GetTempPath(), "kafkas3sink-crash-" + Guid.NewGuid().ToString("N"));
+
+    [Fact]
+    public async Task SinkProcess_KilledRepeatedlyWithTornSegmentTails_EveryRecordExactlyOnce()
+    {
+        const int perPartition = 2_000;
+        const int flushSize = 250;
+        var topic = "crash-" + Guid.NewGuid().ToString("N")[..8];
+        var group = topic + "-sink";
+        servers.Kafka.CreateTopic(topic, Partitions);
+        var bucket = await servers.S3.CreateBucketAsync("crash");
+        var environment = new Dictionary<string, string>
+        {
+            ["SINK_BOOTSTRAP"] = servers.Kafka.BootstrapServers,
+            ["SINK_TOPIC"] = topic,
+            ["SINK_GROUP"] = group,
+            ["SINK_BUCKET"] = bucket,
+            ["SINK_S3_ENDPOINT"] = servers.S3.Endpoint.ToString(),
+            ["SINK_S3_ACCESS_KEY"] = servers.S3.AccessKey,
+            ["SINK_S3_SECRET_KEY"] = servers.S3.SecretKey,
+            ["SINK_STAGING"] = staging,
+
+            // Small write buffers put partial rotations on disk, so a kill leaves segment files to tear.
+            ["SINK_WRITE_BUFFER"] = "512",
+            ["SINK_FLUSH_SIZE"] = flushSize.ToString(CultureInfo.InvariantCulture),
+            ["SINK_PARTITIONER"] = "hourly-field:event.time",
+        };
+
+        // Records arrive over ~8 s while the sink is killed and restarted.
+        var producing = Task.Run(async () =>
+        {
+            const int batches = 20;
+            for (var b = 0; b < batches; b++)
+            {
+                var from = b * Partitions * perPartition / batches;
+                SinkTestKit.Produce(servers.Kafka, topic, Enumerable.Range(from, Partitions * perPartition / batches).Select(Record));
+                await Task.Delay(400);
+            }
+        });
+
+        var random = new Random(20261127);
+        var kills = 0;
+        var tornFiles = 0;
+        while (kills < 4)
+        {
+            using var sink = await SinkProcess.StartAsync(environment, Log);
+            await sink.Assigned.WaitAsync(TimeSpan.FromSeconds(60));
+            await Task.Delay(random.Next(100, 1200));
+            sink.HasExited.Should().BeFalse("the sink must not stop on its own");
+            sink.Kill();
+            kills++;
+
+            // Simulate a torn write: cut the tail of every open segment file mid-record and add garbage.
+            foreach (var file in Directory.Exists(staging) ? Directory.EnumerateFiles(staging, "*.tmp", SearchOption.AllDirectories) : [])
+            {
+                var length = new FileInfo(file).Length;
+                if (length > 64)
+                {
+                    using var stream = new FileStream(file, FileMode.Open, FileAccess.Write);
+                    stream.SetLength(length - 7);
+                    stream.Seek(0, SeekOrigin.End);
+                    stream.Write([0xDE, 0xAD, 0xBE]);
+                    tornFiles++;
+                }
+            }
+
+            Log($"kill {kills}: committed {string.Join(",", SinkTestKit.Committed(servers.Kafka, group, topic, Partitions))}; torn files so far {tornFiles}");
+        }
+
+        await producing;
+        using (var last = await SinkProcess.StartAsync(environment, Log))
+        {
+            await SinkTestKit.WaitForCommitsAsync(servers.Kafka, group, topic, Enumerable.Repeat((long)perPartition, Partitions).ToArray(), TimeSpan.FromMinutes(3));
+            await last.StopAsync();
+        }
+
+        tornFiles.Should().BeGreaterThan(0, "the test must have torn at least one staged segment");
+        var objects = await SinkTestKit.ReadObjectsAsync(servers.S3, bucket);
+        var ids = objects.SelectMany(o => o.Lines).Select(l => SinkTestKit.Json(l).GetProperty("id").GetInt32()).ToList();
+        ids.Should().OnlyHaveUniqueItems("no record may be written twice");
+        ids.Order().Should().Equal(Enumerable.Range(0, Partitions * perPartition), "every record must be written");
+
+        // Every record is under the hour of its event time.
+        foreach (var (key, lines) in objects)
+        {
+            foreach (var line in lines)
+            {
+                var time = DateTimeOffset.Parse(SinkTestKit.Json(line).GetProperty("event").GetProperty("time").GetString()!, CultureInfo.InvariantCulture);
+                key.Should().Contain(string.Create(CultureInfo.InvariantCulture, $"/year={time:yyyy}/month={time:MM}/day={time:dd}/hour={time:HH}/"));
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(staging))
+        {
+            Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    private static (int, string?, string) Record(int i)
+    {
+        var time = new DateTimeOffset(2026, 11, 27, 0, 0, 0, TimeSpan.Zero).AddSeconds(i * 1.7);
+        return (i % Partitions, null, string.Create(CultureInfo.InvariantCulture, $"{{\"id\":{i},\"event\":{{\"time\":\"{time:O}\"}}}}"));
+    }
+
+    private void Log(string line)
+    {
+        try
+        {
+            output.WriteLine(line);
+        }
+        catch (InvalidOperationException)
+        {
+            // Output after the test ended.
+        }
+    }
+}

@@ -1,0 +1,103 @@
+using System.Diagnostics;
+
+namespace KafkaS3Sink.IntegrationTests.Infrastructure;
+
+/// <summary>The sink running in a process of its own (tests/KafkaS3Sink.SinkProcess), so a test can SIGKILL it.</summary>
+public sealed class SinkProcess : IDisposable
+{
+    private readonly Process process;
+    private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource assigned = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private SinkProcess(IReadOnlyDictionary<string, string> environment, Action<string> log)
+    {
+        var configuration = AppContext.BaseDirectory.Contains("/Debug/", StringComparison.Ordinal) ? "Debug" : "Release";
+        var dll = Path.Combine(S3Server.RepositoryRoot(), "tests", "KafkaS3Sink.SinkProcess", "bin", configuration, "net10.0", "KafkaS3Sink.SinkProcess.dll");
+        if (!File.Exists(dll))
+        {
+            throw new FileNotFoundException($"Build the solution first: {dll} is missing.", dll);
+        }
+
+        var psi = new ProcessStartInfo("dotnet", [dll])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var (key, value) in environment)
+        {
+            psi.Environment[key] = value;
+        }
+
+        process = new Process { StartInfo = psi, EnableRaisingEvents = true };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                return;
+            }
+
+            if (e.Data == "READY")
+            {
+                ready.TrySetResult();
+            }
+            else if (e.Data.Contains("Partitions assigned", StringComparison.Ordinal))
+            {
+                assigned.TrySetResult();
+            }
+
+            log("[sink " + process.Id + "] " + e.Data);
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                log("[sink " + process.Id + " err] " + e.Data);
+            }
+        };
+        process.Exited += (_, _) => ready.TrySetException(new InvalidOperationException("The sink process exited before it was ready."));
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public bool HasExited => process.HasExited;
+
+    public static async Task<SinkProcess> StartAsync(IReadOnlyDictionary<string, string> environment, Action<string> log)
+    {
+        var sink = new SinkProcess(environment, log);
+        await sink.ready.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        return sink;
+    }
+
+    /// <summary>Completes when the sink logged its first partition assignment.</summary>
+    public Task Assigned => assigned.Task;
+
+    /// <summary>SIGKILL: no shutdown code runs.</summary>
+    public void Kill()
+    {
+        process.Kill(entireProcessTree: true);
+        process.WaitForExit();
+    }
+
+    /// <summary>SIGTERM: the host stops gracefully.</summary>
+    public async Task StopAsync()
+    {
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
+    public void Dispose()
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+        }
+
+        process.Dispose();
+    }
+}
