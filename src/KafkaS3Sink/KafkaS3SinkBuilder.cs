@@ -192,7 +192,11 @@ public sealed class KafkaS3SinkBuilder
             partitionerFactory?.Invoke(timeProvider) ?? new DefaultPartitioner(),
             rotationPolicy ?? new RecordCountRotationPolicy(options.FlushSize),
             bufferFactory ?? (o => new FileSegmentBuffer(
-                Path.Combine(o.Staging.Directory!, "segments"), o.Staging.FsyncOnSeal, o.Staging.MaxOpenFileHandles, o.Staging.WriteBufferSize)),
+                Path.Combine(o.Staging.Directory!, "segments"),
+                o.Staging.FsyncOnSeal,
+                o.Staging.EffectiveMaxOpenFileHandles,
+                o.Staging.WriteBufferSize,
+                o.Staging.MaxWriteBuffers)),
             s3Client,
             timeProvider,
             loggerFactory,

@@ -188,12 +188,21 @@ public sealed class StagingOptions
 
     /// <summary>
     /// Most segment files kept open at once (an LRU over open segments; an evicted segment is reopened to
-    /// append). Memory for staging is about this × <see cref="WriteBufferSize"/>. Default 256.
+    /// append). Handles cost kernel memory, not process memory. When records arrive round-robin over more
+    /// open segments than handles, appends reopen files. The sink uses at most the process's open-file
+    /// limit minus 512. Default 4,096.
     /// </summary>
-    public int MaxOpenFileHandles { get; set; } = 256;
+    public int MaxOpenFileHandles { get; set; } = 4096;
 
-    /// <summary>Write buffer per open file handle, in bytes (pooled). Default 32 KiB.</summary>
-    public int WriteBufferSize { get; set; } = 32 * 1024;
+    /// <summary>
+    /// Most pooled write buffers at once (an LRU over segments with a handle; a segment without one borrows
+    /// the least recently used, which is flushed first). Memory for staging is about this × <see cref="WriteBufferSize"/>.
+    /// Default 1,024.
+    /// </summary>
+    public int MaxWriteBuffers { get; set; } = 1024;
+
+    /// <summary>Size of each pooled write buffer, in bytes. Default 16 KiB.</summary>
+    public int WriteBufferSize { get; set; } = 16 * 1024;
 
     /// <summary>
     /// Most open segments (distinct topic-partition × path) at once. Beyond it, the topic-partition holding
@@ -219,6 +228,30 @@ public sealed class StagingOptions
 
     internal long EffectiveResumeStagedBytes => ResumeStagedBytes ?? MaxStagedBytes / 4 * 3;
 
+    /// <summary><see cref="MaxOpenFileHandles"/>, kept 512 below the process's open-file limit so the sink cannot exhaust it.</summary>
+    internal int EffectiveMaxOpenFileHandles => Math.Min(MaxOpenFileHandles, Math.Max(16, OpenFileLimit() - 512));
+
+    private static int OpenFileLimit()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/limits"))
+            {
+                if (line.StartsWith("Max open files", StringComparison.Ordinal))
+                {
+                    var soft = line["Max open files".Length..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
+                    return soft == "unlimited" ? int.MaxValue : (int)Math.Min(int.MaxValue, long.Parse(soft, System.Globalization.CultureInfo.InvariantCulture));
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+        {
+            // Not Linux, or not readable: trust the setting.
+        }
+
+        return int.MaxValue;
+    }
+
     internal void Validate(List<string> errors)
     {
         if (Directory is { Length: 0 })
@@ -229,6 +262,11 @@ public sealed class StagingOptions
         if (MaxOpenFileHandles < 1)
         {
             errors.Add($"Staging.MaxOpenFileHandles: must be at least 1 (was {MaxOpenFileHandles}).");
+        }
+
+        if (MaxWriteBuffers < 1)
+        {
+            errors.Add($"Staging.MaxWriteBuffers: must be at least 1 (was {MaxWriteBuffers}).");
         }
 
         if (WriteBufferSize < 512)

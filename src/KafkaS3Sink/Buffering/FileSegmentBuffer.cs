@@ -9,9 +9,11 @@ namespace KafkaS3Sink.Buffering;
 
 /// <summary>
 /// Stages segments as files: <c>&lt;root&gt;/&lt;topic&gt;/&lt;partition&gt;/&lt;start&gt;-&lt;pathhash&gt;-&lt;n&gt;.seg</c>
-/// (<c>.tmp</c> while open). Memory is bounded by <c>maxOpenHandles × writeBufferSize</c> whatever the
-/// number of open segments: only segments in the handle LRU hold a file handle and a pooled write
-/// buffer; an evicted segment flushes, closes, and reopens to append on its next record.
+/// (<c>.tmp</c> while open). Two LRUs keep resources flat whatever the number of open segments:
+/// at most <c>maxOpenHandles</c> segments hold a file handle (an evicted one flushes, closes and reopens
+/// to append), and at most <c>maxWriteBuffers</c> of those hold a pooled write buffer (an evicted one
+/// flushes; a segment without a buffer borrows the least recently used one). Memory is therefore about
+/// <c>maxWriteBuffers × writeBufferSize</c>; handles cost kernel memory only.
 /// The folder is a cache, cleared when the buffer is created.
 /// </summary>
 /// <remarks>Appending, opening, sealing and discarding happen on one thread (the sink's consumer thread);
@@ -21,20 +23,24 @@ internal sealed class FileSegmentBuffer : ISegmentBuffer
     private readonly string root;
     private readonly bool fsyncOnSeal;
     private readonly int maxOpenHandles;
+    private readonly int maxWriteBuffers;
     private readonly int writeBufferSize;
     private readonly LinkedList<OpenFileSegment> handleLru = new();
+    private readonly LinkedList<OpenFileSegment> bufferLru = new();
     private readonly Dictionary<(string Topic, int Partition), HashSet<OpenFileSegment>> openByPartition = [];
     private long sequence;
     private long stagedBytes;
     private int openSegments;
 
-    public FileSegmentBuffer(string root, bool fsyncOnSeal, int maxOpenHandles = 256, int writeBufferSize = 32 * 1024)
+    public FileSegmentBuffer(string root, bool fsyncOnSeal, int maxOpenHandles = 1024, int writeBufferSize = 16 * 1024, int maxWriteBuffers = 1024)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxOpenHandles, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxWriteBuffers, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(writeBufferSize, 64);
         this.root = Path.GetFullPath(root);
         this.fsyncOnSeal = fsyncOnSeal;
         this.maxOpenHandles = maxOpenHandles;
+        this.maxWriteBuffers = Math.Min(maxWriteBuffers, maxOpenHandles);
         this.writeBufferSize = writeBufferSize;
 
         // The disk is a cache, not the truth: whatever a previous run left (torn tails included) is
@@ -53,17 +59,17 @@ internal sealed class FileSegmentBuffer : ISegmentBuffer
     {
         ArgumentNullException.ThrowIfNull(descriptor);
         var dir = PartitionDirectory(descriptor.Topic, descriptor.Partition);
-        Directory.CreateDirectory(dir);
-        var pathHash = XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(descriptor.PartitionPath));
-        var n = ++sequence;
-        var baseName = string.Create(CultureInfo.InvariantCulture, $"{descriptor.StartOffset:D20}-{pathHash:x16}-{n}");
-        var segment = new OpenFileSegment(this, descriptor, Path.Combine(dir, baseName));
         if (!openByPartition.TryGetValue((descriptor.Topic, descriptor.Partition), out var set))
         {
+            Directory.CreateDirectory(dir);
             set = [];
             openByPartition[(descriptor.Topic, descriptor.Partition)] = set;
         }
 
+        var pathHash = XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(descriptor.PartitionPath));
+        var n = ++sequence;
+        var baseName = string.Create(CultureInfo.InvariantCulture, $"{descriptor.StartOffset:D20}-{pathHash:x16}-{n}");
+        var segment = new OpenFileSegment(this, descriptor, Path.Combine(dir, baseName));
         set.Add(segment);
         openSegments++;
         segment.WriteHeader(SegmentFileFormat.EncodeHeader(descriptor));
@@ -86,34 +92,52 @@ internal sealed class FileSegmentBuffer : ISegmentBuffer
     {
         foreach (var segment in handleLru.ToArray())
         {
-            segment.Evict();
+            segment.CloseHandle();
         }
     }
 
     private string PartitionDirectory(string topic, int partition)
         => Path.Combine(root, topic, partition.ToString(CultureInfo.InvariantCulture));
 
-    /// <summary>Makes room in the handle LRU and puts the segment at its front.</summary>
+    /// <summary>Gives the segment a handle and a write buffer, evicting the least recently used ones.</summary>
     private void Touch(OpenFileSegment segment)
     {
-        if (segment.LruNode.List is not null)
+        if (segment.HandleNode.List is null)
         {
-            if (handleLru.First != segment.LruNode)
+            while (handleLru.Count >= maxOpenHandles)
             {
-                handleLru.Remove(segment.LruNode);
-                handleLru.AddFirst(segment.LruNode);
+                handleLru.Last!.Value.CloseHandle();
             }
 
-            return;
+            segment.OpenHandle();
+            handleLru.AddFirst(segment.HandleNode);
         }
-
-        while (handleLru.Count >= maxOpenHandles)
+        else if (handleLru.First != segment.HandleNode)
         {
-            handleLru.Last!.Value.Evict();
+            handleLru.Remove(segment.HandleNode);
+            handleLru.AddFirst(segment.HandleNode);
         }
 
-        segment.Activate(ArrayPool<byte>.Shared.Rent(writeBufferSize));
-        handleLru.AddFirst(segment.LruNode);
+        if (segment.BufferNode.List is null)
+        {
+            byte[] buffer;
+            if (bufferLru.Count >= maxWriteBuffers)
+            {
+                buffer = bufferLru.Last!.Value.TakeBuffer();
+            }
+            else
+            {
+                buffer = ArrayPool<byte>.Shared.Rent(writeBufferSize);
+            }
+
+            segment.GiveBuffer(buffer);
+            bufferLru.AddFirst(segment.BufferNode);
+        }
+        else if (bufferLru.First != segment.BufferNode)
+        {
+            bufferLru.Remove(segment.BufferNode);
+            bufferLru.AddFirst(segment.BufferNode);
+        }
     }
 
     private void Closed(OpenFileSegment segment)
@@ -128,7 +152,7 @@ internal sealed class FileSegmentBuffer : ISegmentBuffer
         }
     }
 
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The handle is closed by Evict, Seal or Discard; the owner evicts every segment on Dispose.")]
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The handle is closed by CloseHandle, Seal or Discard; the owner closes every handle on Dispose.")]
     private sealed class OpenFileSegment : IOpenSegment
     {
         private readonly FileSegmentBuffer owner;
@@ -148,7 +172,8 @@ internal sealed class FileSegmentBuffer : ISegmentBuffer
             Descriptor = descriptor;
             tmpPath = basePath + ".tmp";
             finalPath = basePath + ".seg";
-            LruNode = new LinkedListNode<OpenFileSegment>(this);
+            HandleNode = new LinkedListNode<OpenFileSegment>(this);
+            BufferNode = new LinkedListNode<OpenFileSegment>(this);
         }
 
         public SegmentDescriptor Descriptor { get; }
@@ -157,7 +182,9 @@ internal sealed class FileSegmentBuffer : ISegmentBuffer
 
         public long Bytes { get; private set; }
 
-        public LinkedListNode<OpenFileSegment> LruNode { get; }
+        public LinkedListNode<OpenFileSegment> HandleNode { get; }
+
+        public LinkedListNode<OpenFileSegment> BufferNode { get; }
 
         public void WriteHeader(byte[] header)
         {
@@ -179,16 +206,18 @@ internal sealed class FileSegmentBuffer : ISegmentBuffer
             lastOffset = offset;
         }
 
-        /// <summary>Opens (or reopens, to append) the file with a pooled write buffer.</summary>
-        public void Activate(byte[] writeBuffer)
+        /// <summary>Opens (or reopens, to append) the file.</summary>
+        public void OpenHandle()
+            => handle = File.OpenHandle(tmpPath, fileLength == 0 && buffered == 0 ? FileMode.CreateNew : FileMode.Open, FileAccess.Write, FileShare.Read);
+
+        public void GiveBuffer(byte[] writeBuffer)
         {
-            handle = File.OpenHandle(tmpPath, fileLength == 0 ? FileMode.CreateNew : FileMode.Open, FileAccess.Write, FileShare.Read);
             buffer = writeBuffer;
             buffered = 0;
         }
 
-        /// <summary>Flushes and gives the handle and buffer back (the segment stays open logically).</summary>
-        public void Evict()
+        /// <summary>Flushes the write buffer and hands it over (the LRU gives it to another segment).</summary>
+        public byte[] TakeBuffer()
         {
             try
             {
@@ -198,11 +227,22 @@ internal sealed class FileSegmentBuffer : ISegmentBuffer
             {
                 // The buffered records are gone: the segment must never be sealed as if complete.
                 failure = ex;
+                buffered = 0;
             }
-            finally
-            {
-                Release();
-            }
+
+            owner.bufferLru.Remove(BufferNode);
+            var taken = buffer!;
+            buffer = null;
+            return taken;
+        }
+
+        /// <summary>Flushes and closes the file handle (the segment stays open logically).</summary>
+        public void CloseHandle()
+        {
+            ReleaseBuffer(flush: true);
+            owner.handleLru.Remove(HandleNode);
+            handle!.Dispose();
+            handle = null;
         }
 
         public ISealedSegment Seal()
@@ -230,6 +270,7 @@ internal sealed class FileSegmentBuffer : ISegmentBuffer
             }
 
             var staged = fileLength + buffered;
+            ReleaseBuffer(flush: false);
             Release();
             File.Delete(tmpPath);
             Interlocked.Add(ref owner.stagedBytes, -staged);
@@ -240,14 +281,13 @@ internal sealed class FileSegmentBuffer : ISegmentBuffer
         {
             if (failure is not null)
             {
-                throw new IOException($"Segment '{tmpPath}' lost buffered records when its handle was evicted: {failure.Message}", failure);
+                throw new IOException($"Segment '{tmpPath}' lost buffered records when its buffer was flushed on eviction: {failure.Message}", failure);
             }
         }
 
         private void Close()
         {
             closed = true;
-            buffered = 0;
             owner.Closed(this);
         }
 
@@ -285,20 +325,35 @@ internal sealed class FileSegmentBuffer : ISegmentBuffer
             }
         }
 
+        private void ReleaseBuffer(bool flush)
+        {
+            if (buffer is null)
+            {
+                return;
+            }
+
+            if (flush)
+            {
+                ArrayPool<byte>.Shared.Return(TakeBuffer());
+                return;
+            }
+
+            owner.bufferLru.Remove(BufferNode);
+            ArrayPool<byte>.Shared.Return(buffer);
+            buffer = null;
+            buffered = 0;
+        }
+
         private void Release()
         {
-            if (LruNode.List is not null)
+            ReleaseBuffer(flush: false);
+            if (HandleNode.List is not null)
             {
-                owner.handleLru.Remove(LruNode);
+                owner.handleLru.Remove(HandleNode);
             }
 
             handle?.Dispose();
             handle = null;
-            if (buffer is not null)
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-                buffer = null;
-            }
         }
     }
 

@@ -37,6 +37,56 @@ public sealed class FileSegmentBufferTests : IDisposable
     }
 
     [Fact]
+    public void Append_RoundRobinOverMoreSegmentsThanHandlesAndBuffers_EverySegmentComplete()
+    {
+        // 3 handles and 2 write buffers for 20 segments: every append evicts something.
+        using var buffer = new FileSegmentBuffer(root, fsyncOnSeal: false, maxOpenHandles: 3, writeBufferSize: 64, maxWriteBuffers: 2);
+        var segments = Enumerable.Range(0, 20).Select(i => buffer.Open(new SegmentDescriptor("orders", 0, "p=" + i, i))).ToList();
+        for (var offset = 0; offset < 2000; offset++)
+        {
+            segments[offset % 20].Append(offset, Encoding.UTF8.GetBytes($"r{offset}-" + new string('y', offset % 90)));
+            buffer.Statistics.OpenHandles.Should().BeLessThanOrEqualTo(3);
+        }
+
+        buffer.Statistics.OpenSegments.Should().Be(20);
+        for (var i = 0; i < 20; i++)
+        {
+            using var reader = segments[i].Seal().OpenReader();
+            var expected = Enumerable.Range(0, 100).Select(k => (i + (20 * k)).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var read = new List<string>();
+            while (reader.TryRead(out var offset, out var payload))
+            {
+                Encoding.UTF8.GetString(payload.Span).Should().Be($"r{offset}-" + new string('y', (int)offset % 90));
+                read.Add(offset.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            read.Should().Equal(expected);
+        }
+
+        buffer.Statistics.OpenSegments.Should().Be(0);
+        buffer.Statistics.OpenHandles.Should().Be(0);
+    }
+
+    [Fact]
+    public void StagedBytes_FollowAppendsSealsAndDeletes()
+    {
+        using var buffer = new FileSegmentBuffer(root, fsyncOnSeal: false);
+        var a = buffer.Open(new SegmentDescriptor("orders", 0, "a", 0));
+        var b = buffer.Open(new SegmentDescriptor("orders", 1, "b", 0));
+        a.Append(0, new byte[100]);
+        b.Append(0, new byte[50]);
+        var headers = buffer.Statistics.StagedBytes - 150 - (2 * SegmentFileFormat.RecordHeaderSize);
+
+        var sealedA = a.Seal();
+        buffer.DiscardPartition("orders", 1);
+        buffer.Statistics.StagedBytes.Should().Be(new FileInfo(Directory.EnumerateFiles(root, "*.seg", SearchOption.AllDirectories).Single()).Length);
+        sealedA.Delete();
+
+        buffer.Statistics.StagedBytes.Should().Be(0);
+        headers.Should().BeGreaterThan(0);
+    }
+
+    [Fact]
     public void Reader_FlippedPayloadByte_DetectsChecksumMismatch()
     {
         using var buffer = new FileSegmentBuffer(root, fsyncOnSeal: false);

@@ -1,0 +1,95 @@
+using System.Globalization;
+
+namespace KafkaS3Sink.LoadTest;
+
+internal sealed class HarnessOptions
+{
+    public string Role { get; private set; } = "sink";
+
+    public int OpenFiles { get; private set; } = 1000;
+
+    public string Buffer { get; private set; } = "file";
+
+    public long TotalBytes { get; private set; } = 1L << 30;
+
+    public int RecordSize { get; private set; } = 1024;
+
+    public int Partitions { get; private set; }
+
+    public string? Bootstrap { get; private set; }
+
+    public string? S3Endpoint { get; private set; }
+
+    public string? ProgressFile { get; private set; }
+
+    public long Records { get; private set; }
+
+    public bool RawBaseline { get; private set; } = true;
+
+    public int? MaxHandles { get; private set; }
+
+    public static HarnessOptions Parse(string[] args)
+    {
+        var o = new HarnessOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+            switch (args[i])
+            {
+                case "--role": o.Role = Next(); break;
+                case "--open-files": o.OpenFiles = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--buffer": o.Buffer = Next(); break;
+                case "--total-bytes": o.TotalBytes = ParseBytes(Next()); break;
+                case "--record-size": o.RecordSize = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--partitions": o.Partitions = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--bootstrap": o.Bootstrap = Next(); break;
+                case "--s3-endpoint": o.S3Endpoint = Next(); break;
+                case "--progress-file": o.ProgressFile = Next(); break;
+                case "--records": o.Records = long.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--no-raw-baseline": o.RawBaseline = false; break;
+                case "--max-handles": o.MaxHandles = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                default: throw new ArgumentException($"Unknown option '{args[i]}'. See benchmarks/README.md.");
+            }
+        }
+
+        if (o.Partitions == 0)
+        {
+            // The largest divisor of N up to 8, so that every partition has N / P open files.
+            o.Partitions = Enumerable.Range(1, 8).Last(p => o.OpenFiles % p == 0);
+        }
+
+        if (o.Buffer is not ("file" or "memory"))
+        {
+            throw new ArgumentException("--buffer must be file or memory.");
+        }
+
+        if (o.OpenFiles < o.Partitions || o.OpenFiles % o.Partitions != 0)
+        {
+            throw new ArgumentException($"--open-files must be a multiple of --partitions ({o.Partitions}).");
+        }
+
+        if (o.RecordSize < 64)
+        {
+            throw new ArgumentException("--record-size must be at least 64.");
+        }
+
+        return o;
+    }
+
+    private static long ParseBytes(string text)
+    {
+        var multiplier = 1L;
+        var t = text.Trim().ToUpperInvariant();
+        foreach (var (suffix, m) in new[] { ("GB", 1L << 30), ("G", 1L << 30), ("MB", 1L << 20), ("M", 1L << 20), ("KB", 1L << 10), ("K", 1L << 10) })
+        {
+            if (t.EndsWith(suffix, StringComparison.Ordinal))
+            {
+                multiplier = m;
+                t = t[..^suffix.Length];
+                break;
+            }
+        }
+
+        return (long)(double.Parse(t, CultureInfo.InvariantCulture) * multiplier);
+    }
+}

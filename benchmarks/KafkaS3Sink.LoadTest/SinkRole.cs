@@ -1,0 +1,329 @@
+using System.Collections;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Text.Json;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Confluent.Kafka;
+
+namespace KafkaS3Sink.LoadTest;
+
+/// <summary>The measured process: runs the sink, waits for every offset to be committed, verifies S3.</summary>
+internal static class SinkRole
+{
+    public static async Task<int> RunAsync(HarnessOptions o)
+    {
+        var records = o.TotalBytes / o.RecordSize / o.Partitions * o.Partitions;
+        var perPartition = records / o.Partitions;
+        var work = Path.Combine(Path.GetTempPath(), "kafkas3sink-load-" + Environment.ProcessId);
+        Directory.CreateDirectory(work);
+        var progressFile = Path.Combine(work, "progress");
+        File.WriteAllText(progressFile, "0");
+
+        using var s3Server = S3ForHarness.Start(o.S3Endpoint, work);
+        using var s3 = s3Server.CreateClient();
+        var bucket = "load-" + Guid.NewGuid().ToString("N")[..12];
+        await s3.PutBucketAsync(new PutBucketRequest { BucketName = bucket });
+
+        using var kafka = StartKafkaChild(o, records, progressFile);
+        var bootstrap = await ReadBootstrapAsync(kafka);
+        Console.Error.WriteLine($"load: {records:N0} records of {o.RecordSize} B on {o.Partitions} partitions, {o.OpenFiles:N0} open files, {o.Buffer} buffer; Kafka {bootstrap}, S3 {s3Server.Endpoint}");
+
+        using var sampler = new Sampler(progressFile);
+        using var sink = BuildSink(o, bootstrap, bucket, s3Server, work, perPartition);
+        using var stop = new CancellationTokenSource();
+        var stopwatch = Stopwatch.StartNew();
+        var run = sink.RunAsync(stop.Token);
+        await WaitForCommitsAsync(bootstrap, o.Partitions, perPartition, run);
+        var elapsed = stopwatch.Elapsed;
+        await stop.CancelAsync();
+        await run;
+        var peakRssMb = PeakRssMb();
+        kafka.StandardInput.Close();
+
+        Console.Error.WriteLine($"load: sink done in {elapsed.TotalSeconds:F1} s; verifying objects");
+        var (objects, lost, duplicated) = await VerifyAsync(s3, bucket, records);
+        var bytes = records * o.RecordSize;
+        double? rawMbPerSec = o.RawBaseline ? await RawUploadMbPerSecAsync(s3, bucket, bytes, objects) : null;
+        var mbPerSec = bytes / elapsed.TotalSeconds / (1024 * 1024);
+        var result = new Dictionary<string, object?>
+        {
+            ["openFiles"] = o.OpenFiles,
+            ["buffer"] = o.Buffer,
+            ["records"] = records,
+            ["bytes"] = bytes,
+            ["seconds"] = Math.Round(elapsed.TotalSeconds, 2),
+            ["recordsPerSec"] = Math.Round(records / elapsed.TotalSeconds),
+            ["mbPerSec"] = Math.Round(mbPerSec, 1),
+            ["rawS3MbPerSec"] = rawMbPerSec is null ? null : Math.Round(rawMbPerSec.Value, 1),
+            ["sinkVsRawS3"] = rawMbPerSec is null ? null : Math.Round(mbPerSec / rawMbPerSec.Value, 2),
+            ["objects"] = objects,
+            ["peakStagedBytes"] = sampler.PeakStagedBytes,
+            ["peakOpenSegments"] = sampler.PeakOpenSegments,
+            ["peakOpenHandles"] = sampler.PeakOpenHandles,
+            ["peakRssMb"] = Math.Round(peakRssMb, 1),
+            ["lost"] = lost,
+            ["duplicated"] = duplicated,
+        };
+        Directory.Delete(Path.Combine(work, "staging"), recursive: true);
+        Console.WriteLine(JsonSerializer.Serialize(result));
+        return lost == 0 && duplicated == 0 ? 0 : 1;
+    }
+
+    private static KafkaS3Sink BuildSink(HarnessOptions o, string bootstrap, string bucket, S3ForHarness s3, string work, long perPartition)
+    {
+        var builder = new KafkaS3SinkBuilder().Configure(x =>
+        {
+            x.Name = "load";
+            x.BootstrapServers = bootstrap;
+            x.GroupId = "load";
+            x.Topics.Add("load");
+
+            // One rotation per partition, at its last record: every output file stays open for the whole run.
+            x.FlushSize = (int)perPartition;
+            x.Staging.Directory = Path.Combine(work, "staging");
+            x.Staging.MaxStagedBytes = 2 * o.TotalBytes + (1L << 30);
+            x.Staging.FsyncOnSeal = false;
+            x.Staging.MaxOpenFileHandles = o.MaxHandles ?? x.Staging.MaxOpenFileHandles;
+            x.S3.BucketName = bucket;
+            x.S3.ServiceUrl = s3.Endpoint;
+            x.S3.ForcePathStyle = true;
+            x.S3.AccessKeyId = s3.AccessKey;
+            x.S3.SecretAccessKey = s3.SecretKey;
+            x.KafkaProperties["fetch.max.bytes"] = "8388608";
+            x.KafkaProperties["queued.max.messages.kbytes"] = "16384";
+        }).UsePartitioner(r => "shard=" + ((JsonElement)r.Value!).GetProperty("shard").GetInt64().ToString(CultureInfo.InvariantCulture));
+        if (o.Buffer == "memory")
+        {
+            builder.UseMemorySegmentBuffer();
+        }
+
+        return builder.Build();
+    }
+
+    private static Process StartKafkaChild(HarnessOptions o, long records, string progressFile)
+    {
+        var self = typeof(SinkRole).Assembly.Location;
+        var psi = new ProcessStartInfo("dotnet",
+        [
+            self, "--role", "kafka", "--partitions", o.Partitions.ToString(CultureInfo.InvariantCulture),
+            "--open-files", o.OpenFiles.ToString(CultureInfo.InvariantCulture), "--record-size", o.RecordSize.ToString(CultureInfo.InvariantCulture),
+            "--records", records.ToString(CultureInfo.InvariantCulture), "--progress-file", progressFile,
+        ])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        return Process.Start(psi)!;
+    }
+
+    private static async Task<string> ReadBootstrapAsync(Process kafka)
+    {
+        while (await kafka.StandardOutput.ReadLineAsync() is { } line)
+        {
+            if (line.StartsWith("BOOTSTRAP ", StringComparison.Ordinal))
+            {
+                _ = kafka.StandardOutput.ReadToEndAsync();
+                return line["BOOTSTRAP ".Length..];
+            }
+        }
+
+        throw new InvalidOperationException("The Kafka child process exited before printing its bootstrap servers.");
+    }
+
+    private static async Task WaitForCommitsAsync(string bootstrap, int partitions, long perPartition, Task run)
+    {
+        using var probe = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = "load" }).Build();
+        var tps = Enumerable.Range(0, partitions).Select(p => new TopicPartition("load", p)).ToList();
+        while (true)
+        {
+            if (run.IsCompleted)
+            {
+                await run;
+                throw new InvalidOperationException("The sink stopped before committing everything.");
+            }
+
+            var committed = probe.Committed(tps, TimeSpan.FromSeconds(10));
+            if (committed.All(c => !c.Offset.IsSpecial && c.Offset.Value >= perPartition))
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task<(int Objects, long Lost, long Duplicated)> VerifyAsync(IAmazonS3 s3, string bucket, long records)
+    {
+        var keys = new List<string>();
+        string? token = null;
+        do
+        {
+            var page = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, ContinuationToken = token });
+            keys.AddRange((page.S3Objects ?? []).Select(x => x.Key));
+            token = page.IsTruncated == true ? page.NextContinuationToken : null;
+        }
+        while (token is not null);
+
+        var seen = new BitArray(checked((int)records));
+        long duplicated = 0;
+        long outOfRange = 0;
+        var gate = new object();
+        await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (key, ct) =>
+        {
+            using var response = await s3.GetObjectAsync(bucket, key, ct);
+            using var memory = new MemoryStream();
+            await response.ResponseStream.CopyToAsync(memory, ct);
+            var data = memory.GetBuffer().AsMemory(0, (int)memory.Length);
+            var ids = new List<long>();
+            var span = data.Span;
+            while (span.Length > 0)
+            {
+                var nl = span.IndexOf((byte)'\n');
+                var line = nl < 0 ? span : span[..nl];
+                ids.Add(Records.ParseId(line));
+                span = nl < 0 ? default : span[(nl + 1)..];
+            }
+
+            lock (gate)
+            {
+                foreach (var id in ids)
+                {
+                    if (id < 0 || id >= records)
+                    {
+                        outOfRange++;
+                    }
+                    else if (seen[(int)id])
+                    {
+                        duplicated++;
+                    }
+                    else
+                    {
+                        seen[(int)id] = true;
+                    }
+                }
+            }
+        });
+
+        long present = 0;
+        for (var i = 0; i < seen.Length; i++)
+        {
+            if (seen[i])
+            {
+                present++;
+            }
+        }
+
+        return (keys.Count, records - present, duplicated + outOfRange);
+    }
+
+    /// <summary>The baseline: PUT the same bytes, in as many objects as the sink wrote, 4 at a time, from memory.</summary>
+    private static async Task<double> RawUploadMbPerSecAsync(IAmazonS3 s3, string bucket, long bytes, int objects)
+    {
+        var size = (int)Math.Min(bytes / Math.Max(objects, 1), 256L * 1024 * 1024);
+        var body = new byte[size];
+        Random.Shared.NextBytes(body);
+        var stopwatch = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(Enumerable.Range(0, objects), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, ct) =>
+        {
+            if (size > 64 * 1024 * 1024)
+            {
+                var init = await s3.InitiateMultipartUploadAsync(bucket, $"raw/{i}", ct);
+                var parts = new List<PartETag>();
+                const int part = 25 * 1024 * 1024;
+                for (int position = 0, n = 1; position < size; position += part, n++)
+                {
+                    var r = await s3.UploadPartAsync(
+                        new UploadPartRequest { BucketName = bucket, Key = $"raw/{i}", UploadId = init.UploadId, PartNumber = n, InputStream = new MemoryStream(body, position, Math.Min(part, size - position)) },
+                        ct);
+                    parts.Add(new PartETag(n, r.ETag));
+                }
+
+                await s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest { BucketName = bucket, Key = $"raw/{i}", UploadId = init.UploadId, PartETags = parts }, ct);
+            }
+            else
+            {
+                await s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = $"raw/{i}", InputStream = new MemoryStream(body) }, ct);
+            }
+        });
+        return (double)size * objects / stopwatch.Elapsed.TotalSeconds / (1024 * 1024);
+    }
+
+    private static double PeakRssMb()
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            {
+                return long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
+            }
+        }
+
+        return double.NaN;
+    }
+
+    /// <summary>Samples the sink's gauges and writes the consumed count for the producer's pacing.</summary>
+    private sealed class Sampler : IDisposable
+    {
+        private readonly MeterListener listener = new();
+        private readonly CancellationTokenSource stop = new();
+        private readonly Task loop;
+        private long consumed;
+
+        public Sampler(string progressFile)
+        {
+            listener.InstrumentPublished = (i, l) =>
+            {
+                if (i.Meter.Name == "KafkaS3Sink")
+                {
+                    l.EnableMeasurementEvents(i);
+                }
+            };
+            listener.SetMeasurementEventCallback<long>((i, v, _, _) =>
+            {
+                switch (i.Name)
+                {
+                    case "kafkas3sink.records.consumed": Interlocked.Add(ref consumed, v); break;
+                    case "kafkas3sink.staged.bytes": PeakStagedBytes = Math.Max(PeakStagedBytes, v); break;
+                }
+            });
+            listener.SetMeasurementEventCallback<int>((i, v, _, _) =>
+            {
+                switch (i.Name)
+                {
+                    case "kafkas3sink.segments.open": PeakOpenSegments = Math.Max(PeakOpenSegments, v); break;
+                    case "kafkas3sink.segments.handles": PeakOpenHandles = Math.Max(PeakOpenHandles, v); break;
+                }
+            });
+            listener.Start();
+            var tmp = progressFile + ".tmp";
+            loop = Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    listener.RecordObservableInstruments();
+                    File.WriteAllText(tmp, Interlocked.Read(ref consumed).ToString(CultureInfo.InvariantCulture));
+                    File.Move(tmp, progressFile, overwrite: true);
+                    await Task.Delay(50);
+                }
+            });
+        }
+
+        public long PeakStagedBytes { get; private set; }
+
+        public int PeakOpenSegments { get; private set; }
+
+        public int PeakOpenHandles { get; private set; }
+
+        public void Dispose()
+        {
+            stop.Cancel();
+            loop.Wait();
+            listener.Dispose();
+            stop.Dispose();
+        }
+    }
+}
