@@ -107,6 +107,10 @@ wait_for 90 "radosgw on port $RGW_PORT" curl -sf "http://127.0.0.1:$RGW_PORT/"
 timeout 60 radosgw-admin "${C[@]}" user create --uid kafkas3sink --display-name "KafkaS3Sink tests" \
   --access-key "$ACCESS_KEY" --secret-key "$SECRET_KEY" >/dev/null
 
+# A second user with the credentials of the talk's connector config (tests run that config unchanged).
+timeout 60 radosgw-admin "${C[@]}" user create --uid talk --display-name "Talk config" \
+  --access-key user --secret-key secret >/dev/null
+
 cat > "$STATE_DIR/env" <<ENV
 export S3_ENDPOINT=http://127.0.0.1:$RGW_PORT
 export S3_ACCESS_KEY=$ACCESS_KEY

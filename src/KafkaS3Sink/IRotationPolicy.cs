@@ -5,9 +5,11 @@ namespace KafkaS3Sink;
 /// seals every open segment of the topic-partition together: that boundary is the commit point.
 /// </summary>
 /// <remarks>
-/// For exactly-once results across replays a policy must decide from record content only
-/// (counts, bytes, record timestamps); policies that read the clock are safe only because the sink
-/// keeps at most one uncommitted rotation of a topic-partition in flight when they are used.
+/// Rotations decided by <see cref="ShouldRotate"/> from record content only (counts, bytes, record
+/// timestamps) are reproduced by a replay. Rotations decided by <see cref="ShouldRotateOnTimer"/>, or by
+/// a <see cref="ShouldRotate"/> that reads the clock (<see cref="IsReplayDeterministic"/> false), may not
+/// be; after such a rotation the sink holds back the topic-partition's next uploads until it is
+/// committed, which keeps results exactly-once either way.
 /// </remarks>
 public interface IRotationPolicy
 {
@@ -17,10 +19,18 @@ public interface IRotationPolicy
     bool ShouldRotate(in RotationState state);
 
     /// <summary>
-    /// Whether a replay from the same start offset makes the same decisions: true when the policy reads
-    /// only record content (counts, bytes, record timestamps), false when it reads the clock. The sink
-    /// holds back the uploads that follow a non-deterministic rotation until it is committed, which keeps
-    /// results exactly-once either way. Default <see langword="true"/>.
+    /// Returns whether the topic-partition should rotate now although no record arrived: called about every
+    /// 100 ms for each topic-partition with open segments. Default: never.
+    /// </summary>
+    /// <param name="state">What is open for the topic-partition.</param>
+    /// <param name="now">The sink's clock.</param>
+    /// <returns><see langword="true"/> to rotate now.</returns>
+    bool ShouldRotateOnTimer(in RotationState state, DateTimeOffset now) => false;
+
+    /// <summary>
+    /// Whether <see cref="ShouldRotate"/> decides from record content only, so that a replay from the same
+    /// start offset makes the same decisions; false when it reads the clock. (Timer rotations are always
+    /// treated as not reproducible.) Default <see langword="true"/>.
     /// </summary>
     bool IsReplayDeterministic => true;
 }
@@ -33,8 +43,10 @@ public interface IRotationPolicy
 /// <param name="OpenSegments">Number of open segments (distinct partition paths).</param>
 /// <param name="FirstOffset">Offset of the first record since the last rotation.</param>
 /// <param name="LastOffset">Offset of the last record appended.</param>
-/// <param name="FirstTimestamp">Timestamp of the first record since the last rotation.</param>
-/// <param name="LastTimestamp">Timestamp of the last record appended.</param>
+/// <param name="FirstTimestamp">Kafka timestamp of the first record since the last rotation.</param>
+/// <param name="LastTimestamp">Kafka timestamp of the last record appended.</param>
+/// <param name="FirstAppendTime">The sink's clock when the first record since the last rotation was appended.</param>
+/// <param name="LastAppendTime">The sink's clock when the last record was appended.</param>
 public readonly record struct RotationState(
     string Topic,
     int Partition,
@@ -44,4 +56,6 @@ public readonly record struct RotationState(
     long FirstOffset,
     long LastOffset,
     DateTimeOffset FirstTimestamp,
-    DateTimeOffset LastTimestamp);
+    DateTimeOffset LastTimestamp,
+    DateTimeOffset FirstAppendTime,
+    DateTimeOffset LastAppendTime);

@@ -38,6 +38,7 @@ public sealed class KafkaS3SinkBuilder
     private TimeProvider timeProvider = TimeProvider.System;
     private ILoggerFactory loggerFactory = NullLoggerFactory.Instance;
     private TimeSpan drainTimeout = TimeSpan.FromSeconds(30);
+    private readonly List<string> configurationErrors = [];
 
     /// <summary>Adds a change to the sink's options; changes apply in order.</summary>
     /// <param name="configure">The change.</param>
@@ -47,6 +48,20 @@ public sealed class KafkaS3SinkBuilder
         ArgumentNullException.ThrowIfNull(configure);
         configureActions.Add(configure);
         return this;
+    }
+
+    /// <summary>
+    /// Applies a Confluent S3 sink connector config (e.g. from <see cref="Configuration.KafkaConnectConfig.Parse"/>):
+    /// <c>topics</c>, <c>flush.size</c>, <c>rotate.*</c>, <c>partitioner.class</c> and its settings, <c>s3.*</c>,
+    /// <c>topics.dir</c>, credentials. Unknown or unsupported keys are reported by <see cref="Build"/>, each by name.
+    /// The Kafka bootstrap servers are not part of a connector config: set them with <see cref="Configure"/>.
+    /// </summary>
+    /// <param name="config">The flat connector config.</param>
+    /// <returns>This builder.</returns>
+    public KafkaS3SinkBuilder UseKafkaConnectConfig(IReadOnlyDictionary<string, string> config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return Configuration.KafkaConnectConfig.Apply(this, config);
     }
 
     /// <summary>Sets the value converter. Default: schemaless JSON.</summary>
@@ -79,6 +94,26 @@ public sealed class KafkaS3SinkBuilder
         return this;
     }
 
+    /// <summary>
+    /// Sets the partitioner to a composition of parts, joined in order:
+    /// <c>.UsePartitioner(p =&gt; p.Field("order.customer.region").Hourly(t =&gt; { t.TimestampSource = TimestampSource.RecordField; t.TimestampField = "createdAt"; }))</c>.
+    /// </summary>
+    /// <param name="configure">Adds the parts.</param>
+    /// <returns>This builder.</returns>
+    public KafkaS3SinkBuilder UsePartitioner(Action<S3PartitionerBuilder> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        var partitioner = new S3PartitionerBuilder();
+        configure(partitioner);
+        if (partitioner.Count == 0)
+        {
+            throw new ArgumentException("The partitioner has no parts.", nameof(configure));
+        }
+
+        partitionerFactory = partitioner.Build;
+        return this;
+    }
+
     /// <summary>Partitions by record time (Confluent's TimeBasedPartitioner); defaults to hourly Hive-style paths in UTC.</summary>
     /// <param name="configure">Changes to the defaults.</param>
     /// <returns>This builder.</returns>
@@ -97,7 +132,11 @@ public sealed class KafkaS3SinkBuilder
         return this;
     }
 
-    /// <summary>Sets the rotation policy. Default: rotate after <see cref="KafkaS3SinkOptions.FlushSize"/> records per topic-partition.</summary>
+    /// <summary>
+    /// Sets the rotation policy. Default: rotate after <see cref="KafkaS3SinkOptions.FlushSize"/> records per topic-partition,
+    /// or on whichever of <see cref="KafkaS3SinkOptions.FlushBytes"/>, <see cref="KafkaS3SinkOptions.RotateInterval"/>,
+    /// <see cref="KafkaS3SinkOptions.RotateScheduleInterval"/> and <see cref="KafkaS3SinkOptions.IdleRotateInterval"/> are set comes first.
+    /// </summary>
     /// <param name="policy">The policy.</param>
     /// <returns>This builder.</returns>
     public KafkaS3SinkBuilder UseRotationPolicy(IRotationPolicy policy)
@@ -179,7 +218,7 @@ public sealed class KafkaS3SinkBuilder
             configure(options);
         }
 
-        var errors = options.Validate();
+        var errors = configurationErrors.Concat(options.Validate()).ToList();
         if (errors.Count > 0)
         {
             throw new KafkaS3SinkConfigurationException(options.Name, errors);
@@ -190,7 +229,7 @@ public sealed class KafkaS3SinkBuilder
             options,
             converterFactory?.Invoke() ?? new JsonRecordConverter(),
             partitionerFactory?.Invoke(timeProvider) ?? new DefaultPartitioner(),
-            rotationPolicy ?? new RecordCountRotationPolicy(options.FlushSize),
+            rotationPolicy ?? DefaultRotation(options),
             bufferFactory ?? (o => new FileSegmentBuffer(
                 Path.Combine(o.Staging.Directory!, "segments"),
                 o.Staging.FsyncOnSeal,
@@ -203,9 +242,32 @@ public sealed class KafkaS3SinkBuilder
             drainTimeout);
     }
 
-    private sealed class DelegatePartitioner(Func<SinkRecord, string> function) : IS3Partitioner
+    internal void AddConfigurationErrors(IEnumerable<string> errors) => configurationErrors.AddRange(errors);
+
+    private static IRotationPolicy DefaultRotation(KafkaS3SinkOptions options)
     {
-        public string GetPartitionPath(SinkRecord record) => function(record);
+        var policies = new List<IRotationPolicy> { new RecordCountRotationPolicy(options.FlushSize) };
+        if (options.FlushBytes is { } bytes)
+        {
+            policies.Add(new ByteSizeRotationPolicy(bytes));
+        }
+
+        if (options.RotateInterval is { } interval)
+        {
+            policies.Add(new RecordTimeSpanRotationPolicy(interval));
+        }
+
+        if (options.RotateScheduleInterval is { } schedule)
+        {
+            policies.Add(new ScheduledRotationPolicy(schedule, TimeZoneInfo.FindSystemTimeZoneById(options.RotateScheduleTimeZone)));
+        }
+
+        if (options.IdleRotateInterval is { } idle)
+        {
+            policies.Add(new IdleRotationPolicy(idle));
+        }
+
+        return policies.Count == 1 ? policies[0] : new AnyOfRotationPolicy(policies);
     }
 }
 

@@ -24,6 +24,32 @@ public sealed class KafkaS3SinkOptions
     /// </summary>
     public int FlushSize { get; set; } = 1000;
 
+    /// <summary>
+    /// Also rotate a topic-partition once it holds this many payload bytes. Replay-safe. Default <see langword="null"/> (off).
+    /// </summary>
+    public long? FlushBytes { get; set; }
+
+    /// <summary>
+    /// Also rotate when a record's Kafka timestamp is this far past the rotation's first record (<c>rotate.interval.ms</c>).
+    /// Replay-safe. Default <see langword="null"/> (off).
+    /// </summary>
+    public TimeSpan? RotateInterval { get; set; }
+
+    /// <summary>
+    /// Also rotate on a wall-clock schedule (<c>rotate.schedule.interval.ms</c>): when the clock crosses a multiple of
+    /// this interval since midnight in <see cref="RotateScheduleTimeZone"/>, even if no record arrives. Default <see langword="null"/> (off).
+    /// </summary>
+    public TimeSpan? RotateScheduleInterval { get; set; }
+
+    /// <summary>IANA time zone the schedule is aligned in (Confluent's <c>timezone</c>). Default <c>UTC</c>.</summary>
+    public string RotateScheduleTimeZone { get; set; } = "UTC";
+
+    /// <summary>
+    /// Also rotate a topic-partition that received no record for this long, so the last file of a quiet topic
+    /// does not wait forever. Default <see langword="null"/> (off).
+    /// </summary>
+    public TimeSpan? IdleRotateInterval { get; set; }
+
     /// <summary>Local staging: folder, file handles, open-segment cap and disk quota.</summary>
     public StagingOptions Staging { get; } = new();
 
@@ -77,6 +103,31 @@ public sealed class KafkaS3SinkOptions
         if (FlushSize < 1)
         {
             errors.Add($"FlushSize: must be at least 1 (was {FlushSize}).");
+        }
+
+        if (FlushBytes is < 1)
+        {
+            errors.Add($"FlushBytes: must be at least 1 (was {FlushBytes}).");
+        }
+
+        if (RotateInterval is { } interval && interval <= TimeSpan.Zero)
+        {
+            errors.Add($"RotateInterval: must be positive (was {interval}).");
+        }
+
+        if (RotateScheduleInterval is { } schedule && (schedule < TimeSpan.FromSeconds(1) || TimeSpan.FromDays(1).Ticks % schedule.Ticks != 0))
+        {
+            errors.Add($"RotateScheduleInterval: must be at least 1 s and divide a day evenly (was {schedule}).");
+        }
+
+        if (IdleRotateInterval is { } idle && idle <= TimeSpan.Zero)
+        {
+            errors.Add($"IdleRotateInterval: must be positive (was {idle}).");
+        }
+
+        if (!TimeZoneInfo.TryFindSystemTimeZoneById(RotateScheduleTimeZone ?? string.Empty, out _))
+        {
+            errors.Add($"RotateScheduleTimeZone: '{RotateScheduleTimeZone}' is not a known IANA time zone.");
         }
 
         foreach (var key in KafkaProperties.Keys)

@@ -13,11 +13,13 @@ public sealed class CrashRecoveryTests(IntegrationServers servers, ITestOutputHe
     private const int Partitions = 8;
     private readonly string staging = Path.Combine(Path.GetTempPath(), "kafkas3sink-crash-" + Guid.NewGuid().ToString("N"));
 
-    [Fact]
-    public async Task SinkProcess_KilledRepeatedlyWithTornSegmentTails_EveryRecordExactlyOnce()
+    [Theory]
+    [InlineData("count")]
+    [InlineData("schedule+idle")]
+    public async Task SinkProcess_KilledRepeatedlyWithTornSegmentTails_EveryRecordExactlyOnce(string rotation)
     {
-        const int perPartition = 2_000;
-        const int flushSize = 250;
+        const int perPartition = 12_500; // 100,000 records on 8 partitions
+        var flushSize = rotation == "count" ? 500 : 100_000;
         var topic = "crash-" + Guid.NewGuid().ToString("N")[..8];
         var group = topic + "-sink";
         servers.Kafka.CreateTopic(topic, Partitions);
@@ -36,13 +38,19 @@ public sealed class CrashRecoveryTests(IntegrationServers servers, ITestOutputHe
             // Small write buffers put partial rotations on disk, so a kill leaves segment files to tear.
             ["SINK_WRITE_BUFFER"] = "512",
             ["SINK_FLUSH_SIZE"] = flushSize.ToString(CultureInfo.InvariantCulture),
-            ["SINK_PARTITIONER"] = "hourly-field:event.time",
+            ["SINK_PARTITIONER"] = "field:event.region+hourly-field:event.time",
         };
+        if (rotation != "count")
+        {
+            // Wall-clock rotation every second on the second, and a flush of partitions idle for 700 ms.
+            environment["SINK_SCHEDULE_MS"] = "1000";
+            environment["SINK_IDLE_MS"] = "700";
+        }
 
-        // Records arrive over ~8 s while the sink is killed and restarted.
+        // Records arrive over ~10 s while the sink is killed and restarted.
         var producing = Task.Run(async () =>
         {
-            const int batches = 20;
+            const int batches = 25;
             for (var b = 0; b < batches; b++)
             {
                 var from = b * Partitions * perPartition / batches;
@@ -54,7 +62,7 @@ public sealed class CrashRecoveryTests(IntegrationServers servers, ITestOutputHe
         var random = new Random(20261127);
         var kills = 0;
         var tornFiles = 0;
-        while (kills < 4)
+        while (kills < 6)
         {
             using var sink = await SinkProcess.StartAsync(environment, Log);
             await sink.Assigned.WaitAsync(TimeSpan.FromSeconds(60));
@@ -93,13 +101,14 @@ public sealed class CrashRecoveryTests(IntegrationServers servers, ITestOutputHe
         ids.Should().OnlyHaveUniqueItems("no record may be written twice");
         ids.Order().Should().Equal(Enumerable.Range(0, Partitions * perPartition), "every record must be written");
 
-        // Every record is under the hour of its event time.
+        // Every record is under its region and the hour of its event time.
         foreach (var (key, lines) in objects)
         {
             foreach (var line in lines)
             {
-                var time = DateTimeOffset.Parse(SinkTestKit.Json(line).GetProperty("event").GetProperty("time").GetString()!, CultureInfo.InvariantCulture);
-                key.Should().Contain(string.Create(CultureInfo.InvariantCulture, $"/year={time:yyyy}/month={time:MM}/day={time:dd}/hour={time:HH}/"));
+                var e = SinkTestKit.Json(line).GetProperty("event");
+                var time = DateTimeOffset.Parse(e.GetProperty("time").GetString()!, CultureInfo.InvariantCulture);
+                key.Should().Contain(string.Create(CultureInfo.InvariantCulture, $"/region={e.GetProperty("region").GetString()}/year={time:yyyy}/month={time:MM}/day={time:dd}/hour={time:HH}/"));
             }
         }
     }
@@ -114,8 +123,9 @@ public sealed class CrashRecoveryTests(IntegrationServers servers, ITestOutputHe
 
     private static (int, string?, string) Record(int i)
     {
-        var time = new DateTimeOffset(2026, 11, 27, 0, 0, 0, TimeSpan.Zero).AddSeconds(i * 1.7);
-        return (i % Partitions, null, string.Create(CultureInfo.InvariantCulture, $"{{\"id\":{i},\"event\":{{\"time\":\"{time:O}\"}}}}"));
+        var time = new DateTimeOffset(2026, 11, 27, 0, 0, 0, TimeSpan.Zero).AddSeconds(i * 0.2);
+        var region = (i / 13 % 3) switch { 0 => "eu", 1 => "us", _ => "apac" };
+        return (i % Partitions, null, string.Create(CultureInfo.InvariantCulture, $"{{\"id\":{i},\"event\":{{\"region\":\"{region}\",\"time\":\"{time:O}\"}}}}"));
     }
 
     private void Log(string line)

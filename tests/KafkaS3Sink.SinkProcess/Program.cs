@@ -30,19 +30,47 @@ builder.Services.AddKafkaS3Sink(sink =>
         }
         o.KafkaProperties["session.timeout.ms"] = "3000";
         o.KafkaProperties["heartbeat.interval.ms"] = "500";
+        if (Environment.GetEnvironmentVariable("SINK_SCHEDULE_MS") is { } schedule)
+        {
+            o.RotateScheduleInterval = TimeSpan.FromMilliseconds(int.Parse(schedule, System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (Environment.GetEnvironmentVariable("SINK_IDLE_MS") is { } idle)
+        {
+            o.IdleRotateInterval = TimeSpan.FromMilliseconds(int.Parse(idle, System.Globalization.CultureInfo.InvariantCulture));
+        }
+
         o.S3.BucketName = Env("SINK_BUCKET");
         o.S3.ServiceUrl = new Uri(Env("SINK_S3_ENDPOINT"));
         o.S3.ForcePathStyle = true;
         o.S3.AccessKeyId = Env("SINK_S3_ACCESS_KEY");
         o.S3.SecretAccessKey = Env("SINK_S3_SECRET_KEY");
     });
+    // "default", or parts joined by '+': "field:<path>", "hourly-field:<path>".
     var partitioner = Environment.GetEnvironmentVariable("SINK_PARTITIONER") ?? "default";
-    if (partitioner.StartsWith("hourly-field:", StringComparison.Ordinal))
+    if (partitioner != "default")
     {
-        sink.UseTimeBasedPartitioner(t =>
+        sink.UsePartitioner(p =>
         {
-            t.TimestampSource = TimestampSource.RecordField;
-            t.TimestampField = partitioner["hourly-field:".Length..];
+            foreach (var part in partitioner.Split('+'))
+            {
+                if (part.StartsWith("hourly-field:", StringComparison.Ordinal))
+                {
+                    p.Hourly(t =>
+                    {
+                        t.TimestampSource = TimestampSource.RecordField;
+                        t.TimestampField = part["hourly-field:".Length..];
+                    });
+                }
+                else if (part.StartsWith("field:", StringComparison.Ordinal))
+                {
+                    p.Field(part["field:".Length..]);
+                }
+                else
+                {
+                    throw new ArgumentException($"SINK_PARTITIONER: unknown part '{part}'.");
+                }
+            }
         });
     }
 });

@@ -39,6 +39,7 @@ internal sealed class SinkRunner
     private string? lastValidPath;
     private long nextDiskCheck;
     private bool lowDisk;
+    private long nextTimerCheck;
 
     public SinkRunner(
         KafkaS3SinkOptions options,
@@ -91,6 +92,7 @@ internal sealed class SinkRunner
                     Process(result);
                 }
 
+                CheckTimers();
                 CommitCompleted();
                 UpdateBackpressure();
                 WaitWhileTooManyUploads(stoppingToken);
@@ -233,12 +235,32 @@ internal sealed class SinkRunner
             return;
         }
 
-        state.OnAppended(record, converted.Payload.Length);
+        state.OnAppended(record, converted.Payload.Length, time.GetUtcNow());
         metrics.RecordConsumed();
 
         if (rotation.ShouldRotate(state.RotationState()))
         {
             Rotate(state, deterministic: rotation.IsReplayDeterministic);
+        }
+    }
+
+    /// <summary>About every 100 ms: rotations the policy wants without a new record (schedule, idle). Never replay-safe.</summary>
+    private void CheckTimers()
+    {
+        var now = time.GetTimestamp();
+        if (now < nextTimerCheck)
+        {
+            return;
+        }
+
+        nextTimerCheck = now + (time.TimestampFrequency / 10);
+        var utcNow = time.GetUtcNow();
+        foreach (var state in partitions.Values)
+        {
+            if (state.RecordCount > 0 && rotation.ShouldRotateOnTimer(state.RotationState(), utcNow))
+            {
+                Rotate(state, deterministic: false);
+            }
         }
     }
 
@@ -691,6 +713,8 @@ internal sealed class SinkRunner
         private long bytes;
         private DateTimeOffset firstTimestamp;
         private DateTimeOffset lastTimestamp;
+        private DateTimeOffset firstAppendTime;
+        private DateTimeOffset lastAppendTime;
 
         public TopicPartition TopicPartition { get; } = tp;
 
@@ -710,13 +734,16 @@ internal sealed class SinkRunner
 
         public CancellationToken Token => cts.Token;
 
-        public void OnAppended(KafkaRecord record, int payloadBytes)
+        public void OnAppended(KafkaRecord record, int payloadBytes, DateTimeOffset now)
         {
             if (RecordCount == 0)
             {
                 FirstOffset = record.Offset;
                 firstTimestamp = record.Timestamp;
+                firstAppendTime = now;
             }
+
+            lastAppendTime = now;
 
             RecordCount++;
             bytes += payloadBytes;
@@ -725,7 +752,7 @@ internal sealed class SinkRunner
         }
 
         public RotationState RotationState() => new(
-            TopicPartition.Topic, TopicPartition.Partition.Value, RecordCount, bytes, Open.Count, FirstOffset, LastOffset, firstTimestamp, lastTimestamp);
+            TopicPartition.Topic, TopicPartition.Partition.Value, RecordCount, bytes, Open.Count, FirstOffset, LastOffset, firstTimestamp, lastTimestamp, firstAppendTime, lastAppendTime);
 
         public void ResetOpen()
         {

@@ -1,0 +1,333 @@
+using System.Globalization;
+using System.Text.Json;
+using KafkaS3Sink.Partitioning;
+
+namespace KafkaS3Sink.Configuration;
+
+/// <summary>
+/// Reads a Confluent S3 sink connector config (the JSON teams already have) into a sink's settings.
+/// Known keys map to options; keys that are unknown, or known but not supported yet, are reported by
+/// name, never ignored. See docs/migrating-from-kafka-connect.md for the full table.
+/// </summary>
+public static class KafkaConnectConfig
+{
+    private const string Partitioner = "io.confluent.connect.storage.partitioner.";
+
+    /// <summary>
+    /// Parses the JSON form Kafka Connect's REST API takes (<c>{"name": ..., "config": {...}}</c>) or a flat
+    /// <c>{"key": "value"}</c> object into a flat key/value map (the name becomes <c>name</c>).
+    /// </summary>
+    /// <param name="json">The config.</param>
+    /// <returns>The keys and values, as strings.</returns>
+    /// <exception cref="KafkaS3SinkConfigurationException">The JSON is not a connector config.</exception>
+    public static IReadOnlyDictionary<string, string> Parse(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        JsonElement root;
+        try
+        {
+            root = JsonDocument.Parse(json).RootElement;
+        }
+        catch (JsonException ex)
+        {
+            throw new KafkaS3SinkConfigurationException("(connector config)", [$"The connector config is not valid JSON: {ex.Message}"]);
+        }
+
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw new KafkaS3SinkConfigurationException("(connector config)", ["The connector config must be a JSON object."]);
+        }
+
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        var config = root;
+        if (root.TryGetProperty("config", out var nested) && nested.ValueKind == JsonValueKind.Object)
+        {
+            config = nested;
+            if (root.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
+            {
+                result["name"] = name.GetString()!;
+            }
+        }
+
+        var errors = new List<string>();
+        foreach (var property in config.EnumerateObject())
+        {
+            switch (property.Value.ValueKind)
+            {
+                case JsonValueKind.String:
+                    result[property.Name] = property.Value.GetString()!;
+                    break;
+                case JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False:
+                    result[property.Name] = property.Value.GetRawText();
+                    break;
+                default:
+                    errors.Add($"{property.Name}: must be a string, number or boolean (was a JSON {property.Value.ValueKind.ToString().ToLowerInvariant()}).");
+                    break;
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new KafkaS3SinkConfigurationException(result.GetValueOrDefault("name", "(connector config)"), errors);
+        }
+
+        return result;
+    }
+
+    /// <summary>Applies a connector config to a builder; problems are reported by <see cref="KafkaS3SinkBuilder.Build"/>.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="config">The flat connector config (see <see cref="Parse"/>).</param>
+    /// <returns>The builder.</returns>
+    internal static KafkaS3SinkBuilder Apply(KafkaS3SinkBuilder builder, IReadOnlyDictionary<string, string> config)
+    {
+        var errors = new List<string>();
+        var known = new HashSet<string>(StringComparer.Ordinal);
+        string? Get(string key)
+        {
+            known.Add(key);
+            return config.TryGetValue(key, out var value) ? value.Trim() : null;
+        }
+
+        long? Long(string key)
+        {
+            var text = Get(key);
+            if (text is null)
+            {
+                return null;
+            }
+
+            if (long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
+            {
+                return value;
+            }
+
+            errors.Add($"{key}: '{text}' is not an integer.");
+            return null;
+        }
+
+        void Expect(string key, string? value, params string[] supported)
+        {
+            if (value is not null && !supported.Contains(value, StringComparer.Ordinal))
+            {
+                errors.Add($"{key}: '{value}' is not supported (supported: {string.Join(", ", supported)}).");
+            }
+        }
+
+        var name = Get("name");
+        Expect("connector.class", Get("connector.class") ?? "io.confluent.connect.s3.S3SinkConnector", "io.confluent.connect.s3.S3SinkConnector");
+        var topics = Get("topics");
+        if (Get("topics.regex") is not null)
+        {
+            errors.Add("topics.regex: not supported; list the topics in 'topics'.");
+        }
+
+        Expect("format.class", Get("format.class"), "io.confluent.connect.s3.format.json.JsonFormat");
+        Expect("value.converter", Get("value.converter"), "org.apache.kafka.connect.json.JsonConverter");
+        Expect("value.converter.schemas.enable", Get("value.converter.schemas.enable")?.ToLowerInvariant(), "false");
+        Expect("storage.class", Get("storage.class"), "io.confluent.connect.s3.storage.S3Storage");
+        Expect("s3.compression.type", Get("s3.compression.type"), "none");
+        Expect("errors.tolerance", Get("errors.tolerance"), "none");
+        Expect("behavior.on.null.values", Get("behavior.on.null.values"), "fail");
+        Get("tasks.max");
+        Get("schema.compatibility");
+        Get("s3.retry.backoff.ms");
+        Get("key.converter");
+        Get("key.converter.schemas.enable");
+
+        var flushSize = Long("flush.size");
+        var rotateInterval = Long("rotate.interval.ms");
+        var rotateSchedule = Long("rotate.schedule.interval.ms");
+        var partSize = Long("s3.part.size");
+        var retries = Long("s3.part.retries");
+        var endpoint = Get("store.url") ?? Get("s3.proxy.url");
+        known.Add("store.url");
+        var region = Get("s3.region");
+        var bucket = Get("s3.bucket.name");
+        var topicsDir = Get("topics.dir");
+        var pathStyle = Get("s3.path.style.access.enabled");
+        var accessKey = Get("aws.access.key.id");
+        var secretKey = Get("aws.secret.access.key");
+        var timezone = Get("timezone");
+
+        // Partitioner.
+        var partitionerClass = Get("partitioner.class") ?? Partitioner + "DefaultPartitioner";
+        var pathFormat = Get("path.format");
+        var duration = Long("partition.duration.ms");
+        var locale = Get("locale");
+        var extractor = Get("timestamp.extractor");
+        var timestampField = Get("timestamp.field");
+        var fieldNames = Get("partition.field.name");
+        Action<S3PartitionerBuilder>? partitioner = null;
+        TimestampSource? source = extractor switch
+        {
+            null or "Record" => TimestampSource.Record,
+            "RecordField" => TimestampSource.RecordField,
+            "Wallclock" => TimestampSource.Wallclock,
+            _ => null,
+        };
+        if (source is null)
+        {
+            errors.Add($"timestamp.extractor: '{extractor}' is not supported (supported: Record, RecordField, Wallclock).");
+        }
+
+        void Time(TimeBasedPartitionerOptions t, string defaultFormat, TimeSpan defaultDuration)
+        {
+            t.PathFormat = pathFormat ?? defaultFormat;
+            t.PartitionDuration = duration is { } ms ? TimeSpan.FromMilliseconds(ms) : defaultDuration;
+            t.TimeZone = timezone ?? "UTC";
+            t.Locale = locale;
+            t.TimestampSource = source ?? TimestampSource.Record;
+            t.TimestampField = timestampField;
+        }
+
+        switch (partitionerClass)
+        {
+            case Partitioner + "DefaultPartitioner":
+                break;
+            case Partitioner + "TimeBasedPartitioner":
+                if (pathFormat is null || duration is null)
+                {
+                    errors.Add("path.format / partition.duration.ms: both are required with the TimeBasedPartitioner.");
+                }
+
+                partitioner = p => p.Time(t => Time(t, "'year'=YYYY/'month'=MM/'day'=dd/'hour'=HH", TimeSpan.FromHours(1)));
+                break;
+            case Partitioner + "HourlyPartitioner":
+                partitioner = p => p.Time(t => Time(t, "'year'=YYYY/'month'=MM/'day'=dd/'hour'=HH", TimeSpan.FromHours(1)));
+                break;
+            case Partitioner + "DailyPartitioner":
+                partitioner = p => p.Time(t => Time(t, "'year'=YYYY/'month'=MM/'day'=dd", TimeSpan.FromDays(1)));
+                break;
+            case Partitioner + "FieldPartitioner":
+                if (string.IsNullOrWhiteSpace(fieldNames))
+                {
+                    errors.Add("partition.field.name: required with the FieldPartitioner.");
+                }
+                else
+                {
+                    partitioner = p =>
+                    {
+                        foreach (var field in fieldNames.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                        {
+                            p.Field(field, name: field);
+                        }
+                    };
+                }
+
+                break;
+            default:
+                errors.Add($"partitioner.class: '{partitionerClass}' is not supported (use DefaultPartitioner, TimeBasedPartitioner, HourlyPartitioner, DailyPartitioner or FieldPartitioner; custom partitioners are C# classes: IS3Partitioner).");
+                break;
+        }
+
+        foreach (var key in config.Keys)
+        {
+            if (!known.Contains(key))
+            {
+                errors.Add($"{key}: unknown or unsupported setting.");
+            }
+        }
+
+        builder.AddConfigurationErrors(errors);
+        builder.Configure(o =>
+        {
+            if (name is not null)
+            {
+                o.Name = name;
+                if (string.IsNullOrEmpty(o.GroupId))
+                {
+                    o.GroupId = "connect-" + name; // Kafka Connect's group id for a sink connector
+                }
+            }
+
+            if (topics is not null)
+            {
+                foreach (var topic in topics.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                {
+                    o.Topics.Add(topic);
+                }
+            }
+
+            if (topicsDir is not null)
+            {
+                o.TopicsDir = topicsDir;
+            }
+
+            if (flushSize is { } fs)
+            {
+                o.FlushSize = (int)Math.Clamp(fs, 0, int.MaxValue);
+            }
+
+            if (rotateInterval is { } ri)
+            {
+                o.RotateInterval = TimeSpan.FromMilliseconds(ri);
+            }
+
+            if (rotateSchedule is { } rs)
+            {
+                o.RotateScheduleInterval = TimeSpan.FromMilliseconds(rs);
+            }
+
+            if (timezone is not null)
+            {
+                o.RotateScheduleTimeZone = timezone;
+            }
+
+            if (region is not null)
+            {
+                o.S3.Region = region;
+            }
+
+            if (bucket is not null)
+            {
+                o.S3.BucketName = bucket;
+            }
+
+            if (partSize is { } ps)
+            {
+                o.S3.PartSize = ps;
+            }
+
+            if (retries is { } r)
+            {
+                o.S3.MaxRetries = (int)Math.Clamp(r, -1, int.MaxValue);
+            }
+
+            if (endpoint is not null)
+            {
+                o.S3.ServiceUrl = Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) ? uri : null;
+                o.S3.ForcePathStyle = true;
+            }
+
+            if (pathStyle is not null)
+            {
+                o.S3.ForcePathStyle = string.Equals(pathStyle, "true", StringComparison.OrdinalIgnoreCase);
+            }
+
+            if (accessKey is not null || secretKey is not null)
+            {
+                o.S3.AccessKeyId = accessKey;
+                o.S3.SecretAccessKey = secretKey;
+            }
+        });
+
+        if (endpoint is not null && !Uri.TryCreate(endpoint, UriKind.Absolute, out _))
+        {
+            builder.AddConfigurationErrors([$"s3.proxy.url / store.url: '{endpoint}' is not an absolute URL."]);
+        }
+
+        if (partitioner is not null && errors.Count == 0)
+        {
+            try
+            {
+                builder.UsePartitioner(partitioner);
+            }
+            catch (ArgumentException ex)
+            {
+                builder.AddConfigurationErrors([ex.Message.Replace("Invalid time-based partitioner settings: ", "path.format/timezone/locale/timestamp.field: ", StringComparison.Ordinal)]);
+            }
+        }
+
+        return builder;
+    }
+}

@@ -1,0 +1,96 @@
+using KafkaS3Sink.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
+
+namespace KafkaS3Sink.IntegrationTests;
+
+[Collection(IntegrationCollection.Name)]
+[Trait("Category", "Integration")]
+[Trait("Category", "Rotation")]
+public sealed class RotationTests(IntegrationServers servers, ITestOutputHelper output) : IDisposable
+{
+    private readonly string staging = Path.Combine(Path.GetTempPath(), "kafkas3sink-rot-" + Guid.NewGuid().ToString("N"));
+    private readonly ILoggerFactory loggerFactory = LoggerFactory.Create(b => b.AddProvider(new XunitLoggerProvider(output)).SetMinimumLevel(LogLevel.Information));
+
+    [Fact]
+    public async Task IdleFlush_QuietTopic_LastRecordsReachS3WithoutNewData()
+    {
+        var (topic, group, bucket) = await SetUpAsync("idle", partitions: 2);
+        SinkTestKit.Produce(servers.Kafka, topic, Enumerable.Range(0, 37).Select(i => (i % 2, (string?)null, $"{{\"id\":{i}}}")));
+
+        await RunUntilCommittedAsync(topic, group, bucket, 2, o =>
+        {
+            o.FlushSize = 1_000; // never reached
+            o.IdleRotateInterval = TimeSpan.FromMilliseconds(500);
+        });
+
+        var objects = await SinkTestKit.ReadObjectsAsync(servers.S3, bucket);
+        objects.Select(o => o.Key).Should().BeEquivalentTo($"topics/{topic}/partition=0/{topic}+0+0000000000.json", $"topics/{topic}/partition=1/{topic}+1+0000000000.json");
+        objects.SelectMany(o => o.Lines).Select(l => SinkTestKit.Json(l).GetProperty("id").GetInt32()).Order().Should().Equal(Enumerable.Range(0, 37));
+    }
+
+    [Fact]
+    public async Task ScheduledRotation_BurstsSecondsApart_OneRotationPerBurstAndNothingLeftBehind()
+    {
+        var (topic, group, bucket) = await SetUpAsync("sched", partitions: 1);
+        using var stop = new CancellationTokenSource();
+        using var sink = Build(topic, group, bucket, o =>
+        {
+            o.FlushSize = 100_000;
+            o.RotateScheduleInterval = TimeSpan.FromSeconds(1);
+            o.RotateScheduleTimeZone = "Asia/Kolkata";
+        });
+        var run = sink.RunAsync(stop.Token);
+        for (var burst = 0; burst < 3; burst++)
+        {
+            SinkTestKit.Produce(servers.Kafka, topic, Enumerable.Range(burst * 50, 50).Select(i => (0, (string?)null, $"{{\"id\":{i}}}")));
+            await SinkTestKit.WaitForCommitsAsync(servers.Kafka, group, topic, [(burst + 1) * 50L], TimeSpan.FromSeconds(30), run);
+        }
+
+        await stop.CancelAsync();
+        await run;
+        var objects = await SinkTestKit.ReadObjectsAsync(servers.S3, bucket);
+        objects.Count.Should().BeGreaterThanOrEqualTo(3, "each burst is committed by a scheduled rotation before the next is produced");
+        objects.SelectMany(o => o.Lines).Select(l => SinkTestKit.Json(l).GetProperty("id").GetInt32()).Order().Should().Equal(Enumerable.Range(0, 150));
+    }
+
+    public void Dispose()
+    {
+        loggerFactory.Dispose();
+        if (Directory.Exists(staging))
+        {
+            Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    private async Task<(string Topic, string Group, string Bucket)> SetUpAsync(string name, int partitions)
+    {
+        var topic = name + "-" + Guid.NewGuid().ToString("N")[..8];
+        servers.Kafka.CreateTopic(topic, partitions);
+        return (topic, topic + "-sink", await servers.S3.CreateBucketAsync(name));
+    }
+
+    private KafkaS3Sink Build(string topic, string group, string bucket, Action<KafkaS3SinkOptions> configure) => new KafkaS3SinkBuilder()
+        .Configure(o =>
+        {
+            o.Name = group;
+            o.BootstrapServers = servers.Kafka.BootstrapServers;
+            o.GroupId = group;
+            o.Topics.Add(topic);
+            o.Staging.Directory = staging;
+            servers.S3.Configure(o.S3, bucket);
+            configure(o);
+        })
+        .UseLoggerFactory(loggerFactory)
+        .Build();
+
+    private async Task RunUntilCommittedAsync(string topic, string group, string bucket, int partitions, Action<KafkaS3SinkOptions> configure)
+    {
+        using var sink = Build(topic, group, bucket, configure);
+        using var stop = new CancellationTokenSource();
+        var run = sink.RunAsync(stop.Token);
+        await SinkTestKit.WaitForCommitsAsync(servers.Kafka, group, topic, SinkTestKit.EndOffsets(servers.Kafka, topic, partitions), TimeSpan.FromSeconds(60), run);
+        await stop.CancelAsync();
+        await run;
+    }
+}
