@@ -16,8 +16,6 @@ internal sealed class HarnessOptions
 
     public int Partitions { get; private set; }
 
-    public string? Bootstrap { get; private set; }
-
     public string? S3Endpoint { get; private set; }
 
     public string? ProgressFile { get; private set; }
@@ -42,7 +40,6 @@ internal sealed class HarnessOptions
                 case "--total-bytes": o.TotalBytes = ParseBytes(Next()); break;
                 case "--record-size": o.RecordSize = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--partitions": o.Partitions = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--bootstrap": o.Bootstrap = Next(); break;
                 case "--s3-endpoint": o.S3Endpoint = Next(); break;
                 case "--progress-file": o.ProgressFile = Next(); break;
                 case "--records": o.Records = long.Parse(Next(), CultureInfo.InvariantCulture); break;

@@ -26,7 +26,8 @@ public sealed class ConnectConfigTests(IntegrationServers servers, ITestOutputHe
     {
         var config = KafkaConnectConfig.Parse(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Fixtures", "talk-connector-config.json")))
             .ToDictionary(kv => kv.Key, kv => kv.Value);
-        var bucket = await servers.S3.CreateBucketAsync("talk");
+        // The bucket belongs to the config's own user (eng/s3/start-rgw.sh creates "user"/"secret").
+        var bucket = await servers.S3.CreateBucketAsync("talk", config["aws.access.key.id"], config["aws.secret.access.key"]);
         config["s3.proxy.url"] = servers.S3.Endpoint.ToString();
         config["s3.bucket.name"] = bucket;
         var topic = config["topics"];
@@ -69,7 +70,7 @@ public sealed class ConnectConfigTests(IntegrationServers servers, ITestOutputHe
             await host.StopAsync();
         }
 
-        var objects = await SinkTestKit.ReadObjectsAsync(servers.S3, bucket);
+        var objects = await SinkTestKit.ReadObjectsAsync(servers.S3, bucket, accessKey: config["aws.access.key.id"], secretKey: config["aws.secret.access.key"]);
         var seen = new HashSet<(int, int)>();
         foreach (var (key, lines) in objects)
         {

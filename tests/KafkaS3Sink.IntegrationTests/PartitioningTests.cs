@@ -109,12 +109,13 @@ public sealed class PartitioningTests(IntegrationServers servers, ITestOutputHel
             {
                 var hour = $"{reader.GetString(1)}-{reader.GetString(2)}-{reader.GetString(3)} {reader.GetString(4)}";
                 reader.GetInt64(5).Should().Be(reader.GetInt64(6), "no duplicates within a partition");
-                actual[(reader.GetString(0), hour)] = (int)reader.GetInt64(5);
+                // DuckDB decodes %XX in Hive values (sa%2Fnorth -> sa/north); unescaping is a no-op otherwise.
+                actual[(Uri.UnescapeDataString(reader.GetString(0)), hour)] = (int)reader.GetInt64(5);
             }
         }
 
-        // DuckDB returns the Hive value as written in the path (encoded), so map expected regions the same way.
-        actual.Should().BeEquivalentTo(expected.ToDictionary(kv => (S3KeyEncoding.EncodeSegment(kv.Key.Region), kv.Key.Hour), kv => kv.Value));
+        // The percent-encoding of key values decodes back to the original value.
+        actual.Should().BeEquivalentTo(expected);
         using var pruned = duck.CreateCommand();
         pruned.CommandText = $"SELECT count(*) FROM read_json_auto('{root}/topics/{topic}/*/*/*/*/*/*.json', hive_partitioning = true, hive_types_autocast = false) WHERE region = 'eu' AND hour = '06'";
         Convert.ToInt64(pruned.ExecuteScalar(), CultureInfo.InvariantCulture)

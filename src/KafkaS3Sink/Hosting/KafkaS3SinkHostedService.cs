@@ -28,6 +28,14 @@ internal sealed class KafkaS3SinkHostedService : IHostedService, IDisposable
         configure(builder);
         sink = builder.Build();
         run = sink.RunAsync(stopping.Token);
+
+        // Like a BackgroundService's default (StopHost): a sink that fails stops the host rather than
+        // leaving a process that looks alive but backs nothing up. The failure is logged by the sink.
+        _ = run.ContinueWith(
+            _ => services.GetService<IHostApplicationLifetime>()?.StopApplication(),
+            CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted,
+            TaskScheduler.Default);
         return Task.CompletedTask;
     }
 

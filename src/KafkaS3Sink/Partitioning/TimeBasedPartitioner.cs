@@ -17,6 +17,7 @@ internal sealed class TimeBasedPartitioner : IS3Partitioner
     private readonly string[]? fieldPath;
     private readonly string? fieldName;
     private readonly TimeProvider time;
+    private readonly EpochUnit unit;
 
     // Records arrive in time order most of the time: remember the last bucket's path.
     private long lastBucketStartUtcMs = long.MinValue;
@@ -38,6 +39,7 @@ internal sealed class TimeBasedPartitioner : IS3Partitioner
         source = options.TimestampSource;
         fieldName = options.TimestampField;
         fieldPath = options.TimestampField?.Split('.');
+        unit = options.TimestampUnit;
         this.time = time;
     }
 
@@ -144,13 +146,13 @@ internal sealed class TimeBasedPartitioner : IS3Partitioner
 
         switch (element.ValueKind)
         {
-            case JsonValueKind.Number when element.TryGetInt64(out var ms):
-                return ms;
+            case JsonValueKind.Number when element.TryGetDecimal(out var number):
+                return FromEpoch(number);
             case JsonValueKind.String:
                 var text = element.GetString()!;
-                if (long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var msText))
+                if (decimal.TryParse(text, NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var numberText))
                 {
-                    return msText;
+                    return FromEpoch(numberText);
                 }
 
                 if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
@@ -158,11 +160,13 @@ internal sealed class TimeBasedPartitioner : IS3Partitioner
                     return parsed.ToUnixTimeMilliseconds();
                 }
 
-                throw new RecordPartitioningException(record.Source, $"timestamp field '{fieldName}' holds '{text}', which is neither ISO-8601 nor epoch milliseconds.");
+                throw new RecordPartitioningException(record.Source, $"timestamp field '{fieldName}' holds '{text}', which is neither ISO-8601 nor epoch {unit.ToString().ToLowerInvariant()}.");
             default:
                 throw new RecordPartitioningException(record.Source, $"timestamp field '{fieldName}' is a JSON {element.ValueKind}, not a timestamp.");
         }
     }
+
+    private long FromEpoch(decimal value) => unit == EpochUnit.Seconds ? (long)decimal.Floor(value * 1000m) : (long)decimal.Floor(value);
 
     private static CultureInfo ResolveCulture(string? locale)
         => string.IsNullOrWhiteSpace(locale) ? CultureInfo.InvariantCulture : CultureInfo.GetCultureInfo(locale.Replace('_', '-'));

@@ -37,7 +37,21 @@ public sealed class TimeBasedPartitionerOptions
 
     /// <summary>
     /// With <see cref="TimestampSource.RecordField"/>: the (dotted, nested) field path, e.g. <c>order.createdAt</c>.
-    /// A number is epoch milliseconds; a string is ISO-8601 (or epoch milliseconds in digits).
+    /// A number (or a string of digits) is epoch time in <see cref="TimestampUnit"/>; any other string is ISO-8601
+    /// (without an offset it is UTC).
     /// </summary>
     public string? TimestampField { get; set; }
+
+    /// <summary>The unit of numeric field timestamps. Default <see cref="EpochUnit.Milliseconds"/>.</summary>
+    public EpochUnit TimestampUnit { get; set; } = EpochUnit.Milliseconds;
+}
+
+/// <summary>The unit of a numeric epoch timestamp.</summary>
+public enum EpochUnit
+{
+    /// <summary>Milliseconds since 1970-01-01T00:00:00Z.</summary>
+    Milliseconds,
+
+    /// <summary>Seconds since 1970-01-01T00:00:00Z (fractions allowed).</summary>
+    Seconds,
 }

@@ -56,8 +56,8 @@ public sealed class S3Server : IDisposable
 
     public string SecretKey { get; }
 
-    public AmazonS3Client CreateClient() => new(
-        new BasicAWSCredentials(AccessKey, SecretKey),
+    public AmazonS3Client CreateClient(string? accessKey = null, string? secretKey = null) => new(
+        new BasicAWSCredentials(accessKey ?? AccessKey, secretKey ?? SecretKey),
         new AmazonS3Config
         {
             ServiceURL = Endpoint.ToString(),
@@ -67,10 +67,11 @@ public sealed class S3Server : IDisposable
             ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
         });
 
-    public async Task<string> CreateBucketAsync(string prefix)
+    /// <summary>Creates a bucket owned by the default test user, or by the user with the given keys.</summary>
+    public async Task<string> CreateBucketAsync(string prefix, string? accessKey = null, string? secretKey = null)
     {
         var name = $"{prefix}-{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 33, 63)].ToLowerInvariant();
-        using var client = CreateClient();
+        using var client = CreateClient(accessKey, secretKey);
         await client.PutBucketAsync(new PutBucketRequest { BucketName = name });
         return name;
     }

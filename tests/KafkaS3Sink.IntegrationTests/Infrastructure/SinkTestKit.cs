@@ -86,9 +86,10 @@ public static class SinkTestKit
     }
 
     /// <summary>Every object under a prefix with its lines (read 8 at a time).</summary>
-    public static async Task<List<(string Key, List<string> Lines)>> ReadObjectsAsync(S3Server s3, string bucket, string prefix = "")
+    public static async Task<List<(string Key, List<string> Lines)>> ReadObjectsAsync(
+        S3Server s3, string bucket, string prefix = "", string? accessKey = null, string? secretKey = null)
     {
-        using var client = s3.CreateClient();
+        using var client = s3.CreateClient(accessKey, secretKey);
         var keys = new List<string>();
         string? token = null;
         do

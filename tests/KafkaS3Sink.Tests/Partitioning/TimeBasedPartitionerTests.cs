@@ -52,6 +52,25 @@ public sealed class TimeBasedPartitionerTests
         partitioner.GetPartitionPath(TestRecords.Json(json)).Should().Be(expected);
     }
 
+    [Theory]
+    [InlineData("{\"ts\":1772953140}", "2026-03-08-06")]
+    [InlineData("{\"ts\":1772953140.999}", "2026-03-08-06")]
+    [InlineData("{\"ts\":\"1772956800\"}", "2026-03-08-07")]
+    [InlineData("{\"ts\":\"2026-03-08T07:00:00+09:00\"}", "2026-03-07-22")]
+    [InlineData("{\"ts\":\"2026-03-08T07:00:00\"}", "2026-03-08-07")]
+    public void GetPartitionPath_EpochSecondsAndIsoOffsets_ParsedInUtc(string json, string expected)
+    {
+        var partitioner = Create(o =>
+        {
+            o.PathFormat = "YYYY-MM-dd-HH";
+            o.TimestampSource = TimestampSource.RecordField;
+            o.TimestampField = "ts";
+            o.TimestampUnit = EpochUnit.Seconds;
+        });
+
+        partitioner.GetPartitionPath(TestRecords.Json(json)).Should().Be(expected);
+    }
+
     [Fact]
     public void GetPartitionPath_BerlinFallBack_BothLocalOneOClocksShareAPath()
     {
@@ -76,6 +95,7 @@ public sealed class TimeBasedPartitionerTests
     [Theory]
     [InlineData("{\"other\":1}", "is missing")]
     [InlineData("{\"ts\":\"yesterday\"}", "neither ISO-8601 nor epoch milliseconds")]
+    [InlineData("{\"ts\":null}", "is a JSON Null, not a timestamp")]
     [InlineData("{\"ts\":true}", "not a timestamp")]
     public void GetPartitionPath_BadTimestampField_ThrowsNamingRecordAndReason(string json, string reason)
     {
