@@ -1,4 +1,6 @@
+using System.Runtime.InteropServices;
 using System.Text;
+using System.Text.Json;
 
 namespace KafkaS3Sink.Partitioning;
 
@@ -8,6 +10,10 @@ internal sealed class FieldPartitioner : IS3Partitioner
     private readonly string[] path;
     private readonly string prefix;
     private readonly string? nullValue;
+
+    // Recent raw JSON values and their segments: repeated values allocate nothing.
+    private readonly (byte[] Raw, string Segment)[] recent = new (byte[], string)[8];
+    private int nextSlot;
 
     public FieldPartitioner(string fieldPath, string? name, string? nullValue)
     {
@@ -23,6 +29,42 @@ internal sealed class FieldPartitioner : IS3Partitioner
     }
 
     public string GetPartitionPath(SinkRecord record)
+    {
+        if (record.Value is JsonElement root && TryFind(root, out var element))
+        {
+            var raw = JsonMarshal.GetRawUtf8Value(element);
+            foreach (var (cachedRaw, segment) in recent)
+            {
+                if (cachedRaw is not null && raw.SequenceEqual(cachedRaw))
+                {
+                    return segment;
+                }
+            }
+
+            var computed = Compute(record);
+            recent[nextSlot] = (raw.ToArray(), computed);
+            nextSlot = (nextSlot + 1) % recent.Length;
+            return computed;
+        }
+
+        return Compute(record);
+    }
+
+    private bool TryFind(JsonElement element, out JsonElement found)
+    {
+        found = element;
+        foreach (var name in path)
+        {
+            if (found.ValueKind != JsonValueKind.Object || !found.TryGetProperty(name, out found))
+            {
+                return false;
+            }
+        }
+
+        return found.ValueKind is JsonValueKind.String or JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False;
+    }
+
+    private string Compute(SinkRecord record)
     {
         var problem = RecordFields.TryGetScalar(record.Value, path, out var text, out var isNull);
         if (problem is not null)
@@ -88,9 +130,11 @@ internal sealed class KeyPartitioner(string name, string? nullValue) : IS3Partit
 internal sealed class CompositePartitioner : IS3Partitioner
 {
     private readonly IS3Partitioner[] parts;
-    private readonly string[] last;
     private readonly string[] current;
-    private string lastPath = string.Empty;
+
+    // Recent combinations of part instances and their joined paths (parts return cached instances).
+    private readonly (string[]? Parts, string Path)[] recent = new (string[]?, string)[16];
+    private int nextSlot;
 
     public CompositePartitioner(IReadOnlyList<IS3Partitioner> parts)
     {
@@ -100,28 +144,42 @@ internal sealed class CompositePartitioner : IS3Partitioner
         }
 
         this.parts = [.. parts];
-        last = new string[parts.Count];
         current = new string[parts.Count];
     }
 
     public string GetPartitionPath(SinkRecord record)
     {
-        // Consecutive records often share every part: return the same string (no allocation, and the
-        // sink skips re-validating a path it has just validated).
-        var same = lastPath.Length > 0;
         for (var i = 0; i < parts.Length; i++)
         {
             current[i] = parts[i].GetPartitionPath(record);
-            same &= string.Equals(current[i], last[i], StringComparison.Ordinal);
         }
 
-        if (same)
+        // The same combination returns the same string instance: no allocation, and the sink skips
+        // re-validating a path it has just validated.
+        foreach (var (cached, path) in recent)
         {
-            return lastPath;
+            if (cached is not null && SameInstances(cached))
+            {
+                return path;
+            }
         }
 
-        current.CopyTo(last, 0);
-        lastPath = string.Join('/', Array.FindAll(current, p => p.Length > 0));
-        return lastPath;
+        var joined = string.Join('/', Array.FindAll(current, p => p.Length > 0));
+        recent[nextSlot] = ((string[])current.Clone(), joined);
+        nextSlot = (nextSlot + 1) % recent.Length;
+        return joined;
+    }
+
+    private bool SameInstances(string[] cached)
+    {
+        for (var i = 0; i < cached.Length; i++)
+        {
+            if (!ReferenceEquals(cached[i], current[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }

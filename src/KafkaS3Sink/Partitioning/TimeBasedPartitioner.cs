@@ -24,6 +24,9 @@ internal sealed class TimeBasedPartitioner : IS3Partitioner
     private long lastBucketEndUtcMs = long.MinValue;
     private string lastPath = string.Empty;
 
+    // Formatted paths by floored local time: records that alternate between buckets allocate nothing.
+    private readonly Dictionary<long, string> pathCache = [];
+
     public TimeBasedPartitioner(TimeBasedPartitionerOptions options, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -104,7 +107,16 @@ internal sealed class TimeBasedPartitioner : IS3Partitioner
         var offsetMs = (long)zone.GetUtcOffset(utc).TotalMilliseconds;
         var localMs = utcMs + offsetMs;
         var flooredLocalMs = localMs - Mod(localMs, durationMs);
-        var path = format.Format(new DateTime(DateTime.UnixEpoch.Ticks + (flooredLocalMs * TimeSpan.TicksPerMillisecond), DateTimeKind.Unspecified));
+        if (!pathCache.TryGetValue(flooredLocalMs, out var path))
+        {
+            if (pathCache.Count >= 4096)
+            {
+                pathCache.Clear();
+            }
+
+            path = format.Format(new DateTime(DateTime.UnixEpoch.Ticks + (flooredLocalMs * TimeSpan.TicksPerMillisecond), DateTimeKind.Unspecified));
+            pathCache[flooredLocalMs] = path;
+        }
 
         // Cache only when the zone offset is the same over the whole bucket (not across a DST change).
         var startUtc = flooredLocalMs - offsetMs;
@@ -148,6 +160,8 @@ internal sealed class TimeBasedPartitioner : IS3Partitioner
         {
             case JsonValueKind.Number when element.TryGetDecimal(out var number):
                 return FromEpoch(number);
+            case JsonValueKind.String when TryParseRaw(element, out var fast):
+                return fast;
             case JsonValueKind.String:
                 var text = element.GetString()!;
                 if (decimal.TryParse(text, NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var numberText))
@@ -164,6 +178,45 @@ internal sealed class TimeBasedPartitioner : IS3Partitioner
             default:
                 throw new RecordPartitioningException(record.Source, $"timestamp field '{fieldName}' is a JSON {element.ValueKind}, not a timestamp.");
         }
+    }
+
+    /// <summary>Parses ISO-8601 or epoch digits straight from the UTF-8 value, without allocating.</summary>
+    private bool TryParseRaw(JsonElement element, out long utcMs)
+    {
+        utcMs = 0;
+        var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element);
+        if (raw.Length < 3 || raw.IndexOf((byte)'\\') >= 0)
+        {
+            return false;
+        }
+
+        var inner = raw[1..^1];
+        var t = inner.IndexOf((byte)'T');
+        if (t < 0)
+        {
+            if (System.Buffers.Text.Utf8Parser.TryParse(inner, out decimal number, out var consumed) && consumed == inner.Length)
+            {
+                utcMs = FromEpoch(number);
+                return true;
+            }
+
+            return false;
+        }
+
+        var hasOffset = inner[^1] is (byte)'Z' or (byte)'z' || inner[t..].IndexOfAny((byte)'+', (byte)'-') >= 0;
+        if (hasOffset && element.TryGetDateTimeOffset(out var dto))
+        {
+            utcMs = dto.ToUnixTimeMilliseconds();
+            return true;
+        }
+
+        if (!hasOffset && element.TryGetDateTime(out var local))
+        {
+            utcMs = new DateTimeOffset(DateTime.SpecifyKind(local, DateTimeKind.Utc)).ToUnixTimeMilliseconds();
+            return true;
+        }
+
+        return false;
     }
 
     private long FromEpoch(decimal value) => unit == EpochUnit.Seconds ? (long)decimal.Floor(value * 1000m) : (long)decimal.Floor(value);

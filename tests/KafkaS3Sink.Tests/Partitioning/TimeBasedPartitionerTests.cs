@@ -55,7 +55,7 @@ public sealed class TimeBasedPartitionerTests
     [Theory]
     [InlineData("{\"ts\":1772953140}", "2026-03-08-06")]
     [InlineData("{\"ts\":1772953140.999}", "2026-03-08-06")]
-    [InlineData("{\"ts\":\"1772956800\"}", "2026-03-08-07")]
+    [InlineData("{\"ts\":\"1772953200\"}", "2026-03-08-07")]
     [InlineData("{\"ts\":\"2026-03-08T07:00:00+09:00\"}", "2026-03-07-22")]
     [InlineData("{\"ts\":\"2026-03-08T07:00:00\"}", "2026-03-08-07")]
     public void GetPartitionPath_EpochSecondsAndIsoOffsets_ParsedInUtc(string json, string expected)
