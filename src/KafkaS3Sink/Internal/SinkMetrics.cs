@@ -17,6 +17,7 @@ internal sealed class SinkMetrics : IDisposable
     private readonly Counter<long> uploadedBytes;
     private readonly Counter<long> commits;
     private readonly Counter<long> forcedRotations;
+    private readonly Counter<long> pauses;
 
     public SinkMetrics(string sinkName, Func<SegmentBufferStatistics> buffer, Func<long> objectBytes, Func<bool> paused)
     {
@@ -28,6 +29,7 @@ internal sealed class SinkMetrics : IDisposable
         uploadedBytes = meter.CreateCounter<long>("kafkas3sink.upload.bytes", "By", "Object bytes uploaded to S3.");
         commits = meter.CreateCounter<long>("kafkas3sink.commits", "{commit}", "Offset commits that succeeded.");
         forcedRotations = meter.CreateCounter<long>("kafkas3sink.rotations.forced", "{rotation}", "Rotations forced by the open-segment cap, the disk quota or a full disk.");
+        pauses = meter.CreateCounter<long>("kafkas3sink.pauses", "{pause}", "Times consumption was paused by backpressure (quota, free disk, write failure).");
         meter.CreateObservableGauge("kafkas3sink.segments.open", () => new Measurement<int>(buffer().OpenSegments, tag), "{segment}", "Segments open for appending.");
         meter.CreateObservableGauge("kafkas3sink.segments.handles", () => new Measurement<int>(buffer().OpenHandles, tag), "{handle}", "File handles open for appending.");
         meter.CreateObservableGauge("kafkas3sink.staged.bytes", () => new Measurement<long>(buffer().StagedBytes + objectBytes(), tag), "By", "Bytes staged locally (segments and object files).");
@@ -45,6 +47,8 @@ internal sealed class SinkMetrics : IDisposable
     public void Committed() => commits.Add(1, sinkTag);
 
     public void ForcedRotation() => forcedRotations.Add(1, sinkTag);
+
+    public void Paused() => pauses.Add(1, sinkTag);
 
     public void Dispose() => meter.Dispose();
 }

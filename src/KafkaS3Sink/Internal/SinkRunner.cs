@@ -453,6 +453,7 @@ internal sealed class SinkRunner
         }
 
         Paused = true;
+        metrics.Paused();
         var assignment = consumer!.Assignment;
         consumer.Pause(assignment);
         Log.PausedConsumption(logger, reason, buffer.Statistics.StagedBytes + uploader.StagedObjectBytes);
