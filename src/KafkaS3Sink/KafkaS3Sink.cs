@@ -22,7 +22,12 @@ public sealed class KafkaS3Sink : IDisposable
     private readonly TimeProvider time;
     private readonly ILogger logger;
     private readonly TimeSpan drainTimeout;
+    private readonly SinkControl control = new();
+    private Func<SegmentBufferStatistics>? statistics;
+    private Func<int>? uploadFailures;
     private int running;
+    private volatile Exception? failure;
+    private volatile bool stopped;
 
     internal KafkaS3Sink(
         KafkaS3SinkOptions options,
@@ -50,6 +55,36 @@ public sealed class KafkaS3Sink : IDisposable
     /// <summary>The sink's name.</summary>
     public string Name => options.Name;
 
+    /// <summary>Where the sink is in its life.</summary>
+    public SinkState State => failure is not null ? SinkState.Failed
+        : Volatile.Read(ref running) == 1 ? (control.OperatorPaused ? SinkState.Paused : SinkState.Running)
+        : stopped ? SinkState.Stopped : SinkState.Created;
+
+    /// <summary>Why the sink failed; <see langword="null"/> unless <see cref="State"/> is <see cref="SinkState.Failed"/>.</summary>
+    public Exception? Failure => failure;
+
+    /// <summary>Stops consuming (the consumer keeps polling, so it stays in its group) until <see cref="Resume"/>. Staged data stays staged.</summary>
+    public void Pause() => control.PauseRequested = true;
+
+    /// <summary>Resumes consuming after <see cref="Pause"/>.</summary>
+    public void Resume() => control.PauseRequested = false;
+
+    /// <summary>A snapshot of the sink's state for status pages and health checks.</summary>
+    /// <returns>The snapshot.</returns>
+    public KafkaS3SinkStatus GetStatus()
+    {
+        var stats = statistics?.Invoke() ?? default;
+        return new KafkaS3SinkStatus(
+            Name,
+            State,
+            failure?.Message,
+            control.BackpressurePaused,
+            stats.OpenSegments,
+            stats.StagedBytes,
+            uploadFailures?.Invoke() ?? 0,
+            control.OldestUncommitted);
+    }
+
     /// <summary>
     /// Runs the sink until <paramref name="stoppingToken"/> is cancelled (then stops gracefully:
     /// finished uploads are committed, open segments are left for replay) or the sink fails.
@@ -72,25 +107,37 @@ public sealed class KafkaS3Sink : IDisposable
                 try
                 {
                     Log.Starting(logger, Name, string.Join(",", options.Topics), options.GroupId, options.Staging.Directory!);
+                    failure = null;
+                    stopped = false;
                     using var buffer = bufferFactory(options);
+                    statistics = () => buffer.Statistics;
                     SinkRunner? runner = null;
                     S3ObjectUploader? uploader = null;
                     using var metrics = new SinkMetrics(
                         Name, () => buffer.Statistics, () => uploader?.StagedObjectBytes ?? 0, () => runner?.Paused ?? false);
                     using (uploader = new S3ObjectUploader(s3, options.S3, options.Staging.Directory!, new JsonLinesFormat(), time, logger, metrics.Uploaded))
                     {
-                        runner = new SinkRunner(options, converter, partitioner, rotation, buffer, uploader, metrics, time, logger, drainTimeout);
+                        var u = uploader;
+                        uploadFailures = () => u.ConsecutiveFailures;
+                        runner = new SinkRunner(options, converter, partitioner, rotation, buffer, uploader, metrics, time, logger, drainTimeout, control);
                         runner.Run(stoppingToken);
                     }
                     Log.Stopped(logger, Name);
                 }
                 catch (Exception ex)
                 {
+                    failure = ex;
                     Log.Failed(logger, ex, Name);
                     throw;
                 }
                 finally
                 {
+                    statistics = null;
+                    uploadFailures = null;
+                    control.OperatorPaused = false;
+                    control.BackpressurePaused = false;
+                    control.OldestUncommitted = null;
+                    stopped = true;
                     Volatile.Write(ref running, 0);
                 }
             },
@@ -108,3 +155,41 @@ public sealed class KafkaS3Sink : IDisposable
         }
     }
 }
+
+/// <summary>Where a sink is in its life.</summary>
+public enum SinkState
+{
+    /// <summary>Built, not started.</summary>
+    Created,
+
+    /// <summary>Consuming and uploading.</summary>
+    Running,
+
+    /// <summary>Running, with consumption paused on request (<see cref="KafkaS3Sink.Pause"/>).</summary>
+    Paused,
+
+    /// <summary>Stopped after an error; see <see cref="KafkaS3Sink.Failure"/>.</summary>
+    Failed,
+
+    /// <summary>Stopped on request.</summary>
+    Stopped,
+}
+
+/// <summary>A snapshot of a sink, for status pages and health checks. Holds no secrets.</summary>
+/// <param name="Name">The sink's name.</param>
+/// <param name="State">Where the sink is in its life.</param>
+/// <param name="Error">Why it failed, when it did.</param>
+/// <param name="BackpressurePaused">Whether consumption is paused because the staging quota or disk is full.</param>
+/// <param name="OpenSegments">Segments open for appending.</param>
+/// <param name="StagedBytes">Bytes staged in segments.</param>
+/// <param name="ConsecutiveUploadFailures">Failed upload attempts since the last successful upload.</param>
+/// <param name="OldestUncommittedSince">When the oldest rotation not yet committed was sealed; null when none waits.</param>
+public sealed record KafkaS3SinkStatus(
+    string Name,
+    SinkState State,
+    string? Error,
+    bool BackpressurePaused,
+    int OpenSegments,
+    long StagedBytes,
+    int ConsecutiveUploadFailures,
+    DateTimeOffset? OldestUncommittedSince);

@@ -5,43 +5,95 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace KafkaS3Sink.Hosting;
 
-/// <summary>Runs one sink for the host's lifetime.</summary>
+/// <summary>Runs one sink for the host's lifetime; can restart it on request.</summary>
 internal sealed class KafkaS3SinkHostedService : IHostedService, IDisposable
 {
     private readonly IServiceProvider services;
     private readonly Action<KafkaS3SinkBuilder> configure;
-    private readonly CancellationTokenSource stopping = new();
+    private readonly KafkaS3SinkRegistry registry;
+    private readonly SemaphoreSlim gate = new(1, 1);
+    private CancellationTokenSource? stopping;
     private KafkaS3Sink? sink;
     private Task? run;
+    private bool hostStopping;
 
     public KafkaS3SinkHostedService(IServiceProvider services, Action<KafkaS3SinkBuilder> configure)
     {
         this.services = services;
         this.configure = configure;
+        registry = services.GetRequiredService<KafkaS3SinkRegistry>();
     }
+
+    public KafkaS3Sink? Sink => sink;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var builder = new KafkaS3SinkBuilder()
-            .UseLoggerFactory(services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance)
-            .UseTimeProvider(services.GetService<TimeProvider>() ?? TimeProvider.System);
-        configure(builder);
-        sink = builder.Build();
-        run = sink.RunAsync(stopping.Token);
-
-        // Like a BackgroundService's default (StopHost): a sink that fails stops the host rather than
-        // leaving a process that looks alive but backs nothing up. The failure is logged by the sink.
-        _ = run.ContinueWith(
-            _ => services.GetService<IHostApplicationLifetime>()?.StopApplication(),
-            CancellationToken.None,
-            TaskContinuationOptions.OnlyOnFaulted,
-            TaskScheduler.Default);
+        Start();
+        registry.Register(this);
         return Task.CompletedTask;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (run is null)
+        hostStopping = true;
+        await StopRunAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops the sink (gracefully) and starts a new one from the same configuration.</summary>
+    public async Task RestartAsync(CancellationToken cancellationToken)
+    {
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await StopRunAsync(cancellationToken).ConfigureAwait(false);
+            sink?.Dispose();
+            Start();
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    public void Dispose()
+    {
+        stopping?.Dispose();
+        sink?.Dispose();
+        gate.Dispose();
+    }
+
+    private void Start()
+    {
+        var builder = new KafkaS3SinkBuilder()
+            .UseLoggerFactory(services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance)
+            .UseTimeProvider(services.GetService<TimeProvider>() ?? TimeProvider.System);
+        configure(builder);
+        var built = builder.Build();
+        stopping?.Dispose();
+        stopping = new CancellationTokenSource();
+        sink = built;
+        var current = built.RunAsync(stopping.Token);
+        run = current;
+
+        // Like a BackgroundService's default (StopHost): a sink that fails stops the host rather than
+        // leaving a process that looks alive but backs nothing up, unless the sink is managed through
+        // IKafkaS3SinkController (then the failure is reported by status and health instead).
+        _ = current.ContinueWith(
+            _ =>
+            {
+                if (!hostStopping && !registry.ControllerInUse)
+                {
+                    services.GetService<IHostApplicationLifetime>()?.StopApplication();
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted,
+            TaskScheduler.Default);
+    }
+
+    private async Task StopRunAsync(CancellationToken cancellationToken)
+    {
+        if (run is null || stopping is null)
         {
             return;
         }
@@ -51,11 +103,5 @@ internal sealed class KafkaS3SinkHostedService : IHostedService, IDisposable
         // A failed sink already logged its failure; stopping must not throw it again.
         await run.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default)
             .WaitAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    public void Dispose()
-    {
-        stopping.Dispose();
-        sink?.Dispose();
     }
 }

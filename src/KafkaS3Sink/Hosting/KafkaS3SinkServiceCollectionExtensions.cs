@@ -1,12 +1,13 @@
 using KafkaS3Sink;
 using KafkaS3Sink.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers KafkaS3Sink sinks as hosted services.</summary>
+/// <summary>Registers KafkaS3Sink sinks as hosted services, their controller and their health check.</summary>
 public static class KafkaS3SinkServiceCollectionExtensions
 {
     /// <summary>
@@ -14,7 +15,8 @@ public static class KafkaS3SinkServiceCollectionExtensions
     /// settings validated) when the host starts: a misconfigured sink fails the start with every problem named.
     /// Logging uses the container's <see cref="ILoggerFactory"/> and, if registered, its <see cref="TimeProvider"/>.
     /// If the sink fails (e.g. an upload keeps failing, or a record cannot be converted), it logs the reason
-    /// and stops the host, as a <see cref="BackgroundService"/> does by default.
+    /// and stops the host, as a <see cref="BackgroundService"/> does by default, unless
+    /// <see cref="IKafkaS3SinkController"/> is in use. Several sinks need distinct names.
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="configure">Configures the sink's builder.</param>
@@ -24,7 +26,48 @@ public static class KafkaS3SinkServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<KafkaS3SinkRegistry>();
+        services.TryAddSingleton<IKafkaS3SinkController, KafkaS3SinkController>();
         services.AddSingleton<IHostedService>(sp => new KafkaS3SinkHostedService(sp, configure));
         return services;
+    }
+
+    /// <summary>Adds a sink named <paramref name="name"/> (see <see cref="AddKafkaS3Sink(IServiceCollection, Action{KafkaS3SinkBuilder})"/>).</summary>
+    /// <param name="services">The services.</param>
+    /// <param name="name">The sink's name (used by the controller, logs, metrics and the default staging folder).</param>
+    /// <param name="configure">Configures the sink's builder.</param>
+    /// <returns>The services.</returns>
+    public static IServiceCollection AddKafkaS3Sink(this IServiceCollection services, string name, Action<KafkaS3SinkBuilder> configure)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(configure);
+        return services.AddKafkaS3Sink(builder =>
+        {
+            builder.Configure(o => o.Name = name);
+            configure(builder);
+            builder.Configure(o => o.Name = name);
+        });
+    }
+
+    /// <summary>
+    /// Adds a health check over every sink of the process: unhealthy when a sink failed, uploads keep failing,
+    /// or a commit stalls; degraded while backpressure pauses a sink.
+    /// </summary>
+    /// <param name="builder">The health checks builder.</param>
+    /// <param name="configure">Changes to the thresholds.</param>
+    /// <param name="name">The check's name. Default <c>kafkas3sink</c>.</param>
+    /// <returns>The builder.</returns>
+    public static IHealthChecksBuilder AddKafkaS3Sinks(this IHealthChecksBuilder builder, Action<KafkaS3SinkHealthOptions>? configure = null, string name = "kafkas3sink")
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = new KafkaS3SinkHealthOptions();
+        configure?.Invoke(options);
+        builder.Services.TryAddSingleton<KafkaS3SinkRegistry>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        return builder.Add(new HealthCheckRegistration(
+            name,
+            sp => new KafkaS3SinkHealthCheck(sp.GetRequiredService<KafkaS3SinkRegistry>(), sp.GetRequiredService<TimeProvider>(), options),
+            HealthStatus.Unhealthy,
+            ["kafkas3sink"]));
     }
 }

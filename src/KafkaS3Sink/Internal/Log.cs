@@ -51,4 +51,10 @@ internal static partial class Log
 
     [LoggerMessage(16, LogLevel.Error, "Appending the record at {Partition} offset {Offset} failed; the partition's open segments are discarded and re-read.")]
     public static partial void AppendFailed(ILogger logger, Exception exception, string partition, long offset);
+
+    [LoggerMessage(17, LogLevel.Information, "Consumption paused by request.")]
+    public static partial void OperatorPaused(ILogger logger);
+
+    [LoggerMessage(18, LogLevel.Information, "Consumption resumed by request.")]
+    public static partial void OperatorResumed(ILogger logger);
 }

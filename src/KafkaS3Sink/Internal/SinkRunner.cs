@@ -34,7 +34,9 @@ internal sealed class SinkRunner
     /// <summary>While paused: the first offset of each topic-partition that was not appended; consumption resumes there.</summary>
     private readonly Dictionary<TopicPartition, long> rewindTo = [];
 
+    private readonly SinkControl control;
     private IConsumer<byte[], byte[]>? consumer;
+    private bool operatorPaused;
     private int inFlightSegments;
     private string? lastValidPath;
     private long nextDiskCheck;
@@ -51,8 +53,10 @@ internal sealed class SinkRunner
         SinkMetrics metrics,
         TimeProvider time,
         ILogger logger,
-        TimeSpan drainTimeout)
+        TimeSpan drainTimeout,
+        SinkControl control)
     {
+        this.control = control;
         this.options = options;
         this.converter = converter;
         this.partitioner = partitioner;
@@ -92,6 +96,7 @@ internal sealed class SinkRunner
                     Process(result);
                 }
 
+                ApplyOperatorPause();
                 CheckTimers();
                 CommitCompleted();
                 UpdateBackpressure();
@@ -168,7 +173,7 @@ internal sealed class SinkRunner
             partitions[tp] = state;
         }
 
-        if (Paused)
+        if (Paused || operatorPaused)
         {
             // Fetched before the pause took effect: not appended, re-read after resume.
             NotAppended(tp, offset);
@@ -296,7 +301,7 @@ internal sealed class SinkRunner
             return;
         }
 
-        state.InFlight.Enqueue(new RotationUpload(state.LastOffset + 1, sealedSegments, deterministic));
+        state.InFlight.Enqueue(new RotationUpload(state.LastOffset + 1, sealedSegments, deterministic, time.GetUtcNow()));
         state.ResetOpen();
         StartUploads(state);
     }
@@ -465,6 +470,51 @@ internal sealed class SinkRunner
         }
     }
 
+    /// <summary>Pause and resume requested through <see cref="KafkaS3Sink.Pause"/> (e.g. by the controller).</summary>
+    private void ApplyOperatorPause()
+    {
+        var requested = control.PauseRequested;
+        if (requested && !operatorPaused)
+        {
+            operatorPaused = true;
+            consumer!.Pause(consumer.Assignment);
+            Log.OperatorPaused(logger);
+        }
+        else if (!requested && operatorPaused)
+        {
+            operatorPaused = false;
+            Log.OperatorResumed(logger);
+            if (!Paused)
+            {
+                rewindTo.Clear();
+                consumer!.Resume(consumer.Assignment);
+            }
+        }
+        else if (operatorPaused && !Paused)
+        {
+            // Partitions assigned while paused start paused too.
+            consumer!.Pause(consumer.Assignment);
+        }
+
+        control.OperatorPaused = operatorPaused;
+        control.BackpressurePaused = Paused;
+        control.OldestUncommitted = OldestUncommitted();
+    }
+
+    private DateTimeOffset? OldestUncommitted()
+    {
+        DateTimeOffset? oldest = null;
+        foreach (var state in partitions.Values)
+        {
+            if (state.InFlight.TryPeek(out var upload) && (oldest is null || upload.SealedAt < oldest))
+            {
+                oldest = upload.SealedAt;
+            }
+        }
+
+        return oldest;
+    }
+
     private void NotAppended(TopicPartition tp, long offset)
     {
         if (!rewindTo.TryGetValue(tp, out var existing) || offset < existing)
@@ -487,9 +537,12 @@ internal sealed class SinkRunner
         {
             Paused = false;
             lowDisk = false;
-            rewindTo.Clear();
-            consumer!.Resume(consumer.Assignment);
             Log.ResumedConsumption(logger, staged);
+            if (!operatorPaused)
+            {
+                rewindTo.Clear();
+                consumer!.Resume(consumer.Assignment);
+            }
         }
         else
         {
@@ -678,8 +731,10 @@ internal sealed class SinkRunner
         return list;
     }
 
-    private sealed class RotationUpload(long commitOffset, List<ISealedSegment> segments, bool deterministic)
+    private sealed class RotationUpload(long commitOffset, List<ISealedSegment> segments, bool deterministic, DateTimeOffset sealedAt)
     {
+        public DateTimeOffset SealedAt { get; } = sealedAt;
+
         public long CommitOffset { get; } = commitOffset;
 
         public List<ISealedSegment> Segments { get; } = segments;

@@ -24,6 +24,7 @@ internal sealed class S3ObjectUploader : IDisposable
     private readonly Action<long> uploaded;
     private long sequence;
     private long stagedObjectBytes;
+    private int consecutiveFailures;
 
     public S3ObjectUploader(IAmazonS3 s3, S3StorageOptions options, string stagingRoot, IObjectFormat format, TimeProvider time, ILogger logger, Action<long> uploaded)
     {
@@ -41,6 +42,9 @@ internal sealed class S3ObjectUploader : IDisposable
     }
 
     public string Extension => format.Extension;
+
+    /// <summary>Failed upload attempts since the last successful upload (for health checks).</summary>
+    public int ConsecutiveFailures => Volatile.Read(ref consecutiveFailures);
 
     /// <summary>Bytes of object files formatted and not yet deleted (part of the staging quota).</summary>
     public long StagedObjectBytes => Interlocked.Read(ref stagedObjectBytes);
@@ -77,12 +81,14 @@ internal sealed class S3ObjectUploader : IDisposable
                     }
 
                     Log.Uploaded(logger, key, segment.RecordCount, length);
+                    Volatile.Write(ref consecutiveFailures, 0);
                     uploaded(length);
                     return;
                 }
                 catch (Exception ex) when (attempt < maxRetries && ex is AmazonS3Exception or HttpRequestException or IOException or TimeoutException
                     && !cancellationToken.IsCancellationRequested)
                 {
+                    Interlocked.Increment(ref consecutiveFailures);
                     var delay = TimeSpan.FromMilliseconds(Math.Min(200 * Math.Pow(2, attempt), 10_000));
                     Log.UploadRetry(logger, ex, key, attempt + 1, delay);
                     await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
