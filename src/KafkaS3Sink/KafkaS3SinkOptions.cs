@@ -183,6 +183,27 @@ public sealed class S3StorageOptions
     /// <summary>How many times a failed S3 request is retried (with exponential backoff) before the sink fails. Default 5.</summary>
     public int MaxRetries { get; set; } = 5;
 
+    /// <summary>Server-side encryption: <c>AES256</c> (SSE-S3) or <c>aws:kms</c> (SSE-KMS). Default <see langword="null"/> (the bucket's default).</summary>
+    public string? ServerSideEncryption { get; set; }
+
+    /// <summary>With <c>aws:kms</c>: the KMS key id or ARN; <see langword="null"/> for the AWS-managed key. Default <see langword="null"/>.</summary>
+    public string? KmsKeyId { get; set; }
+
+    /// <summary>Storage class of the objects, e.g. <c>STANDARD_IA</c>, <c>INTELLIGENT_TIERING</c>. Default <see langword="null"/> (STANDARD).</summary>
+    public string? StorageClass { get; set; }
+
+    /// <summary>Canned ACL of the objects, e.g. <c>bucket-owner-full-control</c>. Default <see langword="null"/> (none sent).</summary>
+    public string? CannedAcl { get; set; }
+
+    /// <summary>Tags put on every object (S3 allows 10 per object). Default none.</summary>
+    public IDictionary<string, string> ObjectTags { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Also tag each object with <c>startOffset</c>, <c>endOffset</c> and <c>recordCount</c> (Confluent's <c>s3.object.tagging</c>).
+    /// The same values are always written as metadata (<c>x-amz-meta-kafkas3sink-*</c>). Default <see langword="false"/>.
+    /// </summary>
+    public bool TagObjectsWithOffsets { get; set; }
+
     internal void Validate(List<string> errors)
     {
         if (string.IsNullOrWhiteSpace(BucketName))
@@ -208,6 +229,31 @@ public sealed class S3StorageOptions
         if (MaxRetries < 0)
         {
             errors.Add($"S3.MaxRetries: must not be negative (was {MaxRetries}).");
+        }
+
+        if (ServerSideEncryption is not (null or "AES256" or "aws:kms"))
+        {
+            errors.Add($"S3.ServerSideEncryption: '{ServerSideEncryption}' is not supported (AES256 or aws:kms).");
+        }
+
+        if (KmsKeyId is not null && ServerSideEncryption != "aws:kms")
+        {
+            errors.Add("S3.KmsKeyId: only used with S3.ServerSideEncryption = aws:kms.");
+        }
+
+        if (CannedAcl is not (null or "private" or "public-read" or "public-read-write" or "authenticated-read" or "aws-exec-read" or "bucket-owner-read" or "bucket-owner-full-control"))
+        {
+            errors.Add($"S3.CannedAcl: '{CannedAcl}' is not a canned ACL.");
+        }
+
+        if (StorageClass is { Length: 0 })
+        {
+            errors.Add("S3.StorageClass: must not be empty (leave it null for STANDARD).");
+        }
+
+        if (ObjectTags.Count + (TagObjectsWithOffsets ? 3 : 0) > 10)
+        {
+            errors.Add($"S3.ObjectTags: S3 allows at most 10 tags per object (got {ObjectTags.Count}{(TagObjectsWithOffsets ? " + 3 offset tags" : string.Empty)}).");
         }
 
         if ((AccessKeyId is null) != (SecretAccessKey is null))

@@ -95,6 +95,63 @@ public sealed class SinkEndToEndTests(IntegrationServers servers, ITestOutputHel
         objects.Should().HaveCount(32).And.OnlyContain(o => o.Lines.Count == 400, "replayed rotations cut the same objects as the first attempt");
     }
 
+    [Fact]
+    public async Task Run_ObjectSettings_MetadataTagsAclAndStorageClassOnEveryObject()
+    {
+        var topic = "meta-" + Guid.NewGuid().ToString("N")[..8];
+        var group = topic + "-sink";
+        servers.Kafka.CreateTopic(topic, Partitions);
+        var bucket = await servers.S3.CreateBucketAsync("meta");
+        SinkTestKit.Produce(servers.Kafka, topic, Records(0, 1_600));
+
+        using (var sink = new KafkaS3SinkBuilder()
+            .Configure(o =>
+            {
+                o.Name = group;
+                o.BootstrapServers = servers.Kafka.BootstrapServers;
+                o.GroupId = group;
+                o.Topics.Add(topic);
+                o.FlushSize = 100;
+                o.Staging.Directory = stagingRoot;
+                servers.S3.Configure(o.S3, bucket);
+                o.S3.CannedAcl = "bucket-owner-full-control";
+                o.S3.StorageClass = "STANDARD";
+                o.S3.ObjectTags["team"] = "data platform";
+                o.S3.TagObjectsWithOffsets = true;
+            })
+            .UseLoggerFactory(loggerFactory)
+            .Build())
+        {
+            using var stop = new CancellationTokenSource();
+            var run = sink.RunAsync(stop.Token);
+            await SinkTestKit.WaitForCommitsAsync(servers.Kafka, group, topic, SinkTestKit.EndOffsets(servers.Kafka, topic, Partitions), TimeSpan.FromMinutes(2), run);
+            await stop.CancelAsync();
+            await run;
+        }
+
+        using var client = servers.S3.CreateClient();
+        var objects = await SinkTestKit.ReadObjectsAsync(servers.S3, bucket);
+        objects.Should().HaveCount(16);
+        foreach (var (key, lines) in objects)
+        {
+            var start = long.Parse(key.Split('+')[2].Split('.')[0], CultureInfo.InvariantCulture);
+            var head = await client.GetObjectMetadataAsync(bucket, key);
+            head.Metadata["x-amz-meta-kafkas3sink-topic"].Should().Be(topic);
+            head.Metadata["x-amz-meta-kafkas3sink-start-offset"].Should().Be(start.ToString(CultureInfo.InvariantCulture));
+            head.Metadata["x-amz-meta-kafkas3sink-end-offset"].Should().Be((start + 99).ToString(CultureInfo.InvariantCulture));
+            head.Metadata["x-amz-meta-kafkas3sink-record-count"].Should().Be(lines.Count.ToString(CultureInfo.InvariantCulture));
+            var tags = (await client.GetObjectTaggingAsync(new Amazon.S3.Model.GetObjectTaggingRequest { BucketName = bucket, Key = key })).Tagging
+                .ToDictionary(t => t.Key, t => t.Value);
+            tags.Should().BeEquivalentTo(new Dictionary<string, string>
+            {
+                ["team"] = "data platform",
+                ["startOffset"] = start.ToString(CultureInfo.InvariantCulture),
+                ["endOffset"] = (start + 99).ToString(CultureInfo.InvariantCulture),
+                ["recordCount"] = "100",
+            });
+        }
+    }
+
     public void Dispose()
     {
         loggerFactory.Dispose();

@@ -148,6 +148,10 @@ public static class KafkaConnectConfig
         var accessKey = Get("aws.access.key.id");
         var secretKey = Get("aws.secret.access.key");
         var timezone = Get("timezone");
+        var ssea = Get("s3.ssea.name");
+        var kmsKey = Get("s3.sse.kms.key.id");
+        var acl = Get("s3.acl.canned");
+        var tagging = Get("s3.object.tagging");
 
         // Partitioner.
         var partitionerClass = Get("partitioner.class") ?? Partitioner + "DefaultPartitioner";
@@ -302,6 +306,26 @@ public static class KafkaConnectConfig
             if (pathStyle is not null)
             {
                 o.S3.ForcePathStyle = string.Equals(pathStyle, "true", StringComparison.OrdinalIgnoreCase);
+            }
+
+            if (!string.IsNullOrEmpty(ssea))
+            {
+                o.S3.ServerSideEncryption = ssea;
+            }
+
+            if (!string.IsNullOrEmpty(kmsKey))
+            {
+                o.S3.KmsKeyId = kmsKey;
+            }
+
+            if (!string.IsNullOrEmpty(acl))
+            {
+                o.S3.CannedAcl = acl;
+            }
+
+            if (tagging is not null)
+            {
+                o.S3.TagObjectsWithOffsets = string.Equals(tagging, "true", StringComparison.OrdinalIgnoreCase);
             }
 
             if (accessKey is not null || secretKey is not null)

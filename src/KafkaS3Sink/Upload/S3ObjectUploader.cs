@@ -13,6 +13,10 @@ namespace KafkaS3Sink.Upload;
 internal sealed class S3ObjectUploader : IDisposable
 {
     private readonly IAmazonS3 s3;
+    private readonly S3StorageOptions storage;
+    private readonly ServerSideEncryptionMethod? sse;
+    private readonly S3StorageClass? storageClass;
+    private readonly S3CannedACL? cannedAcl;
     private readonly string bucket;
     private readonly long partSize;
     private readonly int maxRetries;
@@ -29,6 +33,10 @@ internal sealed class S3ObjectUploader : IDisposable
     public S3ObjectUploader(IAmazonS3 s3, S3StorageOptions options, string stagingRoot, IObjectFormat format, TimeProvider time, ILogger logger, Action<long> uploaded)
     {
         this.s3 = s3;
+        storage = options;
+        sse = options.ServerSideEncryption is { } method ? ServerSideEncryptionMethod.FindValue(method) : null;
+        storageClass = options.StorageClass is { } sc ? S3StorageClass.FindValue(sc) : null;
+        cannedAcl = options.CannedAcl is { } acl ? S3CannedACL.FindValue(acl) : null;
         bucket = options.BucketName;
         partSize = options.PartSize;
         maxRetries = options.MaxRetries;
@@ -73,11 +81,11 @@ internal sealed class S3ObjectUploader : IDisposable
                 {
                     if (length <= partSize)
                     {
-                        await PutAsync(file, key, cancellationToken).ConfigureAwait(false);
+                        await PutAsync(file, key, segment, cancellationToken).ConfigureAwait(false);
                     }
                     else
                     {
-                        await MultipartAsync(file, key, length, cancellationToken).ConfigureAwait(false);
+                        await MultipartAsync(file, key, segment, length, cancellationToken).ConfigureAwait(false);
                     }
 
                     Log.Uploaded(logger, key, segment.RecordCount, length);
@@ -105,7 +113,7 @@ internal sealed class S3ObjectUploader : IDisposable
 
     public void Dispose() => concurrency.Dispose();
 
-    private async Task PutAsync(string file, string key, CancellationToken cancellationToken)
+    private async Task PutAsync(string file, string key, ISealedSegment segment, CancellationToken cancellationToken)
     {
         var request = new PutObjectRequest
         {
@@ -114,14 +122,56 @@ internal sealed class S3ObjectUploader : IDisposable
             FilePath = file,
             ContentType = format.ContentType,
         };
+        Describe(segment, request.Metadata);
+        request.ServerSideEncryptionMethod = sse;
+        request.ServerSideEncryptionKeyManagementServiceKeyId = storage.KmsKeyId;
+        request.StorageClass = storageClass;
+        request.CannedACL = cannedAcl;
+        request.TagSet = Tags(segment);
         await s3.PutObjectAsync(request, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task MultipartAsync(string file, string key, long length, CancellationToken cancellationToken)
+    /// <summary>Object metadata: where the records came from (topic, partition, offsets, count).</summary>
+    private static void Describe(ISealedSegment segment, MetadataCollection metadata)
     {
-        var init = await s3.InitiateMultipartUploadAsync(
-            new InitiateMultipartUploadRequest { BucketName = bucket, Key = key, ContentType = format.ContentType },
-            cancellationToken).ConfigureAwait(false);
+        var d = segment.Descriptor;
+        metadata.Add("kafkas3sink-topic", d.Topic);
+        metadata.Add("kafkas3sink-partition", d.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        metadata.Add("kafkas3sink-start-offset", d.StartOffset.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        metadata.Add("kafkas3sink-end-offset", segment.LastOffset.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        metadata.Add("kafkas3sink-record-count", segment.RecordCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>The configured tags, plus Confluent's <c>startOffset</c>/<c>endOffset</c>/<c>recordCount</c> with <c>TagObjectsWithOffsets</c>.</summary>
+    private List<Tag>? Tags(ISealedSegment segment)
+    {
+        if (storage.ObjectTags.Count == 0 && !storage.TagObjectsWithOffsets)
+        {
+            return null;
+        }
+
+        var tags = storage.ObjectTags.Select(t => new Tag { Key = t.Key, Value = t.Value }).ToList();
+        if (storage.TagObjectsWithOffsets)
+        {
+            var c = System.Globalization.CultureInfo.InvariantCulture;
+            tags.Add(new Tag { Key = "startOffset", Value = segment.Descriptor.StartOffset.ToString(c) });
+            tags.Add(new Tag { Key = "endOffset", Value = segment.LastOffset.ToString(c) });
+            tags.Add(new Tag { Key = "recordCount", Value = segment.RecordCount.ToString(c) });
+        }
+
+        return tags;
+    }
+
+    private async Task MultipartAsync(string file, string key, ISealedSegment segment, long length, CancellationToken cancellationToken)
+    {
+        var initRequest = new InitiateMultipartUploadRequest { BucketName = bucket, Key = key, ContentType = format.ContentType };
+        Describe(segment, initRequest.Metadata);
+        initRequest.ServerSideEncryptionMethod = sse;
+        initRequest.ServerSideEncryptionKeyManagementServiceKeyId = storage.KmsKeyId;
+        initRequest.StorageClass = storageClass;
+        initRequest.CannedACL = cannedAcl;
+        initRequest.TagSet = Tags(segment);
+        var init = await s3.InitiateMultipartUploadAsync(initRequest, cancellationToken).ConfigureAwait(false);
         try
         {
             var parts = new List<PartETag>();
