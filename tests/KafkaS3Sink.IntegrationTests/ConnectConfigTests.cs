@@ -109,7 +109,7 @@ public sealed class ConnectConfigTests(IntegrationServers servers, ITestOutputHe
             ["s3.bucket.name"] = "b",
             ["s3.part.size"] = "1024",
             ["timezone"] = "Mars/Olympus",
-            ["consumer.override.max.poll.records"] = "10",
+            ["transforms"] = "unwrap",
         };
         var builder = Host.CreateApplicationBuilder();
         builder.Services.AddKafkaS3Sink(sink => sink.UseKafkaConnectConfig(config).Configure(o => o.BootstrapServers = servers.Kafka.BootstrapServers));
@@ -120,7 +120,7 @@ public sealed class ConnectConfigTests(IntegrationServers servers, ITestOutputHe
         var errors = (await act.Should().ThrowAsync<KafkaS3SinkConfigurationException>()).Which.Errors;
         errors.Select(e => e.Split(':')[0]).Should().Contain(
         [
-            "flush.size", "format.class", "partitioner.class", "consumer.override.max.poll.records", "S3.PartSize", "RotateScheduleTimeZone",
+            "flush.size", "format.class", "partitioner.class", "transforms", "S3.PartSize", "RotateScheduleTimeZone",
         ]);
         errors.Should().OnlyContain(e => !e.Contains("secret", StringComparison.OrdinalIgnoreCase));
     }

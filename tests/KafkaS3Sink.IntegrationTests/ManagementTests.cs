@@ -115,27 +115,4 @@ public sealed class ManagementTests(IntegrationServers servers, ITestOutputHelpe
             await Task.Delay(50);
         }
     }
-
-    private sealed class CapturingLoggerProvider(ConcurrentQueue<string> lines, ITestOutputHelper output) : ILoggerProvider
-    {
-        private readonly XunitLoggerProvider inner = new(output);
-
-        public ILogger CreateLogger(string categoryName) => new Logger(lines, inner.CreateLogger(categoryName));
-
-        public void Dispose() => inner.Dispose();
-
-        private sealed class Logger(ConcurrentQueue<string> lines, ILogger inner) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                lines.Enqueue(formatter(state, exception) + exception);
-                inner.Log(logLevel, eventId, state, exception, formatter);
-            }
-        }
-    }
 }

@@ -224,6 +224,19 @@ public static class KafkaConnectConfig
                 break;
         }
 
+        // Kafka Connect's per-connector consumer settings become librdkafka properties (same names for
+        // the common ones, e.g. session.timeout.ms, security.protocol, sasl.*). Names librdkafka does not know
+        // fail the sink when its consumer is created, naming the property.
+        var consumerOverrides = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in config)
+        {
+            if (key.StartsWith("consumer.override.", StringComparison.Ordinal))
+            {
+                known.Add(key);
+                consumerOverrides[key["consumer.override.".Length..]] = value;
+            }
+        }
+
         foreach (var key in config.Keys)
         {
             if (!known.Contains(key))
@@ -255,6 +268,11 @@ public static class KafkaConnectConfig
             if (topicsDir is not null)
             {
                 o.TopicsDir = topicsDir;
+            }
+
+            foreach (var (key, value) in consumerOverrides)
+            {
+                o.KafkaProperties[key] = value;
             }
 
             if (flushSize is { } fs)

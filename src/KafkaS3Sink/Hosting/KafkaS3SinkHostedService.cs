@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace KafkaS3Sink.Hosting;
 
 /// <summary>Runs one sink for the host's lifetime; can restart it on request.</summary>
-internal sealed class KafkaS3SinkHostedService : IHostedService, IDisposable
+internal sealed class KafkaS3SinkHostedService : IHostedService, IManagedSink, IDisposable
 {
     private readonly IServiceProvider services;
     private readonly Action<KafkaS3SinkBuilder> configure;
@@ -26,10 +26,12 @@ internal sealed class KafkaS3SinkHostedService : IHostedService, IDisposable
 
     public KafkaS3Sink? Sink => sink;
 
+    public IReadOnlyDictionary<string, string>? ConnectorConfig => null;
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         Start();
-        registry.Register(this);
+        registry.Register(sink!.Name, this);
         return Task.CompletedTask;
     }
 

@@ -32,6 +32,27 @@ public static class KafkaS3SinkServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>
+    /// Lets sinks be created, updated and deleted at runtime from Kafka Connect S3 sink connector configs
+    /// (through <see cref="IKafkaS3SinkController"/> or the HTTP API of KafkaS3Sink.AspNetCore), like a Kafka
+    /// Connect worker. <paramref name="defaults"/> applies to every such sink before its connector config:
+    /// at least the Kafka bootstrap servers, which connector configs do not hold.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="defaults">Settings shared by every sink created at runtime.</param>
+    /// <returns>The services.</returns>
+    public static IServiceCollection AddKafkaS3SinkWorker(this IServiceCollection services, Action<KafkaS3SinkBuilder> defaults)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(defaults);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<KafkaS3SinkRegistry>();
+        services.TryAddSingleton<IKafkaS3SinkController, KafkaS3SinkController>();
+        services.TryAddSingleton(sp => new KafkaS3SinkManager(sp, sp.GetRequiredService<KafkaS3SinkRegistry>(), defaults));
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<KafkaS3SinkManager>());
+        return services;
+    }
+
     /// <summary>Adds a sink named <paramref name="name"/> (see <see cref="AddKafkaS3Sink(IServiceCollection, Action{KafkaS3SinkBuilder})"/>).</summary>
     /// <param name="services">The services.</param>
     /// <param name="name">The sink's name (used by the controller, logs, metrics and the default staging folder).</param>
