@@ -64,6 +64,33 @@ public sealed class KafkaS3SinkBuilder
         return Configuration.KafkaConnectConfig.Apply(this, config);
     }
 
+    /// <summary>
+    /// Binds the options from configuration (e.g. an appsettings.json section): property names as in
+    /// <see cref="KafkaS3SinkOptions"/> (<c>BootstrapServers</c>, <c>Topics:0</c>, <c>S3:BucketName</c>,
+    /// <c>Staging:MaxStagedBytes</c>, durations as <c>00:01:00</c>). A key that matches no option is reported by
+    /// <see cref="Build"/>, named.
+    /// </summary>
+    /// <param name="configuration">The sink's configuration section.</param>
+    /// <returns>This builder.</returns>
+    public KafkaS3SinkBuilder BindConfiguration(Microsoft.Extensions.Configuration.IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return Configure(o =>
+        {
+            // Bind everything known, then find unknown keys on a scratch instance (the binder stops at the first).
+            Microsoft.Extensions.Configuration.ConfigurationBinder.Bind(configuration, o);
+            try
+            {
+                Microsoft.Extensions.Configuration.ConfigurationBinder.Bind(configuration, new KafkaS3SinkOptions(), b => b.ErrorOnUnknownConfiguration = true);
+            }
+            catch (InvalidOperationException ex)
+            {
+                var section = configuration is Microsoft.Extensions.Configuration.IConfigurationSection s ? s.Path : "(configuration)";
+                configurationErrors.Add($"{section}: {ex.Message}");
+            }
+        });
+    }
+
     /// <summary>Sets the value converter. Default: schemaless JSON.</summary>
     /// <param name="converter">The converter.</param>
     /// <returns>This builder.</returns>

@@ -1,5 +1,6 @@
 using KafkaS3Sink;
 using KafkaS3Sink.Hosting;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -30,6 +31,26 @@ public static class KafkaS3SinkServiceCollectionExtensions
         services.TryAddSingleton<IKafkaS3SinkController, KafkaS3SinkController>();
         services.AddSingleton<IHostedService>(sp => new KafkaS3SinkHostedService(sp, configure));
         return services;
+    }
+
+    /// <summary>
+    /// Adds a sink whose <see cref="KafkaS3SinkOptions"/> are bound from configuration (e.g. the section
+    /// <c>KafkaS3Sink:Sinks:orders</c> of appsettings.json): property names as in the options
+    /// (<c>BootstrapServers</c>, <c>Topics:0</c>, <c>S3:BucketName</c>, <c>Staging:MaxStagedBytes</c>, <c>RotateScheduleInterval</c>
+    /// as <c>00:01:00</c>, ...). A key that matches no option fails the host start, named, like any invalid setting.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configuration">The sink's configuration section.</param>
+    /// <param name="configure">Further changes to the builder (partitioner, converter), applied after the binding.</param>
+    /// <returns>The services.</returns>
+    public static IServiceCollection AddKafkaS3Sink(this IServiceCollection services, IConfiguration configuration, Action<KafkaS3SinkBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return services.AddKafkaS3Sink(builder =>
+        {
+            builder.BindConfiguration(configuration);
+            configure?.Invoke(builder);
+        });
     }
 
     /// <summary>
