@@ -117,8 +117,9 @@ public sealed class KafkaS3Sink : IDisposable
                     SinkRunner? runner = null;
                     S3ObjectUploader? uploader = null;
                     using var metrics = new SinkMetrics(
-                        Name, () => buffer.Statistics, () => uploader?.StagedObjectBytes ?? 0, () => runner?.Paused ?? false);
-                    using (uploader = new S3ObjectUploader(s3, options.S3, options.Staging.Directory!, new JsonLinesFormat(), time, logger, metrics.Uploaded))
+                        Name, () => buffer.Statistics, () => uploader?.StagedObjectBytes ?? 0, () => runner?.Paused ?? false, control, time);
+                    using (uploader = new S3ObjectUploader(
+                        s3, options.S3, options.Staging.Directory!, new JsonLinesFormat(), time, logger, metrics.Uploaded, metrics.UploadFinished, metrics.UploadRetried))
                     {
                         var u = uploader;
                         uploadFailures = () => u.ConsecutiveFailures;

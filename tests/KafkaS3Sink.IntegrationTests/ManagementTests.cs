@@ -80,6 +80,10 @@ public sealed class ManagementTests(IntegrationServers servers, ITestOutputHelpe
         metrics.Sums["kafkas3sink.records.consumed"].Should().Be(1200);
         metrics.Sums["kafkas3sink.upload.bytes"].Should().Be(objects.Sum(o => o.Lines.Sum(l => l.Length + 1)));
         metrics.Sums["kafkas3sink.commits"].Should().BeGreaterThan(0);
+        metrics.Sums["kafkas3sink.upload.duration.count"].Should().Be(objects.Count, "one duration per uploaded object");
+        metrics.Sums.Should().NotContainKey("kafkas3sink.upload.retries", "no upload failed");
+        metrics.Last["kafkas3sink.consumer.lag"].Should().Be(0, "everything produced was consumed");
+        metrics.Last["kafkas3sink.oldest_record.age"].Should().Be(0, "nothing waits: every record is committed");
 
         // A bad record fails the sink: status and health name it; the host keeps running (the controller is in use).
         SinkTestKit.Produce(servers.Kafka, orders, [(1, null, "{not json")]);

@@ -7,6 +7,8 @@ internal sealed class SinkControl
     private volatile bool operatorPaused;
     private volatile bool backpressurePaused;
     private long oldestUncommittedTicks = long.MinValue;
+    private long oldestRecordTicks = long.MinValue;
+    private long lag;
 
     public bool PauseRequested
     {
@@ -36,5 +38,24 @@ internal sealed class SinkControl
         }
 
         set => Interlocked.Exchange(ref oldestUncommittedTicks, value?.UtcTicks ?? long.MinValue);
+    }
+
+    /// <summary>When the oldest record not yet in S3 was appended; null when none waits.</summary>
+    public DateTimeOffset? OldestRecordNotInS3
+    {
+        get
+        {
+            var ticks = Interlocked.Read(ref oldestRecordTicks);
+            return ticks == long.MinValue ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
+        }
+
+        set => Interlocked.Exchange(ref oldestRecordTicks, value?.UtcTicks ?? long.MinValue);
+    }
+
+    /// <summary>Records behind the end of the assigned partitions.</summary>
+    public long Lag
+    {
+        get => Interlocked.Read(ref lag);
+        set => Interlocked.Exchange(ref lag, value);
     }
 }

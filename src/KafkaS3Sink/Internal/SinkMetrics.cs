@@ -19,7 +19,11 @@ internal sealed class SinkMetrics : IDisposable
     private readonly Counter<long> forcedRotations;
     private readonly Counter<long> pauses;
 
-    public SinkMetrics(string sinkName, Func<SegmentBufferStatistics> buffer, Func<long> objectBytes, Func<bool> paused)
+    private readonly Histogram<double> uploadDuration;
+    private readonly Counter<long> uploadRetries;
+    private readonly Counter<long> uploadFailures;
+
+    public SinkMetrics(string sinkName, Func<SegmentBufferStatistics> buffer, Func<long> objectBytes, Func<bool> paused, SinkControl control, TimeProvider time)
     {
         meter = new Meter(MeterName);
         sinkTag = new KeyValuePair<string, object?>("kafkas3sink.sink", sinkName);
@@ -33,6 +37,15 @@ internal sealed class SinkMetrics : IDisposable
         meter.CreateObservableGauge("kafkas3sink.segments.open", () => new Measurement<int>(buffer().OpenSegments, tag), "{segment}", "Segments open for appending.");
         meter.CreateObservableGauge("kafkas3sink.segments.handles", () => new Measurement<int>(buffer().OpenHandles, tag), "{handle}", "File handles open for appending.");
         meter.CreateObservableGauge("kafkas3sink.staged.bytes", () => new Measurement<long>(buffer().StagedBytes + objectBytes(), tag), "By", "Bytes staged locally (segments and object files).");
+        uploadDuration = meter.CreateHistogram<double>("kafkas3sink.upload.duration", "s", "Time to format and upload one object, retries included.");
+        uploadRetries = meter.CreateCounter<long>("kafkas3sink.upload.retries", "{attempt}", "Upload attempts that failed and were retried.");
+        uploadFailures = meter.CreateCounter<long>("kafkas3sink.upload.failures", "{object}", "Objects whose upload failed after every retry (the sink fails).");
+        meter.CreateObservableGauge("kafkas3sink.consumer.lag", () => new Measurement<long>(control.Lag, tag), "{record}", "Records behind the end of the assigned partitions.");
+        meter.CreateObservableGauge(
+            "kafkas3sink.oldest_record.age",
+            () => new Measurement<double>(control.OldestRecordNotInS3 is { } t ? Math.Max(0, (time.GetUtcNow() - t).TotalSeconds) : 0, tag),
+            "s",
+            "How long the oldest record not yet committed to S3 has been staged (0 when none waits).");
         meter.CreateObservableGauge("kafkas3sink.paused", () => new Measurement<int>(paused() ? 1 : 0, tag), "{state}", "1 while consumption is paused by backpressure.");
     }
 
@@ -45,6 +58,17 @@ internal sealed class SinkMetrics : IDisposable
     }
 
     public void Committed() => commits.Add(1, sinkTag);
+
+    public void UploadFinished(TimeSpan duration, bool succeeded)
+    {
+        uploadDuration.Record(duration.TotalSeconds, sinkTag);
+        if (!succeeded)
+        {
+            uploadFailures.Add(1, sinkTag);
+        }
+    }
+
+    public void UploadRetried() => uploadRetries.Add(1, sinkTag);
 
     public void ForcedRotation() => forcedRotations.Add(1, sinkTag);
 

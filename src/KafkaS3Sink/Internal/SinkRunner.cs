@@ -173,6 +173,7 @@ internal sealed class SinkRunner
             partitions[tp] = state;
         }
 
+        state.Position = offset + 1;
         if (Paused || operatorPaused)
         {
             // Fetched before the pause took effect: not appended, re-read after resume.
@@ -301,7 +302,7 @@ internal sealed class SinkRunner
             return;
         }
 
-        state.InFlight.Enqueue(new RotationUpload(state.LastOffset + 1, sealedSegments, deterministic, time.GetUtcNow()));
+        state.InFlight.Enqueue(new RotationUpload(state.LastOffset + 1, sealedSegments, deterministic, time.GetUtcNow(), state.RotationState().FirstAppendTime));
         state.ResetOpen();
         StartUploads(state);
     }
@@ -499,6 +500,42 @@ internal sealed class SinkRunner
         control.OperatorPaused = operatorPaused;
         control.BackpressurePaused = Paused;
         control.OldestUncommitted = OldestUncommitted();
+        control.OldestRecordNotInS3 = OldestRecordNotInS3();
+        control.Lag = Lag();
+    }
+
+    /// <summary>The append time of the oldest record not yet committed (open or uploading).</summary>
+    private DateTimeOffset? OldestRecordNotInS3()
+    {
+        DateTimeOffset? oldest = null;
+        foreach (var state in partitions.Values)
+        {
+            var candidate = state.InFlight.TryPeek(out var upload) ? upload.FirstAppendTime
+                : state.RecordCount > 0 ? state.RotationState().FirstAppendTime
+                : (DateTimeOffset?)null;
+            if (candidate is not null && (oldest is null || candidate < oldest))
+            {
+                oldest = candidate;
+            }
+        }
+
+        return oldest;
+    }
+
+    /// <summary>Records behind the end of each assigned partition (from the cached high watermarks).</summary>
+    private long Lag()
+    {
+        long lag = 0;
+        foreach (var state in partitions.Values)
+        {
+            var high = consumer!.GetWatermarkOffsets(state.TopicPartition).High;
+            if (!high.IsSpecial && state.Position >= 0)
+            {
+                lag += Math.Max(0, high.Value - state.Position);
+            }
+        }
+
+        return lag;
     }
 
     private DateTimeOffset? OldestUncommitted()
@@ -731,9 +768,11 @@ internal sealed class SinkRunner
         return list;
     }
 
-    private sealed class RotationUpload(long commitOffset, List<ISealedSegment> segments, bool deterministic, DateTimeOffset sealedAt)
+    private sealed class RotationUpload(long commitOffset, List<ISealedSegment> segments, bool deterministic, DateTimeOffset sealedAt, DateTimeOffset firstAppendTime)
     {
         public DateTimeOffset SealedAt { get; } = sealedAt;
+
+        public DateTimeOffset FirstAppendTime { get; } = firstAppendTime;
 
         public long CommitOffset { get; } = commitOffset;
 
@@ -787,6 +826,9 @@ internal sealed class SinkRunner
         public long FirstOffset { get; private set; } = -1;
 
         public long LastOffset { get; private set; } = -1;
+
+        /// <summary>The next offset to consume, as far as this sink has seen; -1 before the first record.</summary>
+        public long Position { get; set; } = -1;
 
         public CancellationToken Token => cts.Token;
 

@@ -26,11 +26,13 @@ internal sealed class S3ObjectUploader : IDisposable
     private readonly SemaphoreSlim concurrency;
     private readonly TimeProvider time;
     private readonly Action<long> uploaded;
+    private readonly Action<TimeSpan, bool> finished;
+    private readonly Action retried;
     private long sequence;
     private long stagedObjectBytes;
     private int consecutiveFailures;
 
-    public S3ObjectUploader(IAmazonS3 s3, S3StorageOptions options, string stagingRoot, IObjectFormat format, TimeProvider time, ILogger logger, Action<long> uploaded)
+    public S3ObjectUploader(IAmazonS3 s3, S3StorageOptions options, string stagingRoot, IObjectFormat format, TimeProvider time, ILogger logger, Action<long> uploaded, Action<TimeSpan, bool> finished, Action retried)
     {
         this.s3 = s3;
         storage = options;
@@ -46,6 +48,8 @@ internal sealed class S3ObjectUploader : IDisposable
         this.time = time;
         this.logger = logger;
         this.uploaded = uploaded;
+        this.finished = finished;
+        this.retried = retried;
         concurrency = new SemaphoreSlim(options.MaxConcurrentUploads, options.MaxConcurrentUploads);
     }
 
@@ -62,6 +66,8 @@ internal sealed class S3ObjectUploader : IDisposable
         await concurrency.WaitAsync(cancellationToken).ConfigureAwait(false);
         var file = Path.Combine(objectDirectory, Interlocked.Increment(ref sequence).ToString(System.Globalization.CultureInfo.InvariantCulture) + ".obj");
         long length = 0;
+        var started = time.GetTimestamp();
+        var succeeded = false;
         try
         {
             // Formatting reads the segment from disk and writes the body to disk: no whole object in memory.
@@ -91,12 +97,14 @@ internal sealed class S3ObjectUploader : IDisposable
                     Log.Uploaded(logger, key, segment.RecordCount, length);
                     Volatile.Write(ref consecutiveFailures, 0);
                     uploaded(length);
+                    succeeded = true;
                     return;
                 }
                 catch (Exception ex) when (attempt < maxRetries && ex is AmazonS3Exception or HttpRequestException or IOException or TimeoutException
                     && !cancellationToken.IsCancellationRequested)
                 {
                     Interlocked.Increment(ref consecutiveFailures);
+                    retried();
                     var delay = TimeSpan.FromMilliseconds(Math.Min(200 * Math.Pow(2, attempt), 10_000));
                     Log.UploadRetry(logger, ex, key, attempt + 1, delay);
                     await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
@@ -105,6 +113,11 @@ internal sealed class S3ObjectUploader : IDisposable
         }
         finally
         {
+            if (!cancellationToken.IsCancellationRequested)
+            {
+                finished(time.GetElapsedTime(started), succeeded);
+            }
+
             File.Delete(file);
             Interlocked.Add(ref stagedObjectBytes, -length);
             concurrency.Release();

@@ -23,6 +23,17 @@ public sealed class MetricsRecorder : IDisposable
         };
         listener.SetMeasurementEventCallback<long>((i, v, tags, _) => Record(i, v, tags));
         listener.SetMeasurementEventCallback<int>((i, v, tags, _) => Record(i, v, tags));
+        listener.SetMeasurementEventCallback<double>((i, v, tags, _) =>
+        {
+            if (i is Histogram<double>)
+            {
+                Record(new CountOf(i), 1, tags);
+            }
+            else
+            {
+                Record(i, (long)Math.Round(v), tags);
+            }
+        });
         listener.Start();
         sampler = Task.Run(async () =>
         {
@@ -38,6 +49,9 @@ public sealed class MetricsRecorder : IDisposable
 
     public ConcurrentDictionary<string, long> Max { get; } = new();
 
+    /// <summary>The last value observed of each gauge.</summary>
+    public ConcurrentDictionary<string, long> Last { get; } = new();
+
     public void Dispose()
     {
         stop.Cancel();
@@ -47,22 +61,37 @@ public sealed class MetricsRecorder : IDisposable
     }
 
     private void Record(Instrument instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        => Record(new CountOf(instrument) { Counts = false }, value, tags);
+
+    private void Record(CountOf source, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
+        var instrument = source.Instrument;
         foreach (var tag in tags)
         {
             if (tag.Key == "kafkas3sink.sink" && (string?)tag.Value == sink)
             {
-                if (instrument is Counter<long>)
+                if (source.Counts)
+                {
+                    Sums.AddOrUpdate(instrument.Name + ".count", value, (_, old) => old + value);
+                }
+                else if (instrument is Counter<long>)
                 {
                     Sums.AddOrUpdate(instrument.Name, value, (_, old) => old + value);
                 }
                 else
                 {
                     Max.AddOrUpdate(instrument.Name, value, (_, old) => Math.Max(old, value));
+                    Last[instrument.Name] = value;
                 }
 
                 return;
             }
         }
+    }
+
+    /// <summary>An instrument, and whether its measurements are to be counted (histograms) rather than valued.</summary>
+    private sealed record CountOf(Instrument Instrument)
+    {
+        public bool Counts { get; init; } = true;
     }
 }
