@@ -19,6 +19,11 @@ public sealed class KafkaS3SinkOptions
     public string TopicsDir { get; set; } = "topics";
 
     /// <summary>
+    /// Digits of the start offset in object names, zero-padded (<c>filename.offset.zero.pad.width</c>). Default 10, as Confluent.
+    /// </summary>
+    public int FilenameOffsetZeroPadWidth { get; set; } = 10;
+
+    /// <summary>
     /// Records per topic-partition after which its open segments are rotated (<c>flush.size</c>).
     /// Used when no rotation policy is given to the builder. Default 1,000.
     /// </summary>
@@ -98,6 +103,11 @@ public sealed class KafkaS3SinkOptions
         if (TopicsDir is null || TopicsDir.StartsWith('/') || TopicsDir.EndsWith('/') || TopicsDir.Contains("..", StringComparison.Ordinal))
         {
             errors.Add($"TopicsDir: '{TopicsDir}' must be a relative prefix without leading or trailing '/' or '..'.");
+        }
+
+        if (FilenameOffsetZeroPadWidth is < 1 or > 19)
+        {
+            errors.Add($"FilenameOffsetZeroPadWidth: must be between 1 and 19 (was {FilenameOffsetZeroPadWidth}).");
         }
 
         if (FlushSize < 1)

@@ -135,6 +135,7 @@ public static class KafkaConnectConfig
         Get("key.converter.schemas.enable");
 
         var flushSize = Long("flush.size");
+        var padWidth = Long("filename.offset.zero.pad.width");
         var rotateInterval = Long("rotate.interval.ms");
         var rotateSchedule = Long("rotate.schedule.interval.ms");
         var partSize = Long("s3.part.size");
@@ -273,6 +274,11 @@ public static class KafkaConnectConfig
             foreach (var (key, value) in consumerOverrides)
             {
                 o.KafkaProperties[key] = value;
+            }
+
+            if (padWidth is { } pw)
+            {
+                o.FilenameOffsetZeroPadWidth = (int)Math.Clamp(pw, 0, 100);
             }
 
             if (flushSize is { } fs)

@@ -329,7 +329,7 @@ internal sealed class SinkRunner
                 for (var i = 0; i < tasks.Length; i++)
                 {
                     var segment = upload.Segments[i];
-                    var key = ObjectKeys.For(options.TopicsDir, segment.Descriptor, uploader.Extension);
+                    var key = ObjectKeys.For(options.TopicsDir, segment.Descriptor, uploader.Extension, options.FilenameOffsetZeroPadWidth);
                     tasks[i] = Task.Run(() => uploader.UploadAsync(segment, key, token), token);
                 }
 

@@ -12,12 +12,12 @@ internal static class ObjectKeys
     /// <summary>S3's limit on key length, in UTF-8 bytes.</summary>
     public const int MaxKeyBytes = 1024;
 
-    public static string For(string topicsDir, SegmentDescriptor d, string extension)
+    public static string For(string topicsDir, SegmentDescriptor d, string extension, int offsetPadWidth = 10)
     {
         var prefix = string.IsNullOrEmpty(topicsDir) ? string.Empty : topicsDir + "/";
         var path = string.IsNullOrEmpty(d.PartitionPath) ? string.Empty : d.PartitionPath + "/";
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"{prefix}{d.Topic}/{path}{d.Topic}+{d.Partition}+{d.StartOffset:D10}.{extension}");
+            $"{prefix}{d.Topic}/{path}{d.Topic}+{d.Partition}+{d.StartOffset.ToString("D" + offsetPadWidth, CultureInfo.InvariantCulture)}.{extension}");
     }
 }
