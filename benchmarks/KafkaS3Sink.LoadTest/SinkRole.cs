@@ -3,10 +3,10 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text.Json;
-using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Confluent.Kafka;
+using KafkaS3Sink.Eng;
 
 namespace KafkaS3Sink.LoadTest;
 
@@ -22,7 +22,7 @@ internal static class SinkRole
         var progressFile = Path.Combine(work, "progress");
         File.WriteAllText(progressFile, "0");
 
-        using var s3Server = S3ForHarness.Start(o.S3Endpoint, work);
+        using var s3Server = LocalS3Server.Start(Path.Combine(work, "rgw"), rgwPort: 7520, monPort: 6850, memstoreBytes: 8L << 30, endpoint: o.S3Endpoint);
         using var s3 = s3Server.CreateClient();
         var bucket = "load-" + Guid.NewGuid().ToString("N")[..12];
         await s3.PutBucketAsync(new PutBucketRequest { BucketName = bucket });
@@ -72,7 +72,7 @@ internal static class SinkRole
         return lost == 0 && duplicated == 0 ? 0 : 1;
     }
 
-    private static KafkaS3Sink BuildSink(HarnessOptions o, string bootstrap, string bucket, S3ForHarness s3, string work, long perPartition)
+    private static KafkaS3Sink BuildSink(HarnessOptions o, string bootstrap, string bucket, LocalS3Server s3, string work, long perPartition)
     {
         var builder = new KafkaS3SinkBuilder().Configure(x =>
         {

@@ -4,10 +4,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using Amazon.Runtime;
-using Amazon.S3;
 using Amazon.S3.Model;
 using Confluent.Kafka;
+using KafkaS3Sink.Eng;
 using KafkaS3Sink.Partitioning;
 using KafkaS3Sink.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,7 +18,7 @@ const int Partitions = 4;
 const int Events = 2_000;
 const string Bucket = "kafkas3sink-demo";
 
-using var s3Server = DemoS3.Start();
+using var s3Server = LocalS3Server.Start(Path.Combine(Path.GetTempPath(), "kafkas3sink-rgw-demo"), rgwPort: 7490, monPort: 6810);
 using var kafka = MockKafkaCluster.Start(brokerCount: 1);
 kafka.CreateTopic(Topic, Partitions);
 Console.WriteLine($"Kafka (in-process mock cluster): {kafka.BootstrapServers}");
@@ -142,80 +141,3 @@ Console.WriteLine();
 Console.WriteLine($"{total} records in S3, {ids.Count} distinct order ids, {Events} produced: " +
     (total == Events && ids.Count == Events ? "every event exactly once." : "MISMATCH."));
 return total == Events && ids.Count == Events ? 0 : 2;
-
-/// <summary>The demo's S3 server: S3_ENDPOINT if set, else a Ceph RGW started for the demo's lifetime.</summary>
-internal sealed class DemoS3 : IDisposable
-{
-    private readonly string? stateDir;
-    private readonly string? root;
-
-    private DemoS3(Uri endpoint, string accessKey, string secretKey, string? stateDir, string? root)
-    {
-        Endpoint = endpoint;
-        AccessKey = accessKey;
-        SecretKey = secretKey;
-        this.stateDir = stateDir;
-        this.root = root;
-    }
-
-    public Uri Endpoint { get; }
-
-    public string AccessKey { get; }
-
-    public string SecretKey { get; }
-
-    public static DemoS3 Start()
-    {
-        var endpoint = Environment.GetEnvironmentVariable("S3_ENDPOINT");
-        if (!string.IsNullOrEmpty(endpoint))
-        {
-            return new DemoS3(new Uri(endpoint), Environment.GetEnvironmentVariable("S3_ACCESS_KEY") ?? "kafkas3sink",
-                Environment.GetEnvironmentVariable("S3_SECRET_KEY") ?? "kafkas3sink-secret", null, null);
-        }
-
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "KafkaS3Sink.sln")))
-        {
-            root = root.Parent;
-        }
-
-        if (root is null)
-        {
-            throw new InvalidOperationException("Run the demo from the repository (eng/demo.sh), or set S3_ENDPOINT.");
-        }
-
-        var stateDir = Path.Combine(Path.GetTempPath(), "kafkas3sink-rgw-demo");
-        var port = Environment.GetEnvironmentVariable("RGW_PORT") ?? "7490";
-        var psi = new ProcessStartInfo("bash", [Path.Combine(root.FullName, "eng", "s3", "start-rgw.sh"), stateDir]);
-        psi.Environment["RGW_PORT"] = port;
-        psi.Environment["MON_PORT"] = "6810";
-        using var process = Process.Start(psi)!;
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException("Could not start the local S3 server; see above (install it with eng/install-prereqs.sh).");
-        }
-
-        return new DemoS3(new Uri($"http://127.0.0.1:{port}"), "kafkas3sink", "kafkas3sink-secret", stateDir, root.FullName);
-    }
-
-    public AmazonS3Client CreateClient() => new(
-        new BasicAWSCredentials(AccessKey, SecretKey),
-        new AmazonS3Config
-        {
-            ServiceURL = Endpoint.ToString(),
-            ForcePathStyle = true,
-            AuthenticationRegion = "us-east-1",
-            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
-            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
-        });
-
-    public void Dispose()
-    {
-        if (stateDir is not null && root is not null)
-        {
-            using var process = Process.Start(new ProcessStartInfo("bash", [Path.Combine(root, "eng", "s3", "stop-rgw.sh"), stateDir]))!;
-            process.WaitForExit();
-        }
-    }
-}

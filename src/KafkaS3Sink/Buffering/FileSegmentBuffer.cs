@@ -27,10 +27,9 @@ internal sealed class FileSegmentBuffer : ISegmentBuffer
     private readonly int writeBufferSize;
     private readonly LinkedList<OpenFileSegment> handleLru = new();
     private readonly LinkedList<OpenFileSegment> bufferLru = new();
-    private readonly Dictionary<(string Topic, int Partition), HashSet<OpenFileSegment>> openByPartition = [];
+    private readonly OpenSegmentIndex<OpenFileSegment> open = new();
     private long sequence;
     private long stagedBytes;
-    private int openSegments;
 
     public FileSegmentBuffer(string root, bool fsyncOnSeal, int maxOpenHandles = 1024, int writeBufferSize = 16 * 1024, int maxWriteBuffers = 1024)
     {
@@ -53,25 +52,21 @@ internal sealed class FileSegmentBuffer : ISegmentBuffer
         Directory.CreateDirectory(this.root);
     }
 
-    public SegmentBufferStatistics Statistics => new(openSegments, handleLru.Count, Interlocked.Read(ref stagedBytes));
+    public SegmentBufferStatistics Statistics => new(open.Count, handleLru.Count, Interlocked.Read(ref stagedBytes));
 
     public IOpenSegment Open(SegmentDescriptor descriptor)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
         var dir = PartitionDirectory(descriptor.Topic, descriptor.Partition);
-        if (!openByPartition.TryGetValue((descriptor.Topic, descriptor.Partition), out var set))
-        {
-            Directory.CreateDirectory(dir);
-            set = [];
-            openByPartition[(descriptor.Topic, descriptor.Partition)] = set;
-        }
-
         var pathHash = XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(descriptor.PartitionPath));
         var n = ++sequence;
         var baseName = string.Create(CultureInfo.InvariantCulture, $"{descriptor.StartOffset:D20}-{pathHash:x16}-{n}");
         var segment = new OpenFileSegment(this, descriptor, Path.Combine(dir, baseName));
-        set.Add(segment);
-        openSegments++;
+        if (open.Add(segment))
+        {
+            Directory.CreateDirectory(dir);
+        }
+
         segment.WriteHeader(SegmentFileFormat.EncodeHeader(descriptor));
         return segment;
     }
@@ -79,12 +74,9 @@ internal sealed class FileSegmentBuffer : ISegmentBuffer
     /// <summary>Discards the open segments of a topic-partition. Sealed segments belong to their rotation and are deleted by it.</summary>
     public void DiscardPartition(string topic, int partition)
     {
-        if (openByPartition.TryGetValue((topic, partition), out var set))
+        foreach (var segment in open.OfPartition(topic, partition))
         {
-            foreach (var segment in set.ToArray())
-            {
-                segment.Discard();
-            }
+            segment.Discard();
         }
     }
 
@@ -140,17 +132,7 @@ internal sealed class FileSegmentBuffer : ISegmentBuffer
         }
     }
 
-    private void Closed(OpenFileSegment segment)
-    {
-        if (openByPartition.TryGetValue((segment.Descriptor.Topic, segment.Descriptor.Partition), out var set) && set.Remove(segment))
-        {
-            openSegments--;
-            if (set.Count == 0)
-            {
-                openByPartition.Remove((segment.Descriptor.Topic, segment.Descriptor.Partition));
-            }
-        }
-    }
+    private void Closed(OpenFileSegment segment) => open.Remove(segment);
 
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The handle is closed by CloseHandle, Seal or Discard; the owner closes every handle on Dispose.")]
     private sealed class OpenFileSegment : IOpenSegment

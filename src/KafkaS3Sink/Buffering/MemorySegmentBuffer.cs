@@ -13,35 +13,24 @@ internal sealed class MemorySegmentBuffer : ISegmentBuffer
 {
     private const int FirstChunk = 4 * 1024;
     private const int MaxChunk = 1024 * 1024;
-    private readonly Dictionary<(string Topic, int Partition), HashSet<OpenMemorySegment>> openByPartition = [];
+    private readonly OpenSegmentIndex<OpenMemorySegment> open = new();
     private long stagedBytes;
-    private int openSegments;
 
-    public SegmentBufferStatistics Statistics => new(openSegments, 0, Interlocked.Read(ref stagedBytes));
+    public SegmentBufferStatistics Statistics => new(open.Count, 0, Interlocked.Read(ref stagedBytes));
 
     public IOpenSegment Open(SegmentDescriptor descriptor)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
         var segment = new OpenMemorySegment(this, descriptor);
-        if (!openByPartition.TryGetValue((descriptor.Topic, descriptor.Partition), out var set))
-        {
-            set = [];
-            openByPartition[(descriptor.Topic, descriptor.Partition)] = set;
-        }
-
-        set.Add(segment);
-        openSegments++;
+        open.Add(segment);
         return segment;
     }
 
     public void DiscardPartition(string topic, int partition)
     {
-        if (openByPartition.TryGetValue((topic, partition), out var set))
+        foreach (var segment in open.OfPartition(topic, partition))
         {
-            foreach (var segment in set.ToArray())
-            {
-                segment.Discard();
-            }
+            segment.Discard();
         }
     }
 
@@ -49,18 +38,7 @@ internal sealed class MemorySegmentBuffer : ISegmentBuffer
     {
     }
 
-    private void Closed(OpenMemorySegment segment)
-    {
-        var key = (segment.Descriptor.Topic, segment.Descriptor.Partition);
-        if (openByPartition.TryGetValue(key, out var set) && set.Remove(segment))
-        {
-            openSegments--;
-            if (set.Count == 0)
-            {
-                openByPartition.Remove(key);
-            }
-        }
-    }
+    private void Closed(OpenMemorySegment segment) => open.Remove(segment);
 
     private static void ReturnChunks(List<byte[]> chunks)
     {
