@@ -78,6 +78,14 @@ rgw dns name = 127.0.0.1
 CONF
 
 C=(-c "$CONF")
+
+# On any failure, stop what this script started so no daemon is left behind.
+cleanup_on_error() {
+  for name in rgw osd mon; do
+    [ -f "$STATE_DIR/$name.pid" ] && kill -9 "$(cat "$STATE_DIR/$name.pid")" 2>/dev/null
+  done
+}
+trap 'cleanup_on_error' ERR
 ceph-authtool --create-keyring "$STATE_DIR/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
 monmaptool --create --fsid "$FSID" --addv a "[v2:127.0.0.1:$MON_PORT,v1:127.0.0.1:$((MON_PORT + 1))]" "$STATE_DIR/monmap" >/dev/null
 ceph-mon "${C[@]}" --mkfs -i a --monmap "$STATE_DIR/monmap" --keyring "$STATE_DIR/keyring"

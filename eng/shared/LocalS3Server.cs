@@ -54,7 +54,7 @@ internal sealed class LocalS3Server : IDisposable
             RedirectStandardError = true,
         };
         psi.Environment["RGW_PORT"] = port.ToString(CultureInfo.InvariantCulture);
-        psi.Environment["MON_PORT"] = (monPort ?? FreePort()).ToString(CultureInfo.InvariantCulture);
+        psi.Environment["MON_PORT"] = (monPort ?? FreePortPair()).ToString(CultureInfo.InvariantCulture);
         if (memstoreBytes is { } bytes)
         {
             psi.Environment["RGW_MEMSTORE_BYTES"] = bytes.ToString(CultureInfo.InvariantCulture);
@@ -106,6 +106,27 @@ internal sealed class LocalS3Server : IDisposable
         }
 
         return dir?.FullName ?? throw new InvalidOperationException("Run from the repository (KafkaS3Sink.sln not found above the program), or set S3_ENDPOINT.");
+    }
+
+    /// <summary>A free port P whose neighbour P + 1 is free too (the monitor binds both).</summary>
+    private static int FreePortPair()
+    {
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            var port = FreePort();
+            try
+            {
+                using var next = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port + 1);
+                next.Start();
+                return port;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                // P + 1 is taken: try another P.
+            }
+        }
+
+        throw new InvalidOperationException("No pair of free adjacent ports found for the Ceph monitor.");
     }
 
     private static int FreePort()

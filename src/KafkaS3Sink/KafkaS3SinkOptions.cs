@@ -55,6 +55,12 @@ public sealed class KafkaS3SinkOptions
     /// </summary>
     public TimeSpan? IdleRotateInterval { get; set; }
 
+    /// <summary>What to do with a record whose value is null (a tombstone; <c>behavior.on.null.values</c>). Default <see cref="NullValueBehavior.Fail"/>.</summary>
+    public NullValueBehavior NullValues { get; set; } = NullValueBehavior.Fail;
+
+    /// <summary>Compression of the objects (<c>s3.compression.type</c>); adds <c>.gz</c> or <c>.zst</c> to the names. Default <see cref="OutputCompression.None"/>.</summary>
+    public OutputCompression Compression { get; set; } = OutputCompression.None;
+
     /// <summary>Local staging: folder, file handles, open-segment cap and disk quota.</summary>
     public StagingOptions Staging { get; } = new();
 
@@ -401,4 +407,30 @@ public sealed class StagingOptions
             errors.Add($"Staging.MinFreeDiskBytes: must not be negative (was {MinFreeDiskBytes}).");
         }
     }
+}
+
+/// <summary>What the sink does with a record whose value is null (a tombstone).</summary>
+public enum NullValueBehavior
+{
+    /// <summary>Fail the sink, naming the record (Confluent's default).</summary>
+    Fail,
+
+    /// <summary>Skip it; its offset is committed with the next rotation.</summary>
+    Ignore,
+
+    /// <summary>Write it: a <c>null</c> line in JSON lines.</summary>
+    Write,
+}
+
+/// <summary>Compression of the objects written.</summary>
+public enum OutputCompression
+{
+    /// <summary>No compression.</summary>
+    None,
+
+    /// <summary>gzip (<c>.json.gz</c>), readable by Athena, Trino, DuckDB and Spark.</summary>
+    Gzip,
+
+    /// <summary>Zstandard (<c>.json.zst</c>), level 3.</summary>
+    Zstd,
 }

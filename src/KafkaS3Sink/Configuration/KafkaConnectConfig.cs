@@ -125,9 +125,11 @@ public static class KafkaConnectConfig
         Expect("value.converter", Get("value.converter"), "org.apache.kafka.connect.json.JsonConverter");
         Expect("value.converter.schemas.enable", Get("value.converter.schemas.enable")?.ToLowerInvariant(), "false");
         Expect("storage.class", Get("storage.class"), "io.confluent.connect.s3.storage.S3Storage");
-        Expect("s3.compression.type", Get("s3.compression.type"), "none");
+        var compression = Get("s3.compression.type");
+        Expect("s3.compression.type", compression, "none", "gzip", "zstd");
         Expect("errors.tolerance", Get("errors.tolerance"), "none");
-        Expect("behavior.on.null.values", Get("behavior.on.null.values"), "fail");
+        var nullValues = Get("behavior.on.null.values");
+        Expect("behavior.on.null.values", nullValues, "fail", "ignore", "write");
         Get("tasks.max");
         Get("schema.compatibility");
         Get("s3.retry.backoff.ms");
@@ -270,6 +272,20 @@ public static class KafkaConnectConfig
             {
                 o.TopicsDir = topicsDir;
             }
+
+            o.Compression = compression switch
+            {
+                "gzip" => OutputCompression.Gzip,
+                "zstd" => OutputCompression.Zstd,
+                _ => o.Compression,
+            };
+            o.NullValues = nullValues switch
+            {
+                "ignore" => NullValueBehavior.Ignore,
+                "write" => NullValueBehavior.Write,
+                "fail" => NullValueBehavior.Fail,
+                _ => o.NullValues,
+            };
 
             foreach (var (key, value) in consumerOverrides)
             {

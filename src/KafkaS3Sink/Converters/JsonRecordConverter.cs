@@ -15,7 +15,7 @@ internal sealed class JsonRecordConverter : IRecordConverter
     {
         if (record.Value is not { } value)
         {
-            throw new RecordConversionException(record, "the value is null (a tombstone); null values are not supported by this sink's configuration.");
+            throw new RecordConversionException(record, "the value is null (a tombstone); the sink handles tombstones before conversion (NullValues).");
         }
 
         JsonElement element;

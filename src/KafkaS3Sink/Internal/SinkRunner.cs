@@ -14,6 +14,7 @@ internal sealed class SinkRunner
 {
     private const int MaxInFlightSegments = 256;
     private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
+    private static readonly ReadOnlyMemory<byte> NullPayload = "null"u8.ToArray();
     private static readonly TimeSpan DiskCheckInterval = TimeSpan.FromMilliseconds(250);
 
     private readonly KafkaS3SinkOptions options;
@@ -195,8 +196,28 @@ internal sealed class SinkRunner
             message.Value is null ? null : (ReadOnlyMemory<byte>?)message.Value,
             ToHeaders(message.Headers));
 
-        // Bad input stops the sink with a clear error naming the record (the default error policy).
-        var converted = converter.Convert(record);
+        // Tombstones: behavior.on.null.values. Ignored records count as done: the next rotation commits past them.
+        SinkRecord converted;
+        if (record.Value is null)
+        {
+            switch (options.NullValues)
+            {
+                case NullValueBehavior.Ignore:
+                    state.OnSkipped(offset);
+                    return;
+                case NullValueBehavior.Write:
+                    converted = new SinkRecord(record, NullPayload, null);
+                    break;
+                default:
+                    throw new RecordConversionException(record, "the value is null (a tombstone); set NullValues (behavior.on.null.values) to Ignore or Write to accept tombstones.");
+            }
+        }
+        else
+        {
+            // Bad input stops the sink with a clear error naming the record (the default error policy).
+            converted = converter.Convert(record);
+        }
+
         var path = partitioner.GetPartitionPath(converted);
         if (!ReferenceEquals(path, lastValidPath))
         {
@@ -848,6 +869,9 @@ internal sealed class SinkRunner
             LastOffset = record.Offset;
             lastTimestamp = record.Timestamp;
         }
+
+        /// <summary>A record that is not written (e.g. an ignored tombstone) still moves the commit point past it.</summary>
+        public void OnSkipped(long offset) => LastOffset = offset;
 
         public RotationState RotationState() => new(
             TopicPartition.Topic, TopicPartition.Partition.Value, RecordCount, bytes, Open.Count, FirstOffset, LastOffset, firstTimestamp, lastTimestamp, firstAppendTime, lastAppendTime);

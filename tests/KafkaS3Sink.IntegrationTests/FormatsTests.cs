@@ -1,0 +1,155 @@
+using System.Globalization;
+using System.Text;
+using Amazon.S3.Model;
+using Confluent.Kafka;
+using DuckDB.NET.Data;
+using KafkaS3Sink.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
+
+namespace KafkaS3Sink.IntegrationTests;
+
+/// <summary>Compressed JSON lines and tombstones, read back by independent readers (DuckDB, zstd).</summary>
+[Collection(IntegrationCollection.Name)]
+[Trait("Category", "Integration")]
+[Trait("Category", "Formats")]
+public sealed class FormatsTests(IntegrationServers servers, ITestOutputHelper output) : IDisposable
+{
+    private const int Partitions = 2;
+    private const int Count = 600;
+    private readonly string work = Path.Combine(Path.GetTempPath(), "kafkas3sink-fmt-" + Guid.NewGuid().ToString("N"));
+    private readonly ILoggerFactory loggerFactory = LoggerFactory.Create(b => b.AddProvider(new XunitLoggerProvider(output)).SetMinimumLevel(LogLevel.Information));
+
+    [Fact]
+    public async Task GzipJsonLines_TombstonesIgnored_DuckDbReadsEveryValueOnce()
+    {
+        var (topic, bucket) = await ProduceAsync("gz");
+        await RunAsync(topic, bucket, o =>
+        {
+            o.Compression = OutputCompression.Gzip;
+            o.NullValues = NullValueBehavior.Ignore;
+        });
+
+        using var client = servers.S3.CreateClient();
+        var keys = (await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket })).S3Objects.Select(o => o.Key).ToList();
+        keys.Should().NotBeEmpty().And.OnlyContain(k => k.EndsWith(".json.gz", StringComparison.Ordinal));
+        var root = Path.Combine(work, "download");
+        foreach (var key in keys)
+        {
+            using var response = await client.GetObjectAsync(bucket, key);
+            await response.WriteResponseStreamToFileAsync(Path.Combine(root, key), append: false, CancellationToken.None);
+        }
+
+        using var duck = new DuckDBConnection("Data Source=:memory:");
+        duck.Open();
+        using var command = duck.CreateCommand();
+        command.CommandText = $"SELECT id, text FROM read_json_auto('{root}/**/*.json.gz') ORDER BY id";
+        var rows = new List<(long Id, string Text)>();
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                rows.Add((reader.GetInt64(0), reader.GetString(1)));
+            }
+        }
+
+        rows.Select(r => r.Id).Should().Equal(Enumerable.Range(0, Count).Where(i => !IsTombstone(i)).Select(i => (long)i), "every value once, no tombstone");
+        rows.Should().OnlyContain(r => r.Text == Text((int)r.Id), "values equal what was produced");
+    }
+
+    [Fact]
+    public async Task ZstdJsonLines_TombstonesWritten_AsNullLines()
+    {
+        var (topic, bucket) = await ProduceAsync("zst");
+        await RunAsync(topic, bucket, o =>
+        {
+            o.Compression = OutputCompression.Zstd;
+            o.NullValues = NullValueBehavior.Write;
+        });
+
+        using var client = servers.S3.CreateClient();
+        var keys = (await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket })).S3Objects.Select(o => o.Key).ToList();
+        keys.Should().OnlyContain(k => k.EndsWith(".json.zst", StringComparison.Ordinal));
+        var lines = new List<string>();
+        foreach (var key in keys)
+        {
+            using var response = await client.GetObjectAsync(bucket, key);
+            using var zstd = new ZstdSharp.DecompressionStream(response.ResponseStream);
+            using var reader = new StreamReader(zstd, Encoding.UTF8);
+            lines.AddRange((await reader.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        }
+
+        lines.Count(l => l == "null").Should().Be(Enumerable.Range(0, Count).Count(IsTombstone));
+        lines.Where(l => l != "null").Select(l => SinkTestKit.Json(l).GetProperty("id").GetInt32()).Order()
+            .Should().Equal(Enumerable.Range(0, Count).Where(i => !IsTombstone(i)));
+    }
+
+    [Fact]
+    public async Task Tombstone_DefaultPolicy_FailsTheSinkNamingTheRecord()
+    {
+        var (topic, bucket) = await ProduceAsync("fail");
+        using var sink = Build(topic, bucket, _ => { });
+        using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+
+        var act = () => sink.RunAsync(stop.Token);
+
+        (await act.Should().ThrowAsync<RecordConversionException>()).Which.Message.Should().Contain("tombstone").And.MatchRegex($"{topic}\\[[01]\\]@");
+        sink.State.Should().Be(SinkState.Failed);
+    }
+
+    public void Dispose()
+    {
+        loggerFactory.Dispose();
+        if (Directory.Exists(work))
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    /// <summary>Every 7th record is a tombstone, except the last of each partition (so a rotation commits past them).</summary>
+    private static bool IsTombstone(int i) => i % 7 == 3 && i < Count - Partitions;
+
+    private static string Text(int i) => $"order {i} — ünïcødé \"quoted\"";
+
+    private async Task<(string Topic, string Bucket)> ProduceAsync(string name)
+    {
+        var topic = name + "-" + Guid.NewGuid().ToString("N")[..8];
+        servers.Kafka.CreateTopic(topic, Partitions);
+        var bucket = await servers.S3.CreateBucketAsync(name);
+        using var producer = new ProducerBuilder<string, string?>(new ProducerConfig { BootstrapServers = servers.Kafka.BootstrapServers, EnableIdempotence = true }).Build();
+        for (var i = 0; i < Count; i++)
+        {
+            var value = IsTombstone(i) ? null : System.Text.Json.JsonSerializer.Serialize(new { id = i, text = Text(i) });
+            producer.Produce(new TopicPartition(topic, i % Partitions), new Message<string, string?> { Key = "k" + i, Value = value });
+        }
+
+        producer.Flush(TimeSpan.FromSeconds(30));
+        return (topic, bucket);
+    }
+
+    private KafkaS3Sink Build(string topic, string bucket, Action<KafkaS3SinkOptions> configure) => new KafkaS3SinkBuilder()
+        .Configure(o =>
+        {
+            o.Name = topic + "-sink";
+            o.BootstrapServers = servers.Kafka.BootstrapServers;
+            o.GroupId = topic + "-sink";
+            o.Topics.Add(topic);
+            o.FlushSize = 100;
+            o.IdleRotateInterval = TimeSpan.FromMilliseconds(500);
+            o.Staging.Directory = Path.Combine(work, "staging");
+            servers.S3.Configure(o.S3, bucket);
+            configure(o);
+        })
+        .UseLoggerFactory(loggerFactory)
+        .Build();
+
+    private async Task RunAsync(string topic, string bucket, Action<KafkaS3SinkOptions> configure)
+    {
+        using var sink = Build(topic, bucket, configure);
+        using var stop = new CancellationTokenSource();
+        var run = sink.RunAsync(stop.Token);
+        await SinkTestKit.WaitForCommitsAsync(servers.Kafka, topic + "-sink", topic, SinkTestKit.EndOffsets(servers.Kafka, topic, Partitions), TimeSpan.FromMinutes(2), run);
+        await stop.CancelAsync();
+        await run;
+    }
+}
