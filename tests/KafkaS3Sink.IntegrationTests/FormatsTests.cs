@@ -146,10 +146,6 @@ public sealed class FormatsTests(IntegrationServers servers, ITestOutputHelper o
     private async Task RunAsync(string topic, string bucket, Action<KafkaS3SinkOptions> configure)
     {
         using var sink = Build(topic, bucket, configure);
-        using var stop = new CancellationTokenSource();
-        var run = sink.RunAsync(stop.Token);
-        await SinkTestKit.WaitForCommitsAsync(servers.Kafka, topic + "-sink", topic, SinkTestKit.EndOffsets(servers.Kafka, topic, Partitions), TimeSpan.FromMinutes(2), run);
-        await stop.CancelAsync();
-        await run;
+        await SinkTestKit.RunToEndAsync(sink, servers.Kafka, topic + "-sink", topic, Partitions, TimeSpan.FromMinutes(2));
     }
 }

@@ -62,11 +62,7 @@ public sealed class PartitioningTests(IntegrationServers servers, ITestOutputHel
             .UseLoggerFactory(loggerFactory)
             .Build())
         {
-            using var stop = new CancellationTokenSource();
-            var run = sink.RunAsync(stop.Token);
-            await SinkTestKit.WaitForCommitsAsync(servers.Kafka, group, topic, SinkTestKit.EndOffsets(servers.Kafka, topic, Partitions), TimeSpan.FromMinutes(3), run);
-            await stop.CancelAsync();
-            await run;
+            await SinkTestKit.RunToEndAsync(sink, servers.Kafka, group, topic, Partitions, TimeSpan.FromMinutes(3));
         }
 
         // Every object sits under region=<encoded>/year=/month=/day=/hour= matching its records.

@@ -87,10 +87,6 @@ public sealed class RotationTests(IntegrationServers servers, ITestOutputHelper 
     private async Task RunUntilCommittedAsync(string topic, string group, string bucket, int partitions, Action<KafkaS3SinkOptions> configure)
     {
         using var sink = Build(topic, group, bucket, configure);
-        using var stop = new CancellationTokenSource();
-        var run = sink.RunAsync(stop.Token);
-        await SinkTestKit.WaitForCommitsAsync(servers.Kafka, group, topic, SinkTestKit.EndOffsets(servers.Kafka, topic, partitions), TimeSpan.FromSeconds(60), run);
-        await stop.CancelAsync();
-        await run;
+        await SinkTestKit.RunToEndAsync(sink, servers.Kafka, group, topic, partitions, TimeSpan.FromSeconds(60));
     }
 }

@@ -23,11 +23,7 @@ public sealed class SinkEndToEndTests(IntegrationServers servers, ITestOutputHel
         SinkTestKit.Produce(servers.Kafka, topic, Records(0, 20_000));
 
         using var sink = BuildSink(topic, group, bucket, flushSize: 500);
-        using var stop = new CancellationTokenSource();
-        var run = sink.RunAsync(stop.Token);
-        await SinkTestKit.WaitForCommitsAsync(servers.Kafka, group, topic, SinkTestKit.EndOffsets(servers.Kafka, topic, Partitions), TimeSpan.FromMinutes(3), run);
-        await stop.CancelAsync();
-        await run;
+        await SinkTestKit.RunToEndAsync(sink, servers.Kafka, group, topic, Partitions, TimeSpan.FromMinutes(3));
 
         var objects = await SinkTestKit.ReadObjectsAsync(servers.S3, bucket);
         var expectedKeys = Enumerable.Range(0, Partitions)
@@ -83,11 +79,7 @@ public sealed class SinkEndToEndTests(IntegrationServers servers, ITestOutputHel
         SinkTestKit.Produce(servers.Kafka, topic, Records(7_200, 5_600));
         using (var second = BuildSink(topic, group, bucket, flushSize: 400))
         {
-            using var stop = new CancellationTokenSource();
-            var run = second.RunAsync(stop.Token);
-            await SinkTestKit.WaitForCommitsAsync(servers.Kafka, group, topic, SinkTestKit.EndOffsets(servers.Kafka, topic, Partitions), TimeSpan.FromMinutes(3), run);
-            await stop.CancelAsync();
-            await run;
+            await SinkTestKit.RunToEndAsync(second, servers.Kafka, group, topic, Partitions, TimeSpan.FromMinutes(3));
         }
 
         var objects = await SinkTestKit.ReadObjectsAsync(servers.S3, bucket);
@@ -104,29 +96,15 @@ public sealed class SinkEndToEndTests(IntegrationServers servers, ITestOutputHel
         var bucket = await servers.S3.CreateBucketAsync("meta");
         SinkTestKit.Produce(servers.Kafka, topic, Records(0, 1_600));
 
-        using (var sink = new KafkaS3SinkBuilder()
-            .Configure(o =>
-            {
-                o.Name = group;
-                o.BootstrapServers = servers.Kafka.BootstrapServers;
-                o.GroupId = group;
-                o.Topics.Add(topic);
-                o.FlushSize = 100;
-                o.Staging.Directory = stagingRoot;
-                servers.S3.Configure(o.S3, bucket);
-                o.S3.CannedAcl = "bucket-owner-full-control";
-                o.S3.StorageClass = "STANDARD";
-                o.S3.ObjectTags["team"] = "data platform";
-                o.S3.TagObjectsWithOffsets = true;
-            })
-            .UseLoggerFactory(loggerFactory)
-            .Build())
+        using (var sink = BuildSink(topic, group, bucket, flushSize: 100, o =>
         {
-            using var stop = new CancellationTokenSource();
-            var run = sink.RunAsync(stop.Token);
-            await SinkTestKit.WaitForCommitsAsync(servers.Kafka, group, topic, SinkTestKit.EndOffsets(servers.Kafka, topic, Partitions), TimeSpan.FromMinutes(2), run);
-            await stop.CancelAsync();
-            await run;
+            o.S3.CannedAcl = "bucket-owner-full-control";
+            o.S3.StorageClass = "STANDARD";
+            o.S3.ObjectTags["team"] = "data platform";
+            o.S3.TagObjectsWithOffsets = true;
+        }))
+        {
+            await SinkTestKit.RunToEndAsync(sink, servers.Kafka, group, topic, Partitions, TimeSpan.FromMinutes(2));
         }
 
         using var client = servers.S3.CreateClient();
@@ -161,7 +139,7 @@ public sealed class SinkEndToEndTests(IntegrationServers servers, ITestOutputHel
         }
     }
 
-    private KafkaS3Sink BuildSink(string topic, string group, string bucket, int flushSize) => new KafkaS3SinkBuilder()
+    private KafkaS3Sink BuildSink(string topic, string group, string bucket, int flushSize, Action<KafkaS3SinkOptions>? configure = null) => new KafkaS3SinkBuilder()
         .Configure(o =>
         {
             o.Name = group;
@@ -173,6 +151,7 @@ public sealed class SinkEndToEndTests(IntegrationServers servers, ITestOutputHel
             o.KafkaProperties["session.timeout.ms"] = "6000";
             o.KafkaProperties["heartbeat.interval.ms"] = "500";
             servers.S3.Configure(o.S3, bucket);
+            configure?.Invoke(o);
         })
         .UseLoggerFactory(loggerFactory)
         .Build();

@@ -132,11 +132,7 @@ public sealed class StagingTests(IntegrationServers servers, ITestOutputHelper o
             .UseRotationPolicy(new CountOrLastRecordPolicy(flushSize, PerPartition - 1))
             .UseLoggerFactory(loggerFactory)
             .Build();
-        using var stop = new CancellationTokenSource();
-        var run = sink.RunAsync(stop.Token);
-        await SinkTestKit.WaitForCommitsAsync(servers.Kafka, group, topic, SinkTestKit.EndOffsets(servers.Kafka, topic, Partitions), TimeSpan.FromMinutes(3), run);
-        await stop.CancelAsync();
-        await run;
+        await SinkTestKit.RunToEndAsync(sink, servers.Kafka, group, topic, Partitions, TimeSpan.FromMinutes(3));
     }
 
     /// <summary>Runs of 20 consecutive records share a path; 50 paths in turn.</summary>

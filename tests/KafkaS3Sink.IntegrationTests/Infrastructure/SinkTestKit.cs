@@ -60,6 +60,16 @@ public static class SinkTestKit
             .ToArray();
     }
 
+    /// <summary>Runs a sink until its group's committed offsets reach the topic's end offsets, then stops it gracefully.</summary>
+    public static async Task RunToEndAsync(KafkaS3Sink sink, KafkaCluster kafka, string groupId, string topic, int partitions, TimeSpan timeout)
+    {
+        using var stop = new CancellationTokenSource();
+        var run = sink.RunAsync(stop.Token);
+        await WaitForCommitsAsync(kafka, groupId, topic, EndOffsets(kafka, topic, partitions), timeout, run);
+        await stop.CancelAsync();
+        await run;
+    }
+
     /// <summary>Waits until the group's committed offsets reach the targets; fails the test on timeout.</summary>
     public static async Task WaitForCommitsAsync(KafkaCluster kafka, string groupId, string topic, long[] targets, TimeSpan timeout, Task? sinkRun = null)
     {
