@@ -119,7 +119,7 @@ public sealed class KafkaS3Sink : IDisposable
                     using var metrics = new SinkMetrics(
                         Name, () => buffer.Statistics, () => uploader?.StagedObjectBytes ?? 0, () => runner?.Paused ?? false, control, time);
                     using (uploader = new S3ObjectUploader(
-                        s3, options.S3, options.Staging.Directory!, new JsonLinesFormat(options.Compression), time, logger, metrics.Uploaded, metrics.UploadFinished, metrics.UploadRetried))
+                        s3, options.S3, options.Staging.Directory!, options.Format == OutputFormat.Parquet ? new ParquetFormat(options.Compression) : new JsonLinesFormat(options.Compression), time, logger, metrics.Uploaded, metrics.UploadFinished, metrics.UploadRetried))
                     {
                         var u = uploader;
                         uploadFailures = () => u.ConsecutiveFailures;

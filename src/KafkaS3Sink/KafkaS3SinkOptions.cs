@@ -58,7 +58,13 @@ public sealed class KafkaS3SinkOptions
     /// <summary>What to do with a record whose value is null (a tombstone; <c>behavior.on.null.values</c>). Default <see cref="NullValueBehavior.Fail"/>.</summary>
     public NullValueBehavior NullValues { get; set; } = NullValueBehavior.Fail;
 
-    /// <summary>Compression of the objects (<c>s3.compression.type</c>); adds <c>.gz</c> or <c>.zst</c> to the names. Default <see cref="OutputCompression.None"/>.</summary>
+    /// <summary>The object format (<c>format.class</c>). Default <see cref="OutputFormat.JsonLines"/>.</summary>
+    public OutputFormat Format { get; set; } = OutputFormat.JsonLines;
+
+    /// <summary>
+    /// Compression of the objects (<c>s3.compression.type</c>, or <c>parquet.codec</c> for Parquet): JSON lines get
+    /// <c>.json.gz</c>/<c>.json.zst</c>; Parquet compresses its pages. Default <see cref="OutputCompression.None"/>.
+    /// </summary>
     public OutputCompression Compression { get; set; } = OutputCompression.None;
 
     /// <summary>Local staging: folder, file handles, open-segment cap and disk quota.</summary>
@@ -109,6 +115,11 @@ public sealed class KafkaS3SinkOptions
         if (TopicsDir is null || TopicsDir.StartsWith('/') || TopicsDir.EndsWith('/') || TopicsDir.Contains("..", StringComparison.Ordinal))
         {
             errors.Add($"TopicsDir: '{TopicsDir}' must be a relative prefix without leading or trailing '/' or '..'.");
+        }
+
+        if (Compression == OutputCompression.Snappy && Format != OutputFormat.Parquet)
+        {
+            errors.Add("Compression: Snappy is only supported with Format = Parquet (use Gzip or Zstd for JSON lines).");
         }
 
         if (FilenameOffsetZeroPadWidth is < 1 or > 19)
@@ -433,4 +444,17 @@ public enum OutputCompression
 
     /// <summary>Zstandard (<c>.json.zst</c>), level 3.</summary>
     Zstd,
+
+    /// <summary>Snappy, for Parquet only.</summary>
+    Snappy,
+}
+
+/// <summary>The format of the objects written.</summary>
+public enum OutputFormat
+{
+    /// <summary>One JSON value per line (Confluent's JsonFormat).</summary>
+    JsonLines,
+
+    /// <summary>Parquet with a schema inferred from the JSON records of each object (see docs/formats.md).</summary>
+    Parquet,
 }

@@ -85,6 +85,66 @@ public sealed class FormatsTests(IntegrationServers servers, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task Parquet_RecordsChangeShapeMidStream_NoFieldLostAndDuckDbReadsEveryValue()
+    {
+        var topic = "pq-" + Guid.NewGuid().ToString("N")[..8];
+        servers.Kafka.CreateTopic(topic, Partitions);
+        var bucket = await servers.S3.CreateBucketAsync("pq");
+
+        // Records 0-299 have {id, name}; from 300 on also price, tags (an array) and flag; every 50th later
+        // record has a numeric name, a type conflict. Objects of 100 records per partition mix both shapes.
+        static string Shape(int i) => i < 300
+            ? $"{{\"id\":{i},\"name\":\"n{i}\"}}"
+            : $"{{\"id\":{i},\"name\":{(i % 50 == 0 ? "12345" : $"\"n{i}\"")},\"price\":{i}.5,\"tags\":[\"a\",\"b{i}\"],\"flag\":{(i % 2 == 0 ? "true" : "false")}}}";
+        SinkTestKit.Produce(servers.Kafka, topic, Enumerable.Range(0, Count).Select(i => (i % Partitions, (string?)null, Shape(i))));
+
+        await RunAsync(topic, bucket, o =>
+        {
+            o.Format = OutputFormat.Parquet;
+            o.Compression = OutputCompression.Snappy;
+        });
+
+        using var client = servers.S3.CreateClient();
+        var keys = (await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket })).S3Objects.Select(o => o.Key).ToList();
+        keys.Should().NotBeEmpty().And.OnlyContain(k => k.EndsWith(".snappy.parquet", StringComparison.Ordinal));
+        var root = Path.Combine(work, "download");
+        foreach (var key in keys)
+        {
+            using var response = await client.GetObjectAsync(bucket, key);
+            await response.WriteResponseStreamToFileAsync(Path.Combine(root, key), append: false, CancellationToken.None);
+        }
+
+        using var duck = new DuckDBConnection("Data Source=:memory:");
+        duck.Open();
+        using var command = duck.CreateCommand();
+        command.CommandText = $"SELECT id, name, price, tags, flag FROM read_parquet('{root}/**/*.parquet', union_by_name = true) ORDER BY id";
+        var seen = 0;
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                var id = (int)reader.GetInt64(0);
+                id.Should().Be(seen++, "every record once, in order");
+                reader.GetString(1).Should().Be(id >= 300 && id % 50 == 0 ? "12345" : $"n{id}", "a conflicting type is kept as text");
+                if (id < 300)
+                {
+                    reader.IsDBNull(2).Should().BeTrue();
+                    reader.IsDBNull(3).Should().BeTrue();
+                    reader.IsDBNull(4).Should().BeTrue();
+                }
+                else
+                {
+                    reader.GetDouble(2).Should().Be(id + 0.5);
+                    reader.GetString(3).Should().Be($"[\"a\",\"b{id}\"]", "arrays are kept as JSON text");
+                    reader.GetBoolean(4).Should().Be(id % 2 == 0);
+                }
+            }
+        }
+
+        seen.Should().Be(Count);
+    }
+
+    [Fact]
     public async Task Tombstone_DefaultPolicy_FailsTheSinkNamingTheRecord()
     {
         var (topic, bucket) = await ProduceAsync("fail");

@@ -121,7 +121,10 @@ public static class KafkaConnectConfig
             errors.Add("topics.regex: not supported; list the topics in 'topics'.");
         }
 
-        Expect("format.class", Get("format.class"), "io.confluent.connect.s3.format.json.JsonFormat");
+        var formatClass = Get("format.class");
+        Expect("format.class", formatClass, "io.confluent.connect.s3.format.json.JsonFormat", "io.confluent.connect.s3.format.parquet.ParquetFormat");
+        var parquetCodec = Get("parquet.codec");
+        Expect("parquet.codec", parquetCodec, "none", "snappy", "gzip", "zstd");
         Expect("value.converter", Get("value.converter"), "org.apache.kafka.connect.json.JsonConverter");
         Expect("value.converter.schemas.enable", Get("value.converter.schemas.enable")?.ToLowerInvariant(), "false");
         Expect("storage.class", Get("storage.class"), "io.confluent.connect.s3.storage.S3Storage");
@@ -273,10 +276,19 @@ public static class KafkaConnectConfig
                 o.TopicsDir = topicsDir;
             }
 
+            if (formatClass == "io.confluent.connect.s3.format.parquet.ParquetFormat")
+            {
+                o.Format = OutputFormat.Parquet;
+                o.Compression = OutputCompression.Snappy; // Confluent's parquet.codec default
+                compression = parquetCodec ?? "snappy";
+            }
+
             o.Compression = compression switch
             {
                 "gzip" => OutputCompression.Gzip,
                 "zstd" => OutputCompression.Zstd,
+                "snappy" => OutputCompression.Snappy,
+                "none" => OutputCompression.None,
                 _ => o.Compression,
             };
             o.NullValues = nullValues switch

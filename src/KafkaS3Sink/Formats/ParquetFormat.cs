@@ -1,0 +1,223 @@
+using System.Globalization;
+using System.Text.Json;
+using Parquet;
+using Parquet.Schema;
+
+namespace KafkaS3Sink.Formats;
+
+/// <summary>
+/// Writes a sealed segment of JSON records as Parquet, with the schema inferred from the records. The
+/// segment is read twice: first every record's top-level fields are merged into one schema (so a field
+/// that appears late is not lost), then the rows are written in row groups of at most <see cref="RowGroupRows"/>
+/// rows, so memory is bounded by one row group.
+/// </summary>
+/// <remarks>
+/// Column types: JSON booleans → BOOLEAN, integers → INT64, other numbers → DOUBLE, strings → STRING,
+/// objects and arrays → STRING holding their JSON text. Every column is nullable (a record without the field
+/// has null). When records disagree on a field's type, integers and doubles merge to DOUBLE; any other
+/// conflict makes the column STRING holding each value's JSON text (strings unquoted), so no value is lost.
+/// A record that is not a JSON object is written in a column named <c>_value</c> as JSON text.
+/// </remarks>
+internal sealed class ParquetFormat(OutputCompression compression) : IObjectFormat
+{
+    internal const int RowGroupRows = 10_000;
+    private const string ValueColumn = "_value";
+
+    public string Extension => compression switch
+    {
+        OutputCompression.Gzip => "gz.parquet",
+        OutputCompression.Zstd => "zstd.parquet",
+        OutputCompression.Snappy => "snappy.parquet",
+        _ => "parquet",
+    };
+
+    public string ContentType => "application/vnd.apache.parquet";
+
+    public void Write(ISealedSegment segment, Stream destination) => WriteAsync(segment, destination).GetAwaiter().GetResult();
+
+    private async Task WriteAsync(ISealedSegment segment, Stream destination)
+    {
+        var columns = InferColumns(segment);
+        var fields = columns.Select(c => c.Kind switch
+        {
+            Kind.Bool => (DataField)new DataField<bool?>(c.Name),
+            Kind.Long => new DataField<long?>(c.Name),
+            Kind.Double => new DataField<double?>(c.Name),
+            _ => new DataField<string>(c.Name),
+        }).ToArray();
+        var schema = new ParquetSchema(fields);
+        var options = new ParquetOptions
+        {
+            CompressionMethod = compression switch
+            {
+                OutputCompression.Gzip => CompressionMethod.Gzip,
+                OutputCompression.Zstd => CompressionMethod.Zstd,
+                OutputCompression.Snappy => CompressionMethod.Snappy,
+                _ => CompressionMethod.None,
+            },
+        };
+
+        await using var writer = await ParquetWriter.CreateAsync(schema, destination, options).ConfigureAwait(false);
+        var batch = new List<JsonElement>(RowGroupRows);
+        using var reader = segment.OpenReader();
+        while (true)
+        {
+            var more = reader.TryRead(out _, out var payload);
+            if (more)
+            {
+                batch.Add(JsonDocument.Parse(payload).RootElement.Clone());
+            }
+
+            if (batch.Count == RowGroupRows || (!more && batch.Count > 0))
+            {
+                await WriteRowGroupAsync(writer, columns, fields, batch).ConfigureAwait(false);
+                batch.Clear();
+            }
+
+            if (!more)
+            {
+                break;
+            }
+        }
+    }
+
+    private static async Task WriteRowGroupAsync(ParquetWriter writer, List<Column> columns, DataField[] fields, List<JsonElement> rows)
+    {
+        using var group = writer.CreateRowGroup();
+        for (var c = 0; c < columns.Count; c++)
+        {
+            var column = columns[c];
+            switch (column.Kind)
+            {
+                case Kind.Bool:
+                    var bools = new bool?[rows.Count];
+                    for (var r = 0; r < rows.Count; r++)
+                    {
+                        bools[r] = Get(rows[r], column.Name) is { } e ? e.GetBoolean() : null;
+                    }
+
+                    await group.WriteAsync<bool>(fields[c], bools.AsMemory()).ConfigureAwait(false);
+                    break;
+                case Kind.Long:
+                    var longs = new long?[rows.Count];
+                    for (var r = 0; r < rows.Count; r++)
+                    {
+                        longs[r] = Get(rows[r], column.Name) is { } e ? e.GetInt64() : null;
+                    }
+
+                    await group.WriteAsync<long>(fields[c], longs.AsMemory()).ConfigureAwait(false);
+                    break;
+                case Kind.Double:
+                    var doubles = new double?[rows.Count];
+                    for (var r = 0; r < rows.Count; r++)
+                    {
+                        doubles[r] = Get(rows[r], column.Name) is { } e ? e.GetDouble() : null;
+                    }
+
+                    await group.WriteAsync<double>(fields[c], doubles.AsMemory()).ConfigureAwait(false);
+                    break;
+                default:
+                    var strings = new string?[rows.Count];
+                    for (var r = 0; r < rows.Count; r++)
+                    {
+                        strings[r] = Get(rows[r], column.Name) is { } e ? (e.ValueKind == JsonValueKind.String ? e.GetString() : e.GetRawText()) : null;
+                    }
+
+                    await group.WriteAsync(fields[c], strings!).ConfigureAwait(false);
+                    break;
+            }
+        }
+
+        group.CompleteValidate();
+    }
+
+    /// <summary>The value of a column in a row; null when absent or JSON null.</summary>
+    private static JsonElement? Get(JsonElement row, string name)
+    {
+        if (row.ValueKind != JsonValueKind.Object)
+        {
+            return name == ValueColumn ? row : null;
+        }
+
+        return row.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
+    }
+
+    /// <summary>First pass: every top-level field, in order of first appearance, with merged types.</summary>
+    private static List<Column> InferColumns(ISealedSegment segment)
+    {
+        var columns = new List<Column>();
+        var byName = new Dictionary<string, Column>(StringComparer.Ordinal);
+        using var reader = segment.OpenReader();
+        while (reader.TryRead(out _, out var payload))
+        {
+            using var document = JsonDocument.Parse(payload);
+            var root = document.RootElement;
+            if (root.ValueKind == JsonValueKind.Object)
+            {
+                foreach (var property in root.EnumerateObject())
+                {
+                    Observe(property.Name, property.Value);
+                }
+            }
+            else
+            {
+                Observe(ValueColumn, root);
+                if (byName.TryGetValue(ValueColumn, out var v))
+                {
+                    v.Kind = Kind.String;
+                }
+            }
+        }
+
+        return columns;
+
+        void Observe(string name, JsonElement value)
+        {
+            var kind = KindOf(value);
+            if (!byName.TryGetValue(name, out var column))
+            {
+                column = new Column(name, kind);
+                byName[name] = column;
+                columns.Add(column);
+                return;
+            }
+
+            column.Kind = Merge(column.Kind, kind);
+        }
+    }
+
+    private static Kind KindOf(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Null => Kind.Unknown,
+        JsonValueKind.True or JsonValueKind.False => Kind.Bool,
+        JsonValueKind.Number => value.TryGetInt64(out _) ? Kind.Long : Kind.Double,
+        JsonValueKind.String => Kind.String,
+        _ => Kind.Json,
+    };
+
+    private static Kind Merge(Kind a, Kind b) => (a, b) switch
+    {
+        _ when a == b => a,
+        (Kind.Unknown, _) => b,
+        (_, Kind.Unknown) => a,
+        (Kind.Long, Kind.Double) or (Kind.Double, Kind.Long) => Kind.Double,
+        _ => Kind.String, // any other conflict: the JSON text of each value
+    };
+
+    private enum Kind
+    {
+        Unknown,
+        Bool,
+        Long,
+        Double,
+        String,
+        Json,
+    }
+
+    private sealed class Column(string name, Kind kind)
+    {
+        public string Name { get; } = name;
+
+        public Kind Kind { get; set; } = kind;
+    }
+}
