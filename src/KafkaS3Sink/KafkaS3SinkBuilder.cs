@@ -91,7 +91,7 @@ public sealed class KafkaS3SinkBuilder
         });
     }
 
-    /// <summary>Sets the value converter. Default: schemaless JSON.</summary>
+    /// <summary>Sets the value converter (e.g. one of <see cref="RecordConverters"/>, or your own). Default: per <see cref="KafkaS3SinkOptions.ValueConverter"/>, schemaless JSON.</summary>
     /// <param name="converter">The converter.</param>
     /// <returns>This builder.</returns>
     public KafkaS3SinkBuilder UseConverter(IRecordConverter converter)
@@ -254,7 +254,14 @@ public sealed class KafkaS3SinkBuilder
         options.Staging.Directory ??= Path.Combine(Path.GetTempPath(), "kafkas3sink", options.Name);
         return new KafkaS3Sink(
             options,
-            converterFactory?.Invoke() ?? new JsonRecordConverter(),
+            converterFactory?.Invoke() ?? options.ValueConverter switch
+            {
+                ValueConverter.JsonWithSchemaEnvelope => RecordConverters.JsonWithSchemaEnvelope(),
+                ValueConverter.Utf8String => RecordConverters.Utf8String(),
+                ValueConverter.ByteArray => RecordConverters.Bytes(),
+                ValueConverter.Cbor => RecordConverters.Cbor(),
+                _ => RecordConverters.Json(),
+            },
             partitionerFactory?.Invoke(timeProvider) ?? new DefaultPartitioner(),
             rotationPolicy ?? DefaultRotation(options),
             bufferFactory ?? (o => new FileSegmentBuffer(

@@ -58,6 +58,9 @@ public sealed class KafkaS3SinkOptions
     /// <summary>What to do with a record whose value is null (a tombstone; <c>behavior.on.null.values</c>). Default <see cref="NullValueBehavior.Fail"/>.</summary>
     public NullValueBehavior NullValues { get; set; } = NullValueBehavior.Fail;
 
+    /// <summary>How record values are read (<c>value.converter</c>) unless the builder sets a converter. Default <see cref="ValueConverter.Json"/>.</summary>
+    public ValueConverter ValueConverter { get; set; } = ValueConverter.Json;
+
     /// <summary>The object format (<c>format.class</c>). Default <see cref="OutputFormat.JsonLines"/>.</summary>
     public OutputFormat Format { get; set; } = OutputFormat.JsonLines;
 
@@ -457,4 +460,23 @@ public enum OutputFormat
 
     /// <summary>Parquet with a schema inferred from the JSON records of each object (see docs/formats.md).</summary>
     Parquet,
+}
+
+/// <summary>How record values are read (see <see cref="Converters.RecordConverters"/>).</summary>
+public enum ValueConverter
+{
+    /// <summary>Schemaless JSON (<c>JsonConverter</c>, <c>schemas.enable=false</c>).</summary>
+    Json,
+
+    /// <summary>Kafka Connect's <c>{"schema","payload"}</c> envelope (<c>schemas.enable=true</c>); the payload is written.</summary>
+    JsonWithSchemaEnvelope,
+
+    /// <summary>UTF-8 strings (<c>StringConverter</c>).</summary>
+    Utf8String,
+
+    /// <summary>Raw bytes (<c>ByteArrayConverter</c>), written base64.</summary>
+    ByteArray,
+
+    /// <summary>CBOR values, written as JSON.</summary>
+    Cbor,
 }

@@ -145,6 +145,57 @@ public sealed class FormatsTests(IntegrationServers servers, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task CborValues_PartitionedByNestedField_WrittenAsJsonLines()
+    {
+        var topic = "cbor-" + Guid.NewGuid().ToString("N")[..8];
+        servers.Kafka.CreateTopic(topic, Partitions);
+        var bucket = await servers.S3.CreateBucketAsync("cbor");
+        using (var producer = new ProducerBuilder<Null, byte[]>(new ProducerConfig { BootstrapServers = servers.Kafka.BootstrapServers, EnableIdempotence = true }).Build())
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                var writer = new System.Formats.Cbor.CborWriter();
+                writer.WriteStartMap(2);
+                writer.WriteTextString("id");
+                writer.WriteInt32(i);
+                writer.WriteTextString("device");
+                writer.WriteStartMap(1);
+                writer.WriteTextString("site");
+                writer.WriteTextString(i % 3 == 0 ? "seoul" : "busan");
+                writer.WriteEndMap();
+                writer.WriteEndMap();
+                producer.Produce(new TopicPartition(topic, i % Partitions), new Message<Null, byte[]> { Value = writer.Encode() });
+            }
+
+            producer.Flush(TimeSpan.FromSeconds(30));
+        }
+
+        using (var sink = new KafkaS3SinkBuilder()
+            .Configure(o =>
+            {
+                o.Name = topic + "-sink";
+                o.BootstrapServers = servers.Kafka.BootstrapServers;
+                o.GroupId = topic + "-sink";
+                o.Topics.Add(topic);
+                o.FlushSize = 100;
+                o.ValueConverter = ValueConverter.Cbor;
+                o.Staging.Directory = Path.Combine(work, "staging");
+                servers.S3.Configure(o.S3, bucket);
+            })
+            .UsePartitioner(p => p.Field("device.site"))
+            .UseLoggerFactory(loggerFactory)
+            .Build())
+        {
+            await SinkTestKit.RunToEndAsync(sink, servers.Kafka, topic + "-sink", topic, Partitions, TimeSpan.FromMinutes(2));
+        }
+
+        var objects = await SinkTestKit.ReadObjectsAsync(servers.S3, bucket);
+        var records = objects.SelectMany(o => o.Lines.Select(l => (o.Key, Json: SinkTestKit.Json(l)))).ToList();
+        records.Select(r => r.Json.GetProperty("id").GetInt32()).Order().Should().Equal(Enumerable.Range(0, Count));
+        records.Should().OnlyContain(r => r.Key.Contains($"/site={r.Json.GetProperty("device").GetProperty("site").GetString()}/", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Tombstone_DefaultPolicy_FailsTheSinkNamingTheRecord()
     {
         var (topic, bucket) = await ProduceAsync("fail");

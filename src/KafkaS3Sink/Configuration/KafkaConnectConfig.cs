@@ -125,8 +125,10 @@ public static class KafkaConnectConfig
         Expect("format.class", formatClass, "io.confluent.connect.s3.format.json.JsonFormat", "io.confluent.connect.s3.format.parquet.ParquetFormat");
         var parquetCodec = Get("parquet.codec");
         Expect("parquet.codec", parquetCodec, "none", "snappy", "gzip", "zstd");
-        Expect("value.converter", Get("value.converter"), "org.apache.kafka.connect.json.JsonConverter");
-        Expect("value.converter.schemas.enable", Get("value.converter.schemas.enable")?.ToLowerInvariant(), "false");
+        var valueConverter = Get("value.converter");
+        Expect("value.converter", valueConverter, "org.apache.kafka.connect.json.JsonConverter", "org.apache.kafka.connect.storage.StringConverter", "org.apache.kafka.connect.converters.ByteArrayConverter");
+        var schemasEnable = Get("value.converter.schemas.enable")?.ToLowerInvariant();
+        Expect("value.converter.schemas.enable", schemasEnable, "false", "true");
         Expect("storage.class", Get("storage.class"), "io.confluent.connect.s3.storage.S3Storage");
         var compression = Get("s3.compression.type");
         Expect("s3.compression.type", compression, "none", "gzip", "zstd");
@@ -275,6 +277,15 @@ public static class KafkaConnectConfig
             {
                 o.TopicsDir = topicsDir;
             }
+
+            o.ValueConverter = valueConverter switch
+            {
+                "org.apache.kafka.connect.storage.StringConverter" => ValueConverter.Utf8String,
+                "org.apache.kafka.connect.converters.ByteArrayConverter" => ValueConverter.ByteArray,
+                // Kafka Connect's JsonConverter defaults to schemas.enable=true.
+                "org.apache.kafka.connect.json.JsonConverter" => schemasEnable == "false" ? ValueConverter.Json : ValueConverter.JsonWithSchemaEnvelope,
+                _ => o.ValueConverter,
+            };
 
             if (formatClass == "io.confluent.connect.s3.format.parquet.ParquetFormat")
             {
