@@ -61,6 +61,12 @@ public sealed class KafkaS3SinkOptions
     /// <summary>How record values are read (<c>value.converter</c>) unless the builder sets a converter. Default <see cref="ValueConverter.Json"/>.</summary>
     public ValueConverter ValueConverter { get; set; } = ValueConverter.Json;
 
+    /// <summary>
+    /// Write each value inside an envelope with its topic, partition, offset, timestamp, key and headers
+    /// (see docs/formats.md). Default <see langword="false"/>: the value alone, as Confluent's formats.
+    /// </summary>
+    public bool WriteEnvelope { get; set; }
+
     /// <summary>The object format (<c>format.class</c>). Default <see cref="OutputFormat.JsonLines"/>.</summary>
     public OutputFormat Format { get; set; } = OutputFormat.JsonLines;
 

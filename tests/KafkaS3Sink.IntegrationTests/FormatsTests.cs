@@ -196,6 +196,77 @@ public sealed class FormatsTests(IntegrationServers servers, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task Envelope_KeysHeadersAndOffsets_ReadBackByDuckDb()
+    {
+        var topic = "env-" + Guid.NewGuid().ToString("N")[..8];
+        servers.Kafka.CreateTopic(topic, Partitions);
+        var bucket = await servers.S3.CreateBucketAsync("env");
+        using (var producer = new ProducerBuilder<byte[]?, string>(new ProducerConfig { BootstrapServers = servers.Kafka.BootstrapServers, EnableIdempotence = true }).Build())
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                var key = i % 10 == 0 ? null : i % 10 == 1 ? new byte[] { 0xFF, (byte)i } : Encoding.UTF8.GetBytes($"key-{i}");
+                var headers = new Headers { { "trace", Encoding.UTF8.GetBytes($"t{i}") }, { "bin", [0xC3, 0x28] } };
+                producer.Produce(new TopicPartition(topic, i % Partitions), new Message<byte[]?, string> { Key = key, Value = $"{{\"id\":{i}}}", Headers = headers });
+            }
+
+            producer.Flush(TimeSpan.FromSeconds(30));
+        }
+
+        await RunAsync(topic, bucket, o => o.WriteEnvelope = true);
+
+        var records = (await SinkTestKit.ReadObjectsAsync(servers.S3, bucket)).SelectMany(o => o.Lines).Select(SinkTestKit.Json)
+            .OrderBy(j => j.GetProperty("value").GetProperty("id").GetInt32()).ToList();
+        records.Should().HaveCount(Count);
+        for (var i = 0; i < Count; i++)
+        {
+            var r = records[i];
+            r.GetProperty("value").GetProperty("id").GetInt32().Should().Be(i);
+            r.GetProperty("topic").GetString().Should().Be(topic);
+            r.GetProperty("partition").GetInt32().Should().Be(i % Partitions);
+            r.GetProperty("offset").GetInt64().Should().Be(i / Partitions);
+            var key = r.GetProperty("key");
+            if (i % 10 == 0)
+            {
+                key.ValueKind.Should().Be(System.Text.Json.JsonValueKind.Null);
+            }
+            else if (i % 10 == 1)
+            {
+                key.GetProperty("base64").GetBytesFromBase64().Should().Equal(0xFF, (byte)i);
+            }
+            else
+            {
+                key.GetString().Should().Be($"key-{i}");
+            }
+
+            var headers = r.GetProperty("headers").EnumerateArray().ToList();
+            headers.Select(h => h.GetProperty("name").GetString()).Should().Equal("trace", "bin");
+            headers[0].GetProperty("value").GetString().Should().Be($"t{i}");
+            headers[1].GetProperty("value").GetProperty("base64").GetBytesFromBase64().Should().Equal(0xC3, 0x28);
+            DateTimeOffset.Parse(r.GetProperty("timestamp").GetString()!, CultureInfo.InvariantCulture).Year.Should().BeGreaterThan(2000);
+        }
+
+        // An independent reader sees the same: DuckDB over the JSON lines.
+        using var duck = new DuckDBConnection("Data Source=:memory:");
+        duck.Open();
+        var root = Path.Combine(work, "env");
+        using var client = servers.S3.CreateClient();
+        foreach (var obj in (await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket })).S3Objects)
+        {
+            using var response = await client.GetObjectAsync(bucket, obj.Key);
+            await response.WriteResponseStreamToFileAsync(Path.Combine(root, obj.Key), append: false, CancellationToken.None);
+        }
+
+        using var command = duck.CreateCommand();
+        command.CommandText = $"SELECT count(*), count(DISTINCT (partition, \"offset\")), count(*) FILTER (WHERE json_extract_string(key, '$') = 'key-2') FROM read_json('{root}/**/*.json', format = 'newline_delimited', columns = {{topic: 'VARCHAR', partition: 'INTEGER', \"offset\": 'BIGINT', key: 'JSON', value: 'JSON'}})";
+        using var reader = command.ExecuteReader();
+        reader.Read().Should().BeTrue();
+        reader.GetInt64(0).Should().Be(Count);
+        reader.GetInt64(1).Should().Be(Count);
+        reader.GetInt64(2).Should().Be(1);
+    }
+
+    [Fact]
     public async Task Tombstone_DefaultPolicy_FailsTheSinkNamingTheRecord()
     {
         var (topic, bucket) = await ProduceAsync("fail");

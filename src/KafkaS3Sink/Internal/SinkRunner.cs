@@ -226,7 +226,9 @@ internal sealed class SinkRunner
         }
 
         // Backpressure: a record that would pass the quota is not appended; the partition is re-read from it.
-        if (OverQuota(converted.Payload.Length))
+        // What is staged: the converted value, or the value in its envelope (key, headers, offsets).
+        var payload = options.WriteEnvelope ? Formats.RecordEnvelope.Wrap(converted) : converted.Payload;
+        if (OverQuota(payload.Length))
         {
             Pause("staged bytes above Staging.MaxStagedBytes or free disk below Staging.MinFreeDiskBytes");
             NotAppended(tp, offset);
@@ -254,7 +256,7 @@ internal sealed class SinkRunner
                 segmentLru.AddFirst(entry.Node);
             }
 
-            entry.Segment.Append(offset, converted.Payload.Span);
+            entry.Segment.Append(offset, payload.Span);
         }
         catch (IOException ex)
         {
@@ -262,7 +264,7 @@ internal sealed class SinkRunner
             return;
         }
 
-        state.OnAppended(record, converted.Payload.Length, time.GetUtcNow());
+        state.OnAppended(record, payload.Length, time.GetUtcNow());
         metrics.RecordConsumed();
 
         if (rotation.ShouldRotate(state.RotationState()))

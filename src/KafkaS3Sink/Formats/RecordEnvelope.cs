@@ -1,0 +1,67 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+
+namespace KafkaS3Sink.Formats;
+
+/// <summary>
+/// Wraps a converted value with where it came from (<see cref="KafkaS3SinkOptions.WriteEnvelope"/>):
+/// <c>{"topic","partition","offset","timestamp","key","headers":[{"name","value"}],"value"}</c>. Keys and header
+/// values are UTF-8 strings, or <c>{"base64": "..."}</c> when they are not valid UTF-8; null stays null.
+/// </summary>
+internal static class RecordEnvelope
+{
+    private static readonly UTF8Encoding Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    public static byte[] Wrap(SinkRecord record)
+    {
+        var source = record.Source;
+        var buffer = new ArrayBufferWriter<byte>(record.Payload.Length + 256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("topic", source.Topic);
+            writer.WriteNumber("partition", source.Partition);
+            writer.WriteNumber("offset", source.Offset);
+            writer.WriteString("timestamp", source.Timestamp.UtcDateTime);
+            writer.WritePropertyName("key");
+            WriteBytes(writer, source.Key);
+            writer.WriteStartArray("headers");
+            foreach (var (name, value) in source.Headers)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("name", name);
+                writer.WritePropertyName("value");
+                WriteBytes(writer, value);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WritePropertyName("value");
+            writer.WriteRawValue(record.Payload.Span, skipInputValidation: true);
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void WriteBytes(Utf8JsonWriter writer, ReadOnlyMemory<byte>? bytes)
+    {
+        if (bytes is not { } value)
+        {
+            writer.WriteNullValue();
+            return;
+        }
+
+        try
+        {
+            writer.WriteStringValue(Strict.GetString(value.Span));
+        }
+        catch (DecoderFallbackException)
+        {
+            writer.WriteStartObject();
+            writer.WriteBase64String("base64", value.Span);
+            writer.WriteEndObject();
+        }
+    }
+}
