@@ -283,6 +283,7 @@ internal sealed class SinkRunner
         }
 
         nextTimerCheck = now + (time.TimestampFrequency / 10);
+        PublishStatus();
         var utcNow = time.GetUtcNow();
         foreach (var state in partitions.Values)
         {
@@ -522,6 +523,11 @@ internal sealed class SinkRunner
 
         control.OperatorPaused = operatorPaused;
         control.BackpressurePaused = Paused;
+    }
+
+    /// <summary>Status for the controller, health check and metrics; refreshed with the timers, not per record.</summary>
+    private void PublishStatus()
+    {
         control.OldestUncommitted = OldestUncommitted();
         control.OldestRecordNotInS3 = OldestRecordNotInS3();
         control.Lag = Lag();
