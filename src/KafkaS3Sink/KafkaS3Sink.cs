@@ -119,7 +119,7 @@ public sealed class KafkaS3Sink : IDisposable
                     using var metrics = new SinkMetrics(
                         Name, () => buffer.Statistics, () => uploader?.StagedObjectBytes ?? 0, () => runner?.Paused ?? false, control, time);
                     using (uploader = new S3ObjectUploader(
-                        s3, options.S3, options.Staging.Directory!, options.Format == OutputFormat.Parquet ? new ParquetFormat(options.Compression) : new JsonLinesFormat(options.Compression), time, logger, metrics.Uploaded, metrics.UploadFinished, metrics.UploadRetried))
+                        s3, options.S3, options.Staging.Directory!, FormatFor(options), time, logger, metrics.Uploaded, metrics.UploadFinished, metrics.UploadRetried))
                     {
                         var u = uploader;
                         uploadFailures = () => u.ConsecutiveFailures;
@@ -149,6 +149,13 @@ public sealed class KafkaS3Sink : IDisposable
             TaskCreationOptions.LongRunning,
             TaskScheduler.Default);
     }
+
+    private static IObjectFormat FormatFor(KafkaS3SinkOptions options) => options.Format switch
+    {
+        OutputFormat.Parquet => new ParquetFormat(options.Compression),
+        OutputFormat.Bytes => new JsonLinesFormat(options.Compression, options.BytesExtension, System.Text.Encoding.UTF8.GetBytes(options.BytesSeparator)),
+        _ => new JsonLinesFormat(options.Compression),
+    };
 
     /// <summary>Releases the S3 client if the sink created it.</summary>
     public void Dispose()

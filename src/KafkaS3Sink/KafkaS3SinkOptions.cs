@@ -67,6 +67,12 @@ public sealed class KafkaS3SinkOptions
     /// </summary>
     public bool WriteEnvelope { get; set; }
 
+    /// <summary>With <see cref="OutputFormat.Bytes"/>: written after each value (<c>format.bytearray.separator</c>). Default a line feed.</summary>
+    public string BytesSeparator { get; set; } = "\n";
+
+    /// <summary>With <see cref="OutputFormat.Bytes"/>: the file extension, without the dot (<c>format.bytearray.extension</c>). Default <c>bin</c>.</summary>
+    public string BytesExtension { get; set; } = "bin";
+
     /// <summary>The object format (<c>format.class</c>). Default <see cref="OutputFormat.JsonLines"/>.</summary>
     public OutputFormat Format { get; set; } = OutputFormat.JsonLines;
 
@@ -124,6 +130,16 @@ public sealed class KafkaS3SinkOptions
         if (TopicsDir is null || TopicsDir.StartsWith('/') || TopicsDir.EndsWith('/') || TopicsDir.Contains("..", StringComparison.Ordinal))
         {
             errors.Add($"TopicsDir: '{TopicsDir}' must be a relative prefix without leading or trailing '/' or '..'.");
+        }
+
+        if (Format == OutputFormat.Bytes && (string.IsNullOrEmpty(BytesExtension) || BytesExtension.Contains('/', StringComparison.Ordinal) || BytesExtension.StartsWith('.')))
+        {
+            errors.Add($"BytesExtension: '{BytesExtension}' must be a non-empty extension without a leading dot or '/'.");
+        }
+
+        if (Format == OutputFormat.Bytes && WriteEnvelope)
+        {
+            errors.Add("WriteEnvelope: not available with Format = Bytes (raw values have no place for metadata).");
         }
 
         if (Compression == OutputCompression.Snappy && Format != OutputFormat.Parquet)
@@ -466,6 +482,9 @@ public enum OutputFormat
 
     /// <summary>Parquet with a schema inferred from the JSON records of each object (see docs/formats.md).</summary>
     Parquet,
+
+    /// <summary>The raw value bytes, each followed by <see cref="KafkaS3SinkOptions.BytesSeparator"/> (Confluent's ByteArrayFormat).</summary>
+    Bytes,
 }
 
 /// <summary>How record values are read (see <see cref="Converters.RecordConverters"/>).</summary>

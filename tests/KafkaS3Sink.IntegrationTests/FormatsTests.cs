@@ -267,6 +267,63 @@ public sealed class FormatsTests(IntegrationServers servers, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task RawBytes_WithSeparatorAndGzip_EveryValueBackByteForByte()
+    {
+        var topic = "bin-" + Guid.NewGuid().ToString("N")[..8];
+        servers.Kafka.CreateTopic(topic, Partitions);
+        var bucket = await servers.S3.CreateBucketAsync("bin");
+        static byte[] Value(int i) => [.. Encoding.ASCII.GetBytes($"v{i}:"), 0x00, 0xFF, (byte)(i % 100)]; // binary, never '|' (0x7C)
+        using (var producer = new ProducerBuilder<Null, byte[]>(new ProducerConfig { BootstrapServers = servers.Kafka.BootstrapServers, EnableIdempotence = true }).Build())
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                producer.Produce(new TopicPartition(topic, i % Partitions), new Message<Null, byte[]> { Value = Value(i) });
+            }
+
+            producer.Flush(TimeSpan.FromSeconds(30));
+        }
+
+        await RunAsync(topic, bucket, o =>
+        {
+            o.Format = OutputFormat.Bytes;
+            o.ValueConverter = ValueConverter.ByteArray;
+            o.BytesSeparator = "|";
+            o.BytesExtension = "bin";
+            o.Compression = OutputCompression.Gzip;
+        });
+
+        using var client = servers.S3.CreateClient();
+        var values = new List<byte[]>();
+        foreach (var obj in (await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket })).S3Objects)
+        {
+            obj.Key.Should().EndWith(".bin.gz");
+            using var response = await client.GetObjectAsync(bucket, obj.Key);
+            using var gzip = new System.IO.Compression.GZipStream(response.ResponseStream, System.IO.Compression.CompressionMode.Decompress);
+            using var memory = new MemoryStream();
+            await gzip.CopyToAsync(memory);
+            var bytes = memory.ToArray();
+            bytes[^1].Should().Be((byte)'|', "every value is followed by the separator");
+            var start = 0;
+            for (var i = 0; i < bytes.Length; i++)
+            {
+                if (bytes[i] == (byte)'|')
+                {
+                    values.Add(bytes[start..i]);
+                    start = i + 1;
+                }
+            }
+        }
+
+        values.Should().HaveCount(Count);
+        var byId = values.ToDictionary(v => int.Parse(Encoding.ASCII.GetString(v, 1, Array.IndexOf(v, (byte)':') - 1), CultureInfo.InvariantCulture));
+        byId.Keys.Order().Should().Equal(Enumerable.Range(0, Count));
+        foreach (var (id, value) in byId)
+        {
+            value.Should().Equal(Value(id), "value {0} comes back byte for byte", id);
+        }
+    }
+
+    [Fact]
     public async Task Tombstone_DefaultPolicy_FailsTheSinkNamingTheRecord()
     {
         var (topic, bucket) = await ProduceAsync("fail");

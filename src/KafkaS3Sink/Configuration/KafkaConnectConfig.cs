@@ -122,7 +122,9 @@ public static class KafkaConnectConfig
         }
 
         var formatClass = Get("format.class");
-        Expect("format.class", formatClass, "io.confluent.connect.s3.format.json.JsonFormat", "io.confluent.connect.s3.format.parquet.ParquetFormat");
+        Expect("format.class", formatClass, "io.confluent.connect.s3.format.json.JsonFormat", "io.confluent.connect.s3.format.parquet.ParquetFormat", "io.confluent.connect.s3.format.bytearray.ByteArrayFormat");
+        var bytesSeparator = Get("format.bytearray.separator");
+        var bytesExtension = Get("format.bytearray.extension");
         var parquetCodec = Get("parquet.codec");
         Expect("parquet.codec", parquetCodec, "none", "snappy", "gzip", "zstd");
         var valueConverter = Get("value.converter");
@@ -286,6 +288,13 @@ public static class KafkaConnectConfig
                 "org.apache.kafka.connect.json.JsonConverter" => schemasEnable == "false" ? ValueConverter.Json : ValueConverter.JsonWithSchemaEnvelope,
                 _ => o.ValueConverter,
             };
+
+            if (formatClass == "io.confluent.connect.s3.format.bytearray.ByteArrayFormat")
+            {
+                o.Format = OutputFormat.Bytes;
+                o.BytesSeparator = bytesSeparator is null ? o.BytesSeparator : System.Text.RegularExpressions.Regex.Unescape(bytesSeparator);
+                o.BytesExtension = bytesExtension?.TrimStart('.') ?? o.BytesExtension;
+            }
 
             if (formatClass == "io.confluent.connect.s3.format.parquet.ParquetFormat")
             {

@@ -1,20 +1,25 @@
 namespace KafkaS3Sink.Formats;
 
-/// <summary>Writes a sealed segment as JSON lines (one payload per line, <c>\n</c>-terminated), like Confluent's JsonFormat.</summary>
-internal sealed class JsonLinesFormat(OutputCompression compression = OutputCompression.None) : IObjectFormat
+/// <summary>
+/// Writes a sealed segment as its payloads, each followed by a separator: JSON lines (<c>\n</c>, like
+/// Confluent's JsonFormat) or raw bytes (like its ByteArrayFormat), optionally gzip- or zstd-compressed.
+/// </summary>
+internal sealed class JsonLinesFormat(OutputCompression compression = OutputCompression.None, string baseExtension = "json", byte[]? separator = null) : IObjectFormat
 {
+    private readonly byte[] separator = separator ?? "\n"u8.ToArray();
+
     public string Extension => compression switch
     {
-        OutputCompression.Gzip => "json.gz",
-        OutputCompression.Zstd => "json.zst",
-        _ => "json",
+        OutputCompression.Gzip => baseExtension + ".gz",
+        OutputCompression.Zstd => baseExtension + ".zst",
+        _ => baseExtension,
     };
 
     public string ContentType => compression switch
     {
         OutputCompression.Gzip => "application/gzip",
         OutputCompression.Zstd => "application/zstd",
-        _ => "application/x-ndjson",
+        _ => baseExtension == "json" ? "application/x-ndjson" : "application/octet-stream",
     };
 
     public void Write(ISealedSegment segment, Stream output)
@@ -29,7 +34,7 @@ internal sealed class JsonLinesFormat(OutputCompression compression = OutputComp
         while (reader.TryRead(out _, out var payload))
         {
             destination.Write(payload.Span);
-            destination.WriteByte((byte)'\n');
+            destination.Write(separator);
         }
     }
 }

@@ -226,8 +226,10 @@ internal sealed class SinkRunner
         }
 
         // Backpressure: a record that would pass the quota is not appended; the partition is re-read from it.
-        // What is staged: the converted value, or the value in its envelope (key, headers, offsets).
-        var payload = options.WriteEnvelope ? Formats.RecordEnvelope.Wrap(converted) : converted.Payload;
+        // What is staged: the raw value (Bytes output), the value in its envelope, or the converted value.
+        var payload = options.Format == OutputFormat.Bytes ? record.Value ?? ReadOnlyMemory<byte>.Empty
+            : options.WriteEnvelope ? Formats.RecordEnvelope.Wrap(converted)
+            : converted.Payload;
         if (OverQuota(payload.Length))
         {
             Pause("staged bytes above Staging.MaxStagedBytes or free disk below Staging.MinFreeDiskBytes");
