@@ -20,6 +20,7 @@ public class FormatBenchmarks
     private readonly IObjectFormat gzip = new JsonLinesFormat(OutputCompression.Gzip);
     private readonly IObjectFormat zstd = new JsonLinesFormat(OutputCompression.Zstd);
     private readonly IObjectFormat parquet = new ParquetFormat(OutputCompression.Snappy);
+    private readonly IObjectFormat avro = new AvroFormat(OutputCompression.Gzip);
 
     [GlobalSetup]
     public void Setup()
@@ -53,6 +54,9 @@ public class FormatBenchmarks
 
     [Benchmark]
     public long ParquetSnappy() => Write(parquet);
+
+    [Benchmark]
+    public long AvroDeflate() => Write(avro);
 
     private long Write(IObjectFormat format)
     {

@@ -153,6 +153,7 @@ public sealed class KafkaS3Sink : IDisposable
     private static IObjectFormat FormatFor(KafkaS3SinkOptions options) => options.Format switch
     {
         OutputFormat.Parquet => new ParquetFormat(options.Compression),
+        OutputFormat.Avro => new AvroFormat(options.Compression),
         OutputFormat.Bytes => new JsonLinesFormat(options.Compression, options.BytesExtension, System.Text.Encoding.UTF8.GetBytes(options.BytesSeparator)),
         _ => new JsonLinesFormat(options.Compression),
     };

@@ -142,6 +142,11 @@ public sealed class KafkaS3SinkOptions
             errors.Add("WriteEnvelope: not available with Format = Bytes (raw values have no place for metadata).");
         }
 
+        if (Format == OutputFormat.Avro && Compression is not (OutputCompression.None or OutputCompression.Gzip))
+        {
+            errors.Add($"Compression: Avro files support None or Gzip (the deflate codec), not {Compression}.");
+        }
+
         if (Compression == OutputCompression.Snappy && Format != OutputFormat.Parquet)
         {
             errors.Add("Compression: Snappy is only supported with Format = Parquet (use Gzip or Zstd for JSON lines).");
@@ -482,6 +487,9 @@ public enum OutputFormat
 
     /// <summary>Parquet with a schema inferred from the JSON records of each object (see docs/formats.md).</summary>
     Parquet,
+
+    /// <summary>An Avro object container file with a schema inferred from the JSON records (see docs/formats.md).</summary>
+    Avro,
 
     /// <summary>The raw value bytes, each followed by <see cref="KafkaS3SinkOptions.BytesSeparator"/> (Confluent's ByteArrayFormat).</summary>
     Bytes,

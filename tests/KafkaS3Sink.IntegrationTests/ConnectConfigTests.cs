@@ -104,7 +104,7 @@ public sealed class ConnectConfigTests(IntegrationServers servers, ITestOutputHe
             ["connector.class"] = "io.confluent.connect.s3.S3SinkConnector",
             ["topics"] = "orders",
             ["flush.size"] = "lots",
-            ["format.class"] = "io.confluent.connect.s3.format.parquet.ParquetFormat",
+            ["format.class"] = "com.example.OrcFormat",
             ["partitioner.class"] = "com.example.MyPartitioner",
             ["s3.bucket.name"] = "b",
             ["s3.part.size"] = "1024",

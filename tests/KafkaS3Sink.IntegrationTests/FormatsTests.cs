@@ -324,6 +324,56 @@ public sealed class FormatsTests(IntegrationServers servers, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task Avro_RecordsChangeShapeMidStream_ApacheAvroReaderSeesEveryValue()
+    {
+        var topic = "avc-" + Guid.NewGuid().ToString("N")[..8];
+        servers.Kafka.CreateTopic(topic, Partitions);
+        var bucket = await servers.S3.CreateBucketAsync("avc");
+        static string Shape(int i) => i < 300
+            ? $"{{\"id\":{i},\"first name\":\"n{i}\"}}"
+            : $"{{\"id\":{i},\"first name\":{(i % 50 == 0 ? "12345" : $"\"n{i}\"")},\"price\":{i}.5,\"tags\":[\"a\"],\"flag\":true}}";
+        SinkTestKit.Produce(servers.Kafka, topic, Enumerable.Range(0, Count).Select(i => (i % Partitions, (string?)null, Shape(i))));
+
+        await RunAsync(topic, bucket, o =>
+        {
+            o.Format = OutputFormat.Avro;
+            o.Compression = OutputCompression.Gzip; // the deflate codec
+        });
+
+        using var client = servers.S3.CreateClient();
+        var seen = new HashSet<long>();
+        foreach (var obj in (await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket })).S3Objects)
+        {
+            obj.Key.Should().EndWith(".avro");
+            using var response = await client.GetObjectAsync(bucket, obj.Key);
+            using var memory = new MemoryStream();
+            await response.ResponseStream.CopyToAsync(memory);
+            memory.Position = 0;
+            using var reader = Avro.File.DataFileReader<Avro.Generic.GenericRecord>.OpenReader(memory);
+            reader.GetMetaString("avro.codec").Should().Be("deflate");
+            foreach (var record in reader.NextEntries)
+            {
+                var id = (long)record["id"];
+                seen.Add(id).Should().BeTrue("no record twice");
+                record["first_name"].Should().Be(id >= 300 && id % 50 == 0 ? "12345" : $"n{id}", "the JSON name 'first name' becomes first_name; a type conflict keeps the text");
+                if (id < 300)
+                {
+                    record.TryGetValue("price", out var price);
+                    price.Should().BeNull();
+                }
+                else
+                {
+                    record["price"].Should().Be(id + 0.5);
+                    record["tags"].Should().Be("[\"a\"]");
+                    record["flag"].Should().Be(true);
+                }
+            }
+        }
+
+        seen.Order().Should().Equal(Enumerable.Range(0, Count).Select(i => (long)i));
+    }
+
+    [Fact]
     public async Task Tombstone_DefaultPolicy_FailsTheSinkNamingTheRecord()
     {
         var (topic, bucket) = await ProduceAsync("fail");

@@ -122,7 +122,9 @@ public static class KafkaConnectConfig
         }
 
         var formatClass = Get("format.class");
-        Expect("format.class", formatClass, "io.confluent.connect.s3.format.json.JsonFormat", "io.confluent.connect.s3.format.parquet.ParquetFormat", "io.confluent.connect.s3.format.bytearray.ByteArrayFormat");
+        Expect("format.class", formatClass, "io.confluent.connect.s3.format.json.JsonFormat", "io.confluent.connect.s3.format.parquet.ParquetFormat", "io.confluent.connect.s3.format.bytearray.ByteArrayFormat", "io.confluent.connect.s3.format.avro.AvroFormat");
+        var avroCodec = Get("avro.codec");
+        Expect("avro.codec", avroCodec, "null", "deflate");
         var bytesSeparator = Get("format.bytearray.separator");
         var bytesExtension = Get("format.bytearray.extension");
         var parquetCodec = Get("parquet.codec");
@@ -294,6 +296,12 @@ public static class KafkaConnectConfig
                 o.Format = OutputFormat.Bytes;
                 o.BytesSeparator = bytesSeparator is null ? o.BytesSeparator : System.Text.RegularExpressions.Regex.Unescape(bytesSeparator);
                 o.BytesExtension = bytesExtension?.TrimStart('.') ?? o.BytesExtension;
+            }
+
+            if (formatClass == "io.confluent.connect.s3.format.avro.AvroFormat")
+            {
+                o.Format = OutputFormat.Avro;
+                compression = avroCodec == "deflate" ? "gzip" : "none";
             }
 
             if (formatClass == "io.confluent.connect.s3.format.parquet.ParquetFormat")
