@@ -62,5 +62,8 @@ public class PartitioningBenchmarks
     public string FieldPlusHourly() => composite.GetPartitionPath(records[Next()]);
 
     [Benchmark]
+    public string ConvertJsonThenKafkaPartition() => kafkaPartition.GetPartitionPath(converter.Convert(raw[Next()]));
+
+    [Benchmark]
     public string ConvertJsonThenFieldPlusHourly() => composite.GetPartitionPath(converter.Convert(raw[Next()]));
 }

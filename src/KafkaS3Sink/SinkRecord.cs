@@ -6,6 +6,9 @@ namespace KafkaS3Sink;
 /// </summary>
 public sealed class SinkRecord
 {
+    private object? value;
+    private Func<object?>? valueFactory;
+
     /// <summary>Creates a converted record.</summary>
     /// <param name="source">The record as consumed.</param>
     /// <param name="payload">The bytes to stage and to write for this record (one JSON document for JSON output).</param>
@@ -18,7 +21,18 @@ public sealed class SinkRecord
         ArgumentNullException.ThrowIfNull(source);
         Source = source;
         Payload = payload;
-        Value = value;
+        this.value = value;
+    }
+
+    /// <summary>Creates a converted record whose structured value is built only when first read (e.g. a parse that only field partitioners need).</summary>
+    /// <param name="source">The record as consumed.</param>
+    /// <param name="payload">The bytes to stage and to write for this record.</param>
+    /// <param name="valueFactory">Builds the structured value (see <see cref="Value"/>); called at most once, on the sink's consumer thread.</param>
+    /// <returns>The record.</returns>
+    public static SinkRecord WithLazyValue(KafkaRecord source, ReadOnlyMemory<byte> payload, Func<object?> valueFactory)
+    {
+        ArgumentNullException.ThrowIfNull(valueFactory);
+        return new SinkRecord(source, payload, null) { valueFactory = valueFactory };
     }
 
     /// <summary>The record as consumed from Kafka.</summary>
@@ -28,5 +42,17 @@ public sealed class SinkRecord
     public ReadOnlyMemory<byte> Payload { get; }
 
     /// <summary>The structured value, if the converter provides one.</summary>
-    public object? Value { get; }
+    public object? Value
+    {
+        get
+        {
+            if (valueFactory is not null)
+            {
+                value = valueFactory();
+                valueFactory = null;
+            }
+
+            return value;
+        }
+    }
 }

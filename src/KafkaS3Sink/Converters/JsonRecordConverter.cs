@@ -11,6 +11,12 @@ internal sealed class JsonRecordConverter : IRecordConverter
 {
     private static readonly JsonReaderOptions ReaderOptions = new() { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 256 };
 
+    private static JsonElement Parse(ReadOnlyMemory<byte> value)
+    {
+        var reader = new Utf8JsonReader(value.Span, ReaderOptions);
+        return JsonElement.ParseValue(ref reader);
+    }
+
     public SinkRecord Convert(KafkaRecord record)
     {
         if (record.Value is not { } value)
@@ -18,11 +24,13 @@ internal sealed class JsonRecordConverter : IRecordConverter
             throw new RecordConversionException(record, "the value is null (a tombstone); the sink handles tombstones before conversion (NullValues).");
         }
 
-        JsonElement element;
+        // Validate without building a document (no allocation); the JsonElement is built only if a
+        // partitioner reads the value.
         try
         {
             var reader = new Utf8JsonReader(value.Span, ReaderOptions);
-            element = JsonElement.ParseValue(ref reader);
+            reader.Read();
+            reader.Skip();
 
             // Reading past the document throws (reported below) when anything but whitespace follows it.
             _ = reader.Read();
@@ -34,9 +42,12 @@ internal sealed class JsonRecordConverter : IRecordConverter
 
         // JSON lines need one line per record: re-serialize only documents that contain raw newlines
         // (pretty-printed input); compact input is staged as produced.
-        var payload = value.Span.IndexOfAny((byte)'\n', (byte)'\r') >= 0
-            ? JsonSerializer.SerializeToUtf8Bytes(element)
-            : value;
-        return new SinkRecord(record, payload, element);
+        if (value.Span.IndexOfAny((byte)'\n', (byte)'\r') >= 0)
+        {
+            var element = Parse(value);
+            return new SinkRecord(record, JsonSerializer.SerializeToUtf8Bytes(element), element);
+        }
+
+        return SinkRecord.WithLazyValue(record, value, () => Parse(value));
     }
 }

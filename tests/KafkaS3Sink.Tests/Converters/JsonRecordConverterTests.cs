@@ -43,3 +43,18 @@ public sealed class JsonRecordConverterTests
             .Which.Record!.Partition.Should().Be(4);
     }
 }
+
+public sealed class SinkRecordTests
+{
+    [Fact]
+    public void WithLazyValue_FactoryRunsOnceAndOnlyWhenRead()
+    {
+        var calls = 0;
+        var record = SinkRecord.WithLazyValue(TestRecords.Kafka("{}"), "{}"u8.ToArray(), () => ++calls);
+
+        calls.Should().Be(0, "nothing read the value yet");
+        record.Value.Should().Be(1);
+        record.Value.Should().Be(1);
+        calls.Should().Be(1);
+    }
+}
