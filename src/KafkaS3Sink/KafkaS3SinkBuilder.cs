@@ -252,6 +252,7 @@ public sealed class KafkaS3SinkBuilder
         }
 
         options.Staging.Directory ??= Path.Combine(Path.GetTempPath(), "kafkas3sink", options.Name);
+        var partitioner = partitionerFactory?.Invoke(timeProvider) ?? new DefaultPartitioner();
         return new KafkaS3Sink(
             options,
             converterFactory?.Invoke() ?? options.ValueConverter switch
@@ -260,9 +261,10 @@ public sealed class KafkaS3SinkBuilder
                 ValueConverter.Utf8String => RecordConverters.Utf8String(),
                 ValueConverter.ByteArray => RecordConverters.Bytes(),
                 ValueConverter.Cbor => RecordConverters.Cbor(),
-                _ => RecordConverters.Json(),
+                // Parse once when the partitioner reads fields; otherwise validate only.
+                _ => new JsonRecordConverter { ParseEagerly = ValueReading.ReadsValue(partitioner) },
             },
-            partitionerFactory?.Invoke(timeProvider) ?? new DefaultPartitioner(),
+            partitioner,
             rotationPolicy ?? DefaultRotation(options),
             bufferFactory ?? (o => new FileSegmentBuffer(
                 Path.Combine(o.Staging.Directory!, "segments"),

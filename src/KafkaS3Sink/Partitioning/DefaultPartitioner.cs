@@ -1,8 +1,10 @@
 namespace KafkaS3Sink.Partitioning;
 
 /// <summary>Confluent's DefaultPartitioner: <c>partition=&lt;kafka partition&gt;</c>.</summary>
-internal sealed class DefaultPartitioner : IS3Partitioner
+internal sealed class DefaultPartitioner : IS3Partitioner, IValueReadingPartitioner
 {
+    public bool ReadsValue => false;
+
     private readonly Dictionary<int, string> cache = [];
 
     public string GetPartitionPath(SinkRecord record)

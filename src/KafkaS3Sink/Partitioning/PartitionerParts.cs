@@ -5,8 +5,10 @@ using System.Text.Json;
 namespace KafkaS3Sink.Partitioning;
 
 /// <summary><c>name=value</c> from a (nested) field of the record value, on schemaless JSON or structured values.</summary>
-internal sealed class FieldPartitioner : IS3Partitioner
+internal sealed class FieldPartitioner : IS3Partitioner, IValueReadingPartitioner
 {
+    public bool ReadsValue => true;
+
     private readonly string[] path;
     private readonly string prefix;
     private readonly string? nullValue;
@@ -82,8 +84,10 @@ internal sealed class FieldPartitioner : IS3Partitioner
 }
 
 /// <summary><c>name=value</c> from a record header (UTF-8); the last header of that name wins.</summary>
-internal sealed class HeaderPartitioner(string header, string? name, string? missingValue) : IS3Partitioner
+internal sealed class HeaderPartitioner(string header, string? name, string? missingValue) : IS3Partitioner, IValueReadingPartitioner
 {
+    public bool ReadsValue => false;
+
     private readonly string prefix = S3KeyEncoding.EncodeSegment(name ?? header) + "=";
 
     public string GetPartitionPath(SinkRecord record)
@@ -110,8 +114,10 @@ internal sealed class HeaderPartitioner(string header, string? name, string? mis
 }
 
 /// <summary><c>name=value</c> from the record key (UTF-8).</summary>
-internal sealed class KeyPartitioner(string name, string? nullValue) : IS3Partitioner
+internal sealed class KeyPartitioner(string name, string? nullValue) : IS3Partitioner, IValueReadingPartitioner
 {
+    public bool ReadsValue => false;
+
     private readonly string prefix = S3KeyEncoding.EncodeSegment(name) + "=";
 
     public string GetPartitionPath(SinkRecord record)
@@ -127,7 +133,7 @@ internal sealed class KeyPartitioner(string name, string? nullValue) : IS3Partit
 }
 
 /// <summary>Joins the paths of several partitioners in order with '/'.</summary>
-internal sealed class CompositePartitioner : IS3Partitioner
+internal sealed class CompositePartitioner : IS3Partitioner, IValueReadingPartitioner
 {
     private readonly IS3Partitioner[] parts;
     private readonly string[] current;
@@ -146,6 +152,8 @@ internal sealed class CompositePartitioner : IS3Partitioner
         this.parts = [.. parts];
         current = new string[parts.Count];
     }
+
+    public bool ReadsValue => parts.Any(ValueReading.ReadsValue);
 
     public string GetPartitionPath(SinkRecord record)
     {

@@ -8,7 +8,7 @@ namespace KafkaS3Sink.Partitioning;
 /// Confluent's TimeBasedPartitioner: floors the record's time to <see cref="TimeBasedPartitionerOptions.PartitionDuration"/>
 /// in the configured time zone and formats it with <see cref="TimeBasedPartitionerOptions.PathFormat"/>.
 /// </summary>
-internal sealed class TimeBasedPartitioner : IS3Partitioner
+internal sealed class TimeBasedPartitioner : IS3Partitioner, IValueReadingPartitioner
 {
     private readonly PathFormat format;
     private readonly long durationMs;
@@ -88,6 +88,8 @@ internal sealed class TimeBasedPartitioner : IS3Partitioner
 
         return errors;
     }
+
+    public bool ReadsValue => source == TimestampSource.RecordField;
 
     public string GetPartitionPath(SinkRecord record)
     {

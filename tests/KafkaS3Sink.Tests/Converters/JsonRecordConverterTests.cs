@@ -20,6 +20,15 @@ public sealed class JsonRecordConverterTests
     }
 
     [Fact]
+    public void Convert_Eagerly_SameResultInOnePass()
+    {
+        var converted = new JsonRecordConverter { ParseEagerly = true }.Convert(TestRecords.Kafka("{\"a\":{\"b\":[1,2]}}"));
+
+        Encoding.UTF8.GetString(converted.Payload.Span).Should().Be("{\"a\":{\"b\":[1,2]}}");
+        converted.Value.Should().BeOfType<JsonElement>().Which.GetProperty("a").GetProperty("b")[0].GetInt32().Should().Be(1);
+    }
+
+    [Fact]
     public void Convert_PrettyPrintedJson_CompactedToOneLine()
     {
         var converted = converter.Convert(TestRecords.Kafka("{\n  \"a\": \"x\\ny\"\r\n}"));
@@ -31,13 +40,16 @@ public sealed class JsonRecordConverterTests
 
     [Theory]
     [InlineData("{\"a\":", "not valid JSON")]
+    [InlineData("[1,2", "not valid JSON")]
     [InlineData("{} {}", "not valid JSON")]
     [InlineData("", "not valid JSON")]
     [InlineData(null, "tombstone")]
     public void Convert_BadValue_ThrowsNamingTopicPartitionOffset(string? json, string reason)
     {
         var act = () => converter.Convert(TestRecords.Kafka(json, partition: 4, offset: 99));
+        var eager = () => new JsonRecordConverter { ParseEagerly = true }.Convert(TestRecords.Kafka(json, partition: 4, offset: 99));
 
+        eager.Should().Throw<RecordConversionException>().Where(e => e.Message.Contains(reason, StringComparison.Ordinal));
         act.Should().Throw<RecordConversionException>()
             .Where(e => e.Message.Contains("orders[4]@99", StringComparison.Ordinal) && e.Message.Contains(reason, StringComparison.Ordinal))
             .Which.Record!.Partition.Should().Be(4);
