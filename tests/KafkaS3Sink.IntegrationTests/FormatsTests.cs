@@ -30,15 +30,9 @@ public sealed class FormatsTests(IntegrationServers servers, ITestOutputHelper o
             o.NullValues = NullValueBehavior.Ignore;
         });
 
-        using var client = servers.S3.CreateClient();
-        var keys = (await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket })).S3Objects.Select(o => o.Key).ToList();
-        keys.Should().NotBeEmpty().And.OnlyContain(k => k.EndsWith(".json.gz", StringComparison.Ordinal));
         var root = Path.Combine(work, "download");
-        foreach (var key in keys)
-        {
-            using var response = await client.GetObjectAsync(bucket, key);
-            await response.WriteResponseStreamToFileAsync(Path.Combine(root, key), append: false, CancellationToken.None);
-        }
+        var keys = await SinkTestKit.DownloadAllAsync(servers.S3, bucket, root);
+        keys.Should().NotBeEmpty().And.OnlyContain(k => k.EndsWith(".json.gz", StringComparison.Ordinal));
 
         using var duck = new DuckDBConnection("Data Source=:memory:");
         duck.Open();
@@ -104,15 +98,9 @@ public sealed class FormatsTests(IntegrationServers servers, ITestOutputHelper o
             o.Compression = OutputCompression.Snappy;
         });
 
-        using var client = servers.S3.CreateClient();
-        var keys = (await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket })).S3Objects.Select(o => o.Key).ToList();
-        keys.Should().NotBeEmpty().And.OnlyContain(k => k.EndsWith(".snappy.parquet", StringComparison.Ordinal));
         var root = Path.Combine(work, "download");
-        foreach (var key in keys)
-        {
-            using var response = await client.GetObjectAsync(bucket, key);
-            await response.WriteResponseStreamToFileAsync(Path.Combine(root, key), append: false, CancellationToken.None);
-        }
+        var keys = await SinkTestKit.DownloadAllAsync(servers.S3, bucket, root);
+        keys.Should().NotBeEmpty().And.OnlyContain(k => k.EndsWith(".snappy.parquet", StringComparison.Ordinal));
 
         using var duck = new DuckDBConnection("Data Source=:memory:");
         duck.Open();
@@ -250,12 +238,7 @@ public sealed class FormatsTests(IntegrationServers servers, ITestOutputHelper o
         using var duck = new DuckDBConnection("Data Source=:memory:");
         duck.Open();
         var root = Path.Combine(work, "env");
-        using var client = servers.S3.CreateClient();
-        foreach (var obj in (await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket })).S3Objects)
-        {
-            using var response = await client.GetObjectAsync(bucket, obj.Key);
-            await response.WriteResponseStreamToFileAsync(Path.Combine(root, obj.Key), append: false, CancellationToken.None);
-        }
+        await SinkTestKit.DownloadAllAsync(servers.S3, bucket, root);
 
         using var command = duck.CreateCommand();
         command.CommandText = $"SELECT count(*), count(DISTINCT (partition, \"offset\")), count(*) FILTER (WHERE json_extract_string(key, '$') = 'key-2') FROM read_json('{root}/**/*.json', format = 'newline_delimited', columns = {{topic: 'VARCHAR', partition: 'INTEGER', \"offset\": 'BIGINT', key: 'JSON', value: 'JSON'}})";

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Amazon.S3.Model;
 using DuckDB.NET.Data;
 using KafkaS3Sink.IntegrationTests.Infrastructure;
 using KafkaS3Sink.Partitioning;
@@ -80,15 +79,8 @@ public sealed class PartitioningTests(IntegrationServers servers, ITestOutputHel
         }
 
         // DuckDB reads the downloaded tree with Hive partitioning and prunes by the key's columns.
-        using var client = servers.S3.CreateClient();
         var root = Path.Combine(work, "download");
-        foreach (var (key, _) in objects)
-        {
-            var file = Path.Combine(root, key);
-            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-            using var response = await client.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = key });
-            await response.WriteResponseStreamToFileAsync(file, append: false, CancellationToken.None);
-        }
+        await SinkTestKit.DownloadAllAsync(servers.S3, bucket, root);
 
         using var duck = new DuckDBConnection("Data Source=:memory:");
         duck.Open();

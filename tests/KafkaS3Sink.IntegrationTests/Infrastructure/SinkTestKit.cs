@@ -123,5 +123,29 @@ public static class SinkTestKit
         return [.. result];
     }
 
+    /// <summary>Downloads every object of a bucket under <paramref name="root"/>, keeping the keys as paths (for DuckDB and other readers).</summary>
+    /// <returns>The keys.</returns>
+    public static async Task<List<string>> DownloadAllAsync(S3Server s3, string bucket, string root)
+    {
+        using var client = s3.CreateClient();
+        var keys = new List<string>();
+        string? token = null;
+        do
+        {
+            var page = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, ContinuationToken = token });
+            keys.AddRange((page.S3Objects ?? []).Select(o => o.Key));
+            token = page.IsTruncated == true ? page.NextContinuationToken : null;
+        }
+        while (token is not null);
+
+        foreach (var key in keys)
+        {
+            using var response = await client.GetObjectAsync(bucket, key);
+            await response.WriteResponseStreamToFileAsync(Path.Combine(root, key), append: false, CancellationToken.None);
+        }
+
+        return keys;
+    }
+
     public static JsonElement Json(string line) => JsonDocument.Parse(line).RootElement.Clone();
 }
