@@ -112,6 +112,7 @@ public sealed class KafkaS3Sink : IDisposable
                     Log.Starting(logger, Name, string.Join(",", options.Topics), options.GroupId, options.Staging.Directory!);
                     failure = null;
                     stopped = false;
+                    using var stagingLock = Buffering.StagingLock.Acquire(options.Staging.Directory!);
                     using var buffer = bufferFactory(options);
                     statistics = () => buffer.Statistics;
                     SinkRunner? runner = null;

@@ -158,3 +158,35 @@ public sealed class FileSegmentBufferTests : IDisposable
         }
     }
 }
+
+public sealed class StagingLockTests : IDisposable
+{
+    private readonly string root = Path.Combine(Path.GetTempPath(), "ks3-lock-" + Guid.NewGuid().ToString("N"));
+
+    [Fact]
+    public void Acquire_FolderAlreadyLocked_FailsNamingTheFolder()
+    {
+        using var first = StagingLock.Acquire(root);
+
+        var second = () => StagingLock.Acquire(root);
+
+        second.Should().Throw<KafkaS3SinkException>().WithMessage($"*'{root}' is in use by another sink*");
+    }
+
+    [Fact]
+    public void Acquire_AfterRelease_Succeeds()
+    {
+        StagingLock.Acquire(root).Dispose();
+
+        using var again = StagingLock.Acquire(root);
+        again.Should().NotBeNull();
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(root))
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+}
