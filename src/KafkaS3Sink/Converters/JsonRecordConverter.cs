@@ -22,23 +22,23 @@ internal sealed class JsonRecordConverter : IRecordConverter
 
     public SinkRecord Convert(KafkaRecord record)
     {
-        if (record.Value is not { } value)
-        {
-            throw new RecordConversionException(record, "the value is null (a tombstone); the sink handles tombstones before conversion (NullValues).");
-        }
+        var value = RecordConverters.ValueOf(record);
 
-        if (ParseEagerly)
-        {
-            return ConvertEagerly(record, value);
-        }
-
-        // Validate without building a document (no allocation); the JsonElement is built only if a
-        // partitioner reads the value.
+        // Eagerly, parsing validates too (one pass). Lazily, validate without building a document (no
+        // allocation); the JsonElement is built only if a partitioner reads the value.
+        JsonElement? element = null;
         try
         {
             var reader = new Utf8JsonReader(value.Span, ReaderOptions);
-            reader.Read();
-            reader.Skip();
+            if (ParseEagerly)
+            {
+                element = JsonElement.ParseValue(ref reader);
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
 
             // Reading past the document throws (reported below) when anything but whitespace follows it.
             _ = reader.Read();
@@ -52,31 +52,10 @@ internal sealed class JsonRecordConverter : IRecordConverter
         // (pretty-printed input); compact input is staged as produced.
         if (value.Span.IndexOfAny((byte)'\n', (byte)'\r') >= 0)
         {
-            var element = Parse(value);
-            return new SinkRecord(record, JsonSerializer.SerializeToUtf8Bytes(element), element);
+            var parsed = element ?? Parse(value);
+            return new SinkRecord(record, JsonSerializer.SerializeToUtf8Bytes(parsed), parsed);
         }
 
-        return SinkRecord.WithLazyValue(record, value, () => Parse(value));
-    }
-
-    /// <summary>One pass: parsing validates too.</summary>
-    private static SinkRecord ConvertEagerly(KafkaRecord record, ReadOnlyMemory<byte> value)
-    {
-        JsonElement element;
-        try
-        {
-            var reader = new Utf8JsonReader(value.Span, ReaderOptions);
-            element = JsonElement.ParseValue(ref reader);
-
-            // Reading past the document throws (reported below) when anything but whitespace follows it.
-            _ = reader.Read();
-        }
-        catch (JsonException ex)
-        {
-            throw new RecordConversionException(record, $"the value is not valid JSON ({ex.Message}).", ex);
-        }
-
-        var payload = value.Span.IndexOfAny((byte)'\n', (byte)'\r') >= 0 ? JsonSerializer.SerializeToUtf8Bytes(element) : value;
-        return new SinkRecord(record, payload, element);
+        return element is { } e ? new SinkRecord(record, value, e) : SinkRecord.WithLazyValue(record, value, () => Parse(value));
     }
 }

@@ -35,7 +35,8 @@ public static class RecordConverters
     /// <returns>The converter.</returns>
     public static IRecordConverter Cbor() => new CborRecordConverter();
 
-    private static ReadOnlyMemory<byte> ValueOf(KafkaRecord record)
+    /// <summary>The value bytes; a tombstone here means the sink's NullValues handling was bypassed.</summary>
+    internal static ReadOnlyMemory<byte> ValueOf(KafkaRecord record)
         => record.Value ?? throw new RecordConversionException(record, "the value is null (a tombstone); the sink handles tombstones before conversion (NullValues).");
 
     private sealed class EnvelopeJsonConverter : IRecordConverter

@@ -9,9 +9,6 @@ namespace KafkaS3Sink.Upload;
 /// </summary>
 internal static class ObjectKeys
 {
-    /// <summary>S3's limit on key length, in UTF-8 bytes.</summary>
-    public const int MaxKeyBytes = 1024;
-
     public static string For(string topicsDir, SegmentDescriptor d, string extension, int offsetPadWidth = 10)
     {
         var prefix = string.IsNullOrEmpty(topicsDir) ? string.Empty : topicsDir + "/";
