@@ -162,7 +162,7 @@ internal static class SinkRole
         string? token = null;
         do
         {
-            var page = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, ContinuationToken = token });
+            var page = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, Prefix = "topics/", ContinuationToken = token });
             keys.AddRange((page.S3Objects ?? []).Select(x => x.Key));
             token = page.IsTruncated == true ? page.NextContinuationToken : null;
         }

@@ -102,14 +102,14 @@ Console.WriteLine($"The sink committed all {Events} offsets in {stopwatch.Elapse
 await host.StopAsync();
 
 Console.WriteLine();
-Console.WriteLine($"Objects in s3://{Bucket}/:");
+Console.WriteLine($"Objects in s3://{Bucket}/backup/ (the sink also keeps one lease object per partition under _kafkas3sink/):");
 var total = 0;
 var ids = new HashSet<string>(StringComparer.Ordinal);
 var perHour = new SortedDictionary<string, int>(StringComparer.Ordinal);
 string? continuation = null;
 do
 {
-    var page = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = Bucket, ContinuationToken = continuation });
+    var page = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = Bucket, Prefix = "backup/", ContinuationToken = continuation });
     foreach (var obj in page.S3Objects ?? [])
     {
         using var response = await s3.GetObjectAsync(Bucket, obj.Key);

@@ -12,8 +12,9 @@ namespace KafkaS3Sink.SchemaRegistry;
 
 /// <summary>
 /// Reads Avro values in the Confluent Schema Registry wire format (magic byte 0, 4-byte schema id, Avro
-/// binary), fetching writer schemas from the registry (cached by the Confluent client), and stages them as
-/// JSON so every output format works. Partitioners see the record as a <see cref="JsonElement"/>.
+/// binary), fetching writer schemas from the registry (cached by the Confluent client). JSON lines get the
+/// value as JSON; Avro and Parquet output get the Avro datum with its writer schema (<see cref="SinkRecord.Avro"/>),
+/// so the files keep the producer's schema and types. Partitioners see the record as a <see cref="JsonElement"/>.
 /// </summary>
 /// <remarks>
 /// Avro to JSON: records → objects, enums → their symbol, bytes and fixed → base64 strings, maps → objects,
@@ -24,6 +25,9 @@ public sealed class SchemaRegistryAvroConverter : IRecordConverter, IDisposable
 {
     private readonly CachedSchemaRegistryClient registry;
     private readonly AvroDeserializer<GenericRecord> deserializer;
+
+    /// <summary>One schema string per schema object (the deserializer caches schemas by id), so segments compare by reference.</summary>
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Schema, string> schemaTexts = new();
 
     /// <summary>Creates a converter for the registry at <paramref name="registryUrl"/>.</summary>
     /// <param name="registryUrl">The Schema Registry URL, e.g. <c>http://registry:8081</c>.</param>
@@ -59,137 +63,15 @@ public sealed class SchemaRegistryAvroConverter : IRecordConverter, IDisposable
             throw new RecordConversionException(record, $"the Avro value with schema id {id} cannot be read ({ex.Message}).", ex);
         }
 
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            Write(writer, avro, avro.Schema);
-        }
-
-        var payload = buffer.WrittenSpan.ToArray();
+        var payload = Formats.AvroJson.ToJson(avro, avro.Schema);
         var reader = new Utf8JsonReader(payload);
-        return new SinkRecord(record, payload, JsonElement.ParseValue(ref reader));
+        return new SinkRecord(record, payload, JsonElement.ParseValue(ref reader))
+        {
+            // The datum after the 5-byte header, with its writer schema: Avro and Parquet output keep it.
+            Avro = new AvroValue(schemaTexts.GetValue(avro.Schema, s => s.ToString()), value[5..]),
+        };
     }
 
     /// <summary>Releases the registry client.</summary>
     public void Dispose() => registry.Dispose();
-
-    private static void Write(Utf8JsonWriter writer, object? value, Schema schema)
-    {
-        switch (schema)
-        {
-            case UnionSchema union:
-                Write(writer, value, value is null ? union.Schemas.First(s => s.Tag == Schema.Type.Null) : Branch(union, value));
-                return;
-            case RecordSchema recordSchema:
-                var record = (GenericRecord)value!;
-                writer.WriteStartObject();
-                foreach (var field in recordSchema.Fields)
-                {
-                    writer.WritePropertyName(field.Name);
-                    Write(writer, record.GetValue(field.Pos), field.Schema);
-                }
-
-                writer.WriteEndObject();
-                return;
-            case ArraySchema array:
-                writer.WriteStartArray();
-                foreach (var item in (System.Collections.IEnumerable)value!)
-                {
-                    Write(writer, item, array.ItemSchema);
-                }
-
-                writer.WriteEndArray();
-                return;
-            case MapSchema map:
-                writer.WriteStartObject();
-                foreach (var (key, item) in (IDictionary<string, object>)value!)
-                {
-                    writer.WritePropertyName(key);
-                    Write(writer, item, map.ValueSchema);
-                }
-
-                writer.WriteEndObject();
-                return;
-        }
-
-        switch (value)
-        {
-            case null:
-                writer.WriteNullValue();
-                break;
-            case GenericEnum e:
-                writer.WriteStringValue(e.Value);
-                break;
-            case GenericFixed f:
-                writer.WriteBase64StringValue(f.Value);
-                break;
-            case byte[] bytes:
-                writer.WriteBase64StringValue(bytes);
-                break;
-            case string s:
-                writer.WriteStringValue(s);
-                break;
-            case bool b:
-                writer.WriteBooleanValue(b);
-                break;
-            case int i:
-                writer.WriteNumberValue(i);
-                break;
-            case long l:
-                writer.WriteNumberValue(l);
-                break;
-            case float x when float.IsFinite(x):
-                writer.WriteNumberValue(x);
-                break;
-            case double d when double.IsFinite(d):
-                writer.WriteNumberValue(d);
-                break;
-            case DateTime dt:
-                writer.WriteStringValue(dt.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(dt, DateTimeKind.Utc) : dt.ToUniversalTime());
-                break;
-            case AvroDecimal dec:
-                writer.WriteStringValue(dec.ToString());
-                break;
-            case IFormattable formattable:
-                writer.WriteStringValue(formattable.ToString(null, CultureInfo.InvariantCulture));
-                break;
-            default:
-                writer.WriteStringValue(value.ToString());
-                break;
-        }
-    }
-
-    private static Schema Branch(UnionSchema union, object value)
-    {
-        foreach (var candidate in union.Schemas)
-        {
-            var matches = candidate switch
-            {
-                RecordSchema r => value is GenericRecord g && g.Schema.Fullname == r.Fullname,
-                EnumSchema e => value is GenericEnum ge && ge.Schema.Fullname == e.Fullname,
-                FixedSchema f => value is GenericFixed gf && gf.Schema.Fullname == f.Fullname,
-                ArraySchema => value is System.Collections.IList,
-                MapSchema => value is IDictionary<string, object>,
-                PrimitiveSchema p => p.Tag switch
-                {
-                    Schema.Type.String => value is string,
-                    Schema.Type.Boolean => value is bool,
-                    Schema.Type.Int => value is int,
-                    Schema.Type.Long => value is long,
-                    Schema.Type.Float => value is float,
-                    Schema.Type.Double => value is double,
-                    Schema.Type.Bytes => value is byte[],
-                    _ => false,
-                },
-                LogicalSchema => true,
-                _ => false,
-            };
-            if (matches)
-            {
-                return candidate;
-            }
-        }
-
-        return union.Schemas.First(s => s.Tag != Schema.Type.Null);
-    }
 }

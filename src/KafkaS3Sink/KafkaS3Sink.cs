@@ -119,12 +119,14 @@ public sealed class KafkaS3Sink : IDisposable
                     S3ObjectUploader? uploader = null;
                     using var metrics = new SinkMetrics(
                         Name, () => buffer.Statistics, () => uploader?.StagedObjectBytes ?? 0, () => runner?.Paused ?? false, control, time);
+                    var fence = new Upload.OwnershipFence(s3, options.S3, options.TopicsDir, logger);
+                    fence.StartAsync(stoppingToken).GetAwaiter().GetResult();
                     using (uploader = new S3ObjectUploader(
-                        s3, options.S3, options.Staging.Directory!, FormatFor(options), time, logger, metrics.Uploaded, metrics.UploadFinished, metrics.UploadRetried))
+                        s3, options.S3, options.Staging.Directory!, FormatFor(options), fence, time, logger, metrics.Uploaded, metrics.UploadFinished, metrics.UploadRetried))
                     {
                         var u = uploader;
                         uploadFailures = () => u.ConsecutiveFailures;
-                        runner = new SinkRunner(options, converter, partitioner, rotation, buffer, uploader, metrics, time, logger, drainTimeout, control);
+                        runner = new SinkRunner(options, converter, partitioner, rotation, buffer, uploader, fence, metrics, time, logger, drainTimeout, control);
                         runner.Run(stoppingToken);
                     }
                     Log.Stopped(logger, Name);

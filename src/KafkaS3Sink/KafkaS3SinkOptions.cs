@@ -77,8 +77,9 @@ public sealed class KafkaS3SinkOptions
     public OutputFormat Format { get; set; } = OutputFormat.JsonLines;
 
     /// <summary>
-    /// Compression of the objects (<c>s3.compression.type</c>, or <c>parquet.codec</c> for Parquet): JSON lines get
-    /// <c>.json.gz</c>/<c>.json.zst</c>; Parquet compresses its pages. Default <see cref="OutputCompression.None"/>.
+    /// Compression of the objects (<c>s3.compression.type</c>, <c>parquet.codec</c> or <c>avro.codec</c>): JSON lines get
+    /// <c>.json.gz</c>/<c>.json.zst</c>; Parquet compresses its pages; Avro its blocks (Gzip = the <c>deflate</c> codec,
+    /// <c>snappy</c>, <c>zstandard</c>). Default <see cref="OutputCompression.None"/>.
     /// </summary>
     public OutputCompression Compression { get; set; } = OutputCompression.None;
 
@@ -142,14 +143,9 @@ public sealed class KafkaS3SinkOptions
             errors.Add("WriteEnvelope: not available with Format = Bytes (raw values have no place for metadata).");
         }
 
-        if (Format == OutputFormat.Avro && Compression is not (OutputCompression.None or OutputCompression.Gzip))
+        if (Compression == OutputCompression.Snappy && Format is not (OutputFormat.Parquet or OutputFormat.Avro))
         {
-            errors.Add($"Compression: Avro files support None or Gzip (the deflate codec), not {Compression}.");
-        }
-
-        if (Compression == OutputCompression.Snappy && Format != OutputFormat.Parquet)
-        {
-            errors.Add("Compression: Snappy is only supported with Format = Parquet (use Gzip or Zstd for JSON lines).");
+            errors.Add("Compression: Snappy is only supported with Format = Parquet or Avro (use Gzip or Zstd for JSON lines and bytes).");
         }
 
         if (FilenameOffsetZeroPadWidth is < 1 or > 19)
@@ -261,8 +257,20 @@ public sealed class S3StorageOptions
     /// </summary>
     public bool TagObjectsWithOffsets { get; set; }
 
+    /// <summary>
+    /// Whether uploads use conditional writes (<c>If-None-Match</c>/<c>If-Match</c>) and a lease object per
+    /// topic-partition so that a sink that lost its partitions cannot overwrite a newer owner's objects
+    /// (see docs/guarantees.md). Default <see cref="ConditionalWrites.Auto"/>.
+    /// </summary>
+    public ConditionalWrites ConditionalWrites { get; set; } = ConditionalWrites.Auto;
+
     internal void Validate(List<string> errors)
     {
+        if (!Enum.IsDefined(ConditionalWrites))
+        {
+            errors.Add($"S3.ConditionalWrites: '{ConditionalWrites}' is not Auto, Required or Disabled.");
+        }
+
         if (string.IsNullOrWhiteSpace(BucketName))
         {
             errors.Add("S3.BucketName: required.");
@@ -450,6 +458,19 @@ public sealed class StagingOptions
     }
 }
 
+/// <summary>Whether a sink fences older owners of its topic-partitions with conditional writes.</summary>
+public enum ConditionalWrites
+{
+    /// <summary>Probe the store at start; fence if it honours <c>If-None-Match</c> and <c>If-Match</c> on PUT, otherwise log a warning and write unfenced.</summary>
+    Auto,
+
+    /// <summary>Fence; fail at start if the store does not honour conditional PUTs.</summary>
+    Required,
+
+    /// <summary>Never fence: no lease objects, no conditions, no extra requests.</summary>
+    Disabled,
+}
+
 /// <summary>What the sink does with a record whose value is null (a tombstone).</summary>
 public enum NullValueBehavior
 {
@@ -475,7 +496,7 @@ public enum OutputCompression
     /// <summary>Zstandard (<c>.json.zst</c>), level 3.</summary>
     Zstd,
 
-    /// <summary>Snappy, for Parquet only.</summary>
+    /// <summary>Snappy, for Parquet and Avro (Avro's <c>snappy</c> codec, with its CRC-32 per block).</summary>
     Snappy,
 }
 

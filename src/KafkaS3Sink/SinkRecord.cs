@@ -41,6 +41,13 @@ public sealed class SinkRecord
     /// <summary>The bytes staged and written for this record.</summary>
     public ReadOnlyMemory<byte> Payload { get; }
 
+    /// <summary>
+    /// The value in Avro binary with its writer schema, if the converter read Avro. With Avro or Parquet
+    /// output (and no <see cref="KafkaS3SinkOptions.WriteEnvelope"/>) this is what is staged and written, so the
+    /// files keep the producer's schema; <see cref="Payload"/> is used for every other format.
+    /// </summary>
+    public AvroValue? Avro { get; init; }
+
     /// <summary>The structured value, if the converter provides one.</summary>
     public object? Value
     {

@@ -12,6 +12,7 @@ namespace KafkaS3Sink.Formats;
 /// from the records (the same two passes and type rules as Parquet). Every field is <c>["null", type]</c>
 /// with default null. Field names are made valid Avro names (other characters become <c>_</c>, a leading
 /// digit gets a <c>_</c> prefix, clashes get a numeric suffix); the original JSON name is the field's <c>doc</c>.
+/// Records that came from an Avro converter are written with their writer schema instead, unchanged.
 /// </summary>
 internal sealed class AvroFormat(OutputCompression compression) : IObjectFormat
 {
@@ -19,12 +20,18 @@ internal sealed class AvroFormat(OutputCompression compression) : IObjectFormat
 
     public string ContentType => "application/avro";
 
-    public void Write(ISealedSegment segment, Stream destination)
+    public void Write(ISealedSegment segment, string? avroSchema, Stream destination)
     {
+        if (avroSchema is not null)
+        {
+            WriteRaw(segment, Schema.Parse(avroSchema), destination);
+            return;
+        }
+
         var columns = InferColumns(segment);
         var names = AvroNames(columns);
         var schema = (RecordSchema)Schema.Parse(SchemaJson(columns, names));
-        var codec = Codec.CreateCodec(compression == OutputCompression.Gzip ? Codec.Type.Deflate : Codec.Type.Null);
+        var codec = CodecFor(compression);
         using var writer = DataFileWriter<GenericRecord>.OpenWriter(new GenericDatumWriter<GenericRecord>(schema), new NonClosingStream(destination), codec);
         using var reader = segment.OpenReader();
         while (reader.TryRead(out _, out var payload))
@@ -38,6 +45,37 @@ internal sealed class AvroFormat(OutputCompression compression) : IObjectFormat
 
             writer.Append(record);
         }
+    }
+
+    /// <summary>
+    /// Records staged as Avro binary with their writer schema: the file takes that schema and the datums are
+    /// copied into its blocks unchanged (no decoding, nothing lost).
+    /// </summary>
+    private void WriteRaw(ISealedSegment segment, Schema schema, Stream destination)
+    {
+        using var writer = DataFileWriter<byte[]>.OpenWriter(new RawDatumWriter(schema), new NonClosingStream(destination), CodecFor(compression));
+        using var reader = segment.OpenReader();
+        while (reader.TryRead(out _, out var payload))
+        {
+            writer.Append(payload.ToArray());
+        }
+    }
+
+    /// <summary>Gzip is Avro's <c>deflate</c> codec (the same algorithm without the gzip header).</summary>
+    internal static Codec CodecFor(OutputCompression compression) => compression switch
+    {
+        OutputCompression.Gzip => Codec.CreateCodec(Codec.Type.Deflate),
+        OutputCompression.Snappy => new AvroSnappyCodec(),
+        OutputCompression.Zstd => new AvroZstandardCodec(),
+        _ => Codec.CreateCodec(Codec.Type.Null),
+    };
+
+    /// <summary>Writes a datum that is already Avro binary for <see cref="Schema"/>.</summary>
+    private sealed class RawDatumWriter(Schema schema) : DatumWriter<byte[]>
+    {
+        public Schema Schema { get; } = schema;
+
+        public void Write(byte[] datum, Avro.IO.Encoder encoder) => encoder.WriteFixed(datum);
     }
 
     private static object Value(Kind kind, JsonElement e) => kind switch

@@ -22,7 +22,7 @@ internal sealed class JsonLinesFormat(OutputCompression compression = OutputComp
         _ => baseExtension == "json" ? "application/x-ndjson" : "application/octet-stream",
     };
 
-    public void Write(ISealedSegment segment, Stream output)
+    public void Write(ISealedSegment segment, string? avroSchema, Stream output)
     {
         using var destination = compression switch
         {
@@ -81,5 +81,11 @@ internal interface IObjectFormat
     string ContentType { get; }
 
     /// <summary>Writes the object body.</summary>
-    void Write(ISealedSegment segment, Stream destination);
+    /// <param name="segment">The staged records.</param>
+    /// <param name="avroSchema">
+    /// The Avro writer schema when the records are staged as Avro binary (Avro and Parquet output of an
+    /// Avro converter); <see langword="null"/> when they are staged as JSON.
+    /// </param>
+    /// <param name="destination">Where the body goes (readable and seekable).</param>
+    void Write(ISealedSegment segment, string? avroSchema, Stream destination);
 }

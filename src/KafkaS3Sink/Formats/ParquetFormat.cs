@@ -18,6 +18,8 @@ namespace KafkaS3Sink.Formats;
 /// has null). When records disagree on a field's type, integers and doubles merge to DOUBLE; any other
 /// conflict makes the column STRING holding each value's JSON text (strings unquoted), so no value is lost.
 /// A record that is not a JSON object is written in a column named <c>_value</c> as JSON text.
+/// Records staged as Avro binary (from an Avro converter) take their columns from the writer schema instead
+/// (<see cref="AvroParquet"/>).
 /// </remarks>
 internal sealed class ParquetFormat(OutputCompression compression) : IObjectFormat
 {
@@ -33,7 +35,20 @@ internal sealed class ParquetFormat(OutputCompression compression) : IObjectForm
 
     public string ContentType => "application/vnd.apache.parquet";
 
-    public void Write(ISealedSegment segment, Stream destination) => WriteAsync(segment, destination).GetAwaiter().GetResult();
+    public void Write(ISealedSegment segment, string? avroSchema, Stream destination) =>
+        (avroSchema is null ? WriteAsync(segment, destination) : AvroParquet.WriteAsync(segment, Avro.Schema.Parse(avroSchema), destination, Options()))
+            .GetAwaiter().GetResult();
+
+    private ParquetOptions Options() => new()
+    {
+        CompressionMethod = compression switch
+        {
+            OutputCompression.Gzip => CompressionMethod.Gzip,
+            OutputCompression.Zstd => CompressionMethod.Zstd,
+            OutputCompression.Snappy => CompressionMethod.Snappy,
+            _ => CompressionMethod.None,
+        },
+    };
 
     private async Task WriteAsync(ISealedSegment segment, Stream destination)
     {
@@ -46,18 +61,7 @@ internal sealed class ParquetFormat(OutputCompression compression) : IObjectForm
             _ => new DataField<string>(c.Name),
         }).ToArray();
         var schema = new ParquetSchema(fields);
-        var options = new ParquetOptions
-        {
-            CompressionMethod = compression switch
-            {
-                OutputCompression.Gzip => CompressionMethod.Gzip,
-                OutputCompression.Zstd => CompressionMethod.Zstd,
-                OutputCompression.Snappy => CompressionMethod.Snappy,
-                _ => CompressionMethod.None,
-            },
-        };
-
-        await using var writer = await ParquetWriter.CreateAsync(schema, destination, options).ConfigureAwait(false);
+        await using var writer = await ParquetWriter.CreateAsync(schema, destination, Options()).ConfigureAwait(false);
         var batch = new List<JsonElement>(RowGroupRows);
         using var reader = segment.OpenReader();
         while (true)

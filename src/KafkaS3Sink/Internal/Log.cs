@@ -57,4 +57,16 @@ internal static partial class Log
 
     [LoggerMessage(18, LogLevel.Information, "Consumption resumed by request.")]
     public static partial void OperatorResumed(ILogger logger);
+
+    [LoggerMessage(19, LogLevel.Warning, "Bucket '{Bucket}' does not honour conditional writes ({Reason}); writing without fencing older owners (S3.ConditionalWrites = Auto).")]
+    public static partial void FencingUnsupported(ILogger logger, string bucket, string reason);
+
+    [LoggerMessage(20, LogLevel.Information, "Conditional writes on bucket '{Bucket}': older owners of a partition are fenced (multipart completes fenced: {Multipart}).")]
+    public static partial void FencingEnabled(ILogger logger, string bucket, bool multipart);
+
+    [LoggerMessage(21, LogLevel.Warning, "Deleting the probe object '{Key}' failed.")]
+    public static partial void ProbeCleanupFailed(ILogger logger, Exception exception, string key);
+
+    [LoggerMessage(22, LogLevel.Error, "Fenced: {Reason} This sink stops writing the partition and drops its staged records; it commits nothing for it until the partition is assigned again.")]
+    public static partial void Fenced(ILogger logger, string reason);
 }

@@ -22,6 +22,7 @@ internal sealed class SinkMetrics : IDisposable
     private readonly Histogram<double> uploadDuration;
     private readonly Counter<long> uploadRetries;
     private readonly Counter<long> uploadFailures;
+    private readonly Counter<long> fenced;
 
     public SinkMetrics(string sinkName, Func<SegmentBufferStatistics> buffer, Func<long> objectBytes, Func<bool> paused, SinkControl control, TimeProvider time)
     {
@@ -39,6 +40,7 @@ internal sealed class SinkMetrics : IDisposable
         meter.CreateObservableGauge("kafkas3sink.staged.bytes", () => new Measurement<long>(buffer().StagedBytes + objectBytes(), tag), "By", "Bytes staged locally (segments and object files).");
         uploadDuration = meter.CreateHistogram<double>("kafkas3sink.upload.duration", "s", "Time to format and upload one object, retries included.");
         uploadRetries = meter.CreateCounter<long>("kafkas3sink.upload.retries", "{attempt}", "Upload attempts that failed and were retried.");
+        fenced = meter.CreateCounter<long>("kafkas3sink.partitions.fenced", "{partition}", "Times a newer owner fenced this sink out of a topic-partition (conditional writes).");
         uploadFailures = meter.CreateCounter<long>("kafkas3sink.upload.failures", "{object}", "Objects whose upload failed after every retry (the sink fails).");
         meter.CreateObservableGauge("kafkas3sink.consumer.lag", () => new Measurement<long>(control.Lag, tag), "{record}", "Records behind the end of the assigned partitions.");
         meter.CreateObservableGauge(
@@ -73,6 +75,8 @@ internal sealed class SinkMetrics : IDisposable
     public void ForcedRotation() => forcedRotations.Add(1, sinkTag);
 
     public void Paused() => pauses.Add(1, sinkTag);
+
+    public void Fenced() => fenced.Add(1, sinkTag);
 
     public void Dispose() => meter.Dispose();
 }

@@ -23,6 +23,7 @@ internal sealed class SinkRunner
     private readonly IRotationPolicy rotation;
     private readonly ISegmentBuffer buffer;
     private readonly S3ObjectUploader uploader;
+    private readonly OwnershipFence fence;
     private readonly SinkMetrics metrics;
     private readonly TimeProvider time;
     private readonly ILogger logger;
@@ -34,6 +35,9 @@ internal sealed class SinkRunner
 
     /// <summary>While paused: the first offset of each topic-partition that was not appended; consumption resumes there.</summary>
     private readonly Dictionary<TopicPartition, long> rewindTo = [];
+
+    /// <summary>Assigned partitions a newer owner fenced: their records are dropped until the next assignment.</summary>
+    private readonly HashSet<TopicPartition> fenced = [];
 
     private readonly SinkControl control;
     private IConsumer<byte[], byte[]>? consumer;
@@ -51,6 +55,7 @@ internal sealed class SinkRunner
         IRotationPolicy rotation,
         ISegmentBuffer buffer,
         S3ObjectUploader uploader,
+        OwnershipFence fence,
         SinkMetrics metrics,
         TimeProvider time,
         ILogger logger,
@@ -64,6 +69,7 @@ internal sealed class SinkRunner
         this.rotation = rotation;
         this.buffer = buffer;
         this.uploader = uploader;
+        this.fence = fence;
         this.metrics = metrics;
         this.time = time;
         this.logger = logger;
@@ -168,9 +174,15 @@ internal sealed class SinkRunner
     {
         var tp = result.TopicPartition;
         var offset = result.Offset.Value;
+        if (fenced.Contains(tp))
+        {
+            // A newer owner writes this partition; its records are neither staged nor committed here.
+            return;
+        }
+
         if (!partitions.TryGetValue(tp, out var state))
         {
-            state = new PartitionState(tp);
+            state = NewPartitionState(tp);
             partitions[tp] = state;
         }
 
@@ -227,14 +239,24 @@ internal sealed class SinkRunner
 
         // Backpressure: a record that would pass the quota is not appended; the partition is re-read from it.
         // What is staged: the raw value (Bytes output), the value in its envelope, or the converted value.
+        // Avro values keep their writer schema in Avro and Parquet files (one schema per segment).
+        var avro = options.Format is OutputFormat.Avro or OutputFormat.Parquet && !options.WriteEnvelope ? converted.Avro : null;
         var payload = options.Format == OutputFormat.Bytes ? record.Value ?? ReadOnlyMemory<byte>.Empty
             : options.WriteEnvelope ? Formats.RecordEnvelope.Wrap(converted)
+            : avro is not null ? avro.Datum
             : converted.Payload;
         if (OverQuota(payload.Length))
         {
             Pause("staged bytes above Staging.MaxStagedBytes or free disk below Staging.MinFreeDiskBytes");
             NotAppended(tp, offset);
             return;
+        }
+
+        if (state.Open.TryGetValue(path, out var current) && !SameSchema(current.AvroSchema, avro?.Schema))
+        {
+            // A file has one schema: a new writer schema starts a new rotation (a function of the records, so
+            // a replay cuts at the same offset).
+            Rotate(state, deterministic: true);
         }
 
         try
@@ -248,7 +270,7 @@ internal sealed class SinkRunner
                     Rotate(segmentLru.Last!.Value.Owner, deterministic: false);
                 }
 
-                entry = new OpenEntry(state, buffer.Open(new SegmentDescriptor(tp.Topic, tp.Partition.Value, path, offset)));
+                entry = new OpenEntry(state, buffer.Open(new SegmentDescriptor(tp.Topic, tp.Partition.Value, path, offset)), avro?.Schema);
                 state.Open[path] = entry;
                 segmentLru.AddFirst(entry.Node);
             }
@@ -274,6 +296,8 @@ internal sealed class SinkRunner
             Rotate(state, deterministic: rotation.IsReplayDeterministic);
         }
     }
+
+    private static bool SameSchema(string? a, string? b) => ReferenceEquals(a, b) || string.Equals(a, b, StringComparison.Ordinal);
 
     /// <summary>About every 100 ms: rotations the policy wants without a new record (schedule, idle). Never replay-safe.</summary>
     private void CheckTimers()
@@ -309,12 +333,14 @@ internal sealed class SinkRunner
         }
 
         var sealedSegments = new List<ISealedSegment>(state.Open.Count);
+        var schemas = new List<string?>(state.Open.Count);
         try
         {
             foreach (var entry in state.Open.Values)
             {
                 segmentLru.Remove(entry.Node);
                 sealedSegments.Add(entry.Segment.Seal());
+                schemas.Add(entry.AvroSchema);
             }
         }
         catch (IOException ex)
@@ -328,7 +354,7 @@ internal sealed class SinkRunner
             return;
         }
 
-        state.InFlight.Enqueue(new RotationUpload(state.LastOffset + 1, sealedSegments, deterministic, time.GetUtcNow(), state.RotationState().FirstAppendTime));
+        state.InFlight.Enqueue(new RotationUpload(state.LastOffset + 1, sealedSegments, schemas, deterministic, time.GetUtcNow(), state.RotationState().FirstAppendTime));
         state.ResetOpen();
         StartUploads(state);
     }
@@ -350,32 +376,66 @@ internal sealed class SinkRunner
 
             if (upload.Task is null)
             {
-                var tasks = new Task[upload.Segments.Count];
-                var token = state.Token;
-                for (var i = 0; i < tasks.Length; i++)
-                {
-                    var segment = upload.Segments[i];
-                    var key = ObjectKeys.For(options.TopicsDir, segment.Descriptor, uploader.Extension, options.FilenameOffsetZeroPadWidth);
-                    tasks[i] = Task.Run(() => uploader.UploadAsync(segment, key, token), token);
-                }
-
-                upload.Task = Task.WhenAll(tasks);
-                inFlightSegments += tasks.Length;
+                upload.Task = UploadRotationAsync(state.Epoch, upload, state.Token);
+                inFlightSegments += upload.Segments.Count;
             }
 
             earlierDeterministic = upload.Deterministic;
         }
     }
 
+    /// <summary>Uploads every object of a rotation (with fencing, each write checks the partition is still ours).</summary>
+    private Task UploadRotationAsync(long epoch, RotationUpload upload, CancellationToken token)
+    {
+        var tasks = new Task[upload.Segments.Count];
+        for (var i = 0; i < tasks.Length; i++)
+        {
+            var segment = upload.Segments[i];
+            var schema = upload.AvroSchemas[i];
+            var key = ObjectKeys.For(options.TopicsDir, segment.Descriptor, uploader.Extension, options.FilenameOffsetZeroPadWidth);
+            tasks[i] = Task.Run(() => uploader.UploadAsync(segment, schema, key, epoch, token), token);
+        }
+
+        return Task.WhenAll(tasks);
+    }
+
+    /// <summary>A partition state; with fencing, holding a freshly taken lease.</summary>
+    private PartitionState NewPartitionState(TopicPartition tp) =>
+        new(tp) { Epoch = fence.Enabled ? fence.AcquireAsync(tp.Topic, tp.Partition.Value, CancellationToken.None).GetAwaiter().GetResult() : 0 };
+
+    /// <summary>
+    /// A newer owner took the partition (its lease, or an object this sink was about to overwrite): stop
+    /// writing it, drop what is staged, commit nothing more. It is cleared when the partition is assigned again.
+    /// </summary>
+    private void Fence(PartitionState state, OwnershipLostException reason)
+    {
+        Log.Fenced(logger, reason.Message);
+        metrics.Fenced();
+        DiscardOpen(state);
+        state.Cancel();
+        WaitQuietly(state.StartedTasks(), drainTimeout);
+        DropUncommitted(state);
+        rewindTo.Remove(state.TopicPartition);
+        partitions.Remove(state.TopicPartition);
+        fenced.Add(state.TopicPartition);
+    }
+
     /// <summary>Moves each partition's commit point over the prefix of rotations S3 has acknowledged, then commits.</summary>
     private void CommitCompleted()
     {
         List<TopicPartitionOffset>? offsets = null;
+        List<(PartitionState, OwnershipLostException)>? lostOwnership = null;
         foreach (var state in partitions.Values)
         {
             var popped = false;
             while (state.InFlight.TryPeek(out var upload) && upload.Task is { IsCompleted: true } task)
             {
+                if (task.Exception?.InnerExceptions.OfType<OwnershipLostException>().FirstOrDefault() is { } lostTo)
+                {
+                    (lostOwnership ??= []).Add((state, lostTo));
+                    break;
+                }
+
                 state.InFlight.Dequeue();
                 inFlightSegments -= upload.Segments.Count;
                 if (!task.IsCompletedSuccessfully)
@@ -394,6 +454,11 @@ internal sealed class SinkRunner
                 popped = true;
             }
 
+            if (lostOwnership?.Exists(l => l.Item1 == state) == true)
+            {
+                continue;
+            }
+
             if (state.CommittableOffset > state.CommittedOffset)
             {
                 (offsets ??= []).Add(new TopicPartitionOffset(state.TopicPartition, state.CommittableOffset));
@@ -403,6 +468,11 @@ internal sealed class SinkRunner
             {
                 StartUploads(state);
             }
+        }
+
+        foreach (var (state, reason) in lostOwnership ?? [])
+        {
+            Fence(state, reason);
         }
 
         if (offsets is null)
@@ -640,11 +710,18 @@ internal sealed class SinkRunner
     private void OnAssigned(List<TopicPartition> assigned)
     {
         Log.Assigned(logger, string.Join(", ", assigned));
-        foreach (var tp in assigned)
+
+        // With fencing, take every assigned partition's lease at once (one compare-and-swap each).
+        var epochs = fence.Enabled
+            ? Task.WhenAll(assigned.Select(tp => fence.AcquireAsync(tp.Topic, tp.Partition.Value, CancellationToken.None))).GetAwaiter().GetResult()
+            : new long[assigned.Count];
+        for (var i = 0; i < assigned.Count; i++)
         {
             // Consumption restarts at the committed offset, a rotation boundary: anything staged is stale.
+            var tp = assigned[i];
+            fenced.Remove(tp);
             buffer.DiscardPartition(tp.Topic, tp.Partition.Value);
-            partitions[tp] = new PartitionState(tp);
+            partitions[tp] = new PartitionState(tp) { Epoch = epochs[i] };
         }
     }
 
@@ -655,6 +732,7 @@ internal sealed class SinkRunner
         foreach (var tpo in revoked)
         {
             rewindTo.Remove(tpo.TopicPartition);
+            fenced.Remove(tpo.TopicPartition);
             if (!partitions.Remove(tpo.TopicPartition, out var state))
             {
                 continue;
@@ -695,6 +773,7 @@ internal sealed class SinkRunner
         foreach (var tpo in lost)
         {
             rewindTo.Remove(tpo.TopicPartition);
+            fenced.Remove(tpo.TopicPartition);
             if (!partitions.Remove(tpo.TopicPartition, out var state))
             {
                 continue;
@@ -799,7 +878,7 @@ internal sealed class SinkRunner
         return list;
     }
 
-    private sealed class RotationUpload(long commitOffset, List<ISealedSegment> segments, bool deterministic, DateTimeOffset sealedAt, DateTimeOffset firstAppendTime)
+    private sealed class RotationUpload(long commitOffset, List<ISealedSegment> segments, List<string?> avroSchemas, bool deterministic, DateTimeOffset sealedAt, DateTimeOffset firstAppendTime)
     {
         public DateTimeOffset SealedAt { get; } = sealedAt;
 
@@ -808,6 +887,9 @@ internal sealed class SinkRunner
         public long CommitOffset { get; } = commitOffset;
 
         public List<ISealedSegment> Segments { get; } = segments;
+
+        /// <summary>The Avro writer schema of each segment's records; null where they are staged as JSON.</summary>
+        public List<string?> AvroSchemas { get; } = avroSchemas;
 
         /// <summary>Whether a replay from the previous commit point cuts this rotation at the same offset.</summary>
         public bool Deterministic { get; } = deterministic;
@@ -818,16 +900,20 @@ internal sealed class SinkRunner
 
     private sealed class OpenEntry
     {
-        public OpenEntry(PartitionState owner, IOpenSegment segment)
+        public OpenEntry(PartitionState owner, IOpenSegment segment, string? avroSchema)
         {
             Owner = owner;
             Segment = segment;
+            AvroSchema = avroSchema;
             Node = new LinkedListNode<OpenEntry>(this);
         }
 
         public PartitionState Owner { get; }
 
         public IOpenSegment Segment { get; }
+
+        /// <summary>The Avro writer schema of the staged records; null when they are staged as JSON.</summary>
+        public string? AvroSchema { get; }
 
         public LinkedListNode<OpenEntry> Node { get; }
     }
@@ -849,6 +935,9 @@ internal sealed class SinkRunner
         public Queue<RotationUpload> InFlight { get; } = new();
 
         public long CommittableOffset { get; set; } = -1;
+
+        /// <summary>This owner's lease epoch for the partition (0 without fencing).</summary>
+        public long Epoch { get; init; }
 
         public long CommittedOffset { get; set; } = -1;
 

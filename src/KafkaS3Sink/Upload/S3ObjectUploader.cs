@@ -28,12 +28,14 @@ internal sealed class S3ObjectUploader : IDisposable
     private readonly Action<long> uploaded;
     private readonly Action<TimeSpan, bool> finished;
     private readonly Action retried;
+    private readonly OwnershipFence fence;
     private long sequence;
     private long stagedObjectBytes;
     private int consecutiveFailures;
 
-    public S3ObjectUploader(IAmazonS3 s3, S3StorageOptions options, string stagingRoot, IObjectFormat format, TimeProvider time, ILogger logger, Action<long> uploaded, Action<TimeSpan, bool> finished, Action retried)
+    public S3ObjectUploader(IAmazonS3 s3, S3StorageOptions options, string stagingRoot, IObjectFormat format, OwnershipFence fence, TimeProvider time, ILogger logger, Action<long> uploaded, Action<TimeSpan, bool> finished, Action retried)
     {
+        this.fence = fence;
         this.s3 = s3;
         storage = options;
         sse = options.ServerSideEncryption is { } method ? ServerSideEncryptionMethod.FindValue(method) : null;
@@ -61,7 +63,9 @@ internal sealed class S3ObjectUploader : IDisposable
     /// <summary>Bytes of object files formatted and not yet deleted (part of the staging quota).</summary>
     public long StagedObjectBytes => Interlocked.Read(ref stagedObjectBytes);
 
-    public async Task UploadAsync(ISealedSegment segment, string key, CancellationToken cancellationToken)
+    /// <summary>Formats and uploads one segment; with fencing, never over an object of a newer epoch.</summary>
+    /// <exception cref="OwnershipLostException">A newer owner wrote the key or holds the lease.</exception>
+    public async Task UploadAsync(ISealedSegment segment, string? avroSchema, string key, long epoch, CancellationToken cancellationToken)
     {
         await concurrency.WaitAsync(cancellationToken).ConfigureAwait(false);
         var file = Path.Combine(objectDirectory, Interlocked.Increment(ref sequence).ToString(System.Globalization.CultureInfo.InvariantCulture) + ".obj");
@@ -74,8 +78,8 @@ internal sealed class S3ObjectUploader : IDisposable
             await Task.Run(
                 () =>
                 {
-                    using var output = new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024);
-                    format.Write(segment, output);
+                    using var output = new FileStream(file, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 64 * 1024);
+                    format.Write(segment, avroSchema, output);
                 },
                 cancellationToken).ConfigureAwait(false);
 
@@ -87,11 +91,11 @@ internal sealed class S3ObjectUploader : IDisposable
                 {
                     if (length <= partSize)
                     {
-                        await PutAsync(file, key, segment, cancellationToken).ConfigureAwait(false);
+                        await PutAsync(file, key, segment, epoch, cancellationToken).ConfigureAwait(false);
                     }
                     else
                     {
-                        await MultipartAsync(file, key, segment, length, cancellationToken).ConfigureAwait(false);
+                        await MultipartAsync(file, key, segment, length, epoch, cancellationToken).ConfigureAwait(false);
                     }
 
                     Log.Uploaded(logger, key, segment.RecordCount, length);
@@ -126,28 +130,48 @@ internal sealed class S3ObjectUploader : IDisposable
 
     public void Dispose() => concurrency.Dispose();
 
-    private async Task PutAsync(string file, string key, ISealedSegment segment, CancellationToken cancellationToken)
+    private async Task PutAsync(string file, string key, ISealedSegment segment, long epoch, CancellationToken cancellationToken)
     {
-        var request = new PutObjectRequest
+        for (var conflicts = 0; ; conflicts++)
         {
-            BucketName = bucket,
-            Key = key,
-            FilePath = file,
-            ContentType = format.ContentType,
-        };
-        Describe(segment, request.Metadata);
-        request.ServerSideEncryptionMethod = sse;
-        request.ServerSideEncryptionKeyManagementServiceKeyId = storage.KmsKeyId;
-        request.StorageClass = storageClass;
-        request.CannedACL = cannedAcl;
-        request.TagSet = Tags(segment);
-        await s3.PutObjectAsync(request, cancellationToken).ConfigureAwait(false);
+            var condition = await ConditionAsync(key, segment, epoch, cancellationToken).ConfigureAwait(false);
+            var request = new PutObjectRequest
+            {
+                BucketName = bucket,
+                Key = key,
+                FilePath = file,
+                ContentType = format.ContentType,
+                IfMatch = condition.IfMatch,
+                IfNoneMatch = condition.IfNoneMatch,
+            };
+            Describe(segment, epoch, request.Metadata);
+            request.ServerSideEncryptionMethod = sse;
+            request.ServerSideEncryptionKeyManagementServiceKeyId = storage.KmsKeyId;
+            request.StorageClass = storageClass;
+            request.CannedACL = cannedAcl;
+            request.TagSet = Tags(segment);
+            try
+            {
+                await s3.PutObjectAsync(request, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (AmazonS3Exception ex) when (fence.Enabled && OwnershipFence.IsConflict(ex) && conflicts < 5)
+            {
+                // The object changed between reading its epoch and writing: read it again.
+            }
+        }
     }
 
-    /// <summary>Object metadata: where the records came from (topic, partition, offsets, count).</summary>
-    private static void Describe(ISealedSegment segment, MetadataCollection metadata)
+    private Task<WriteCondition> ConditionAsync(string key, ISealedSegment segment, long epoch, CancellationToken cancellationToken) =>
+        fence.Enabled
+            ? fence.PrepareWriteAsync(key, segment.Descriptor.Topic, segment.Descriptor.Partition, epoch, cancellationToken)
+            : Task.FromResult(default(WriteCondition));
+
+    /// <summary>Object metadata: where the records came from (topic, partition, offsets, count) and the writer's epoch.</summary>
+    private static void Describe(ISealedSegment segment, long epoch, MetadataCollection metadata)
     {
         var d = segment.Descriptor;
+        metadata.Add(OwnershipFence.EpochMetadata, epoch.ToString(System.Globalization.CultureInfo.InvariantCulture));
         metadata.Add("kafkas3sink-topic", d.Topic);
         metadata.Add("kafkas3sink-partition", d.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture));
         metadata.Add("kafkas3sink-start-offset", d.StartOffset.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -175,10 +199,13 @@ internal sealed class S3ObjectUploader : IDisposable
         return tags;
     }
 
-    private async Task MultipartAsync(string file, string key, ISealedSegment segment, long length, CancellationToken cancellationToken)
+    private async Task MultipartAsync(string file, string key, ISealedSegment segment, long length, long epoch, CancellationToken cancellationToken)
     {
+        // Read the existing object's epoch before sending parts; the complete carries the condition
+        // where the store honours it (otherwise the check above is all there is).
+        var condition = await ConditionAsync(key, segment, epoch, cancellationToken).ConfigureAwait(false);
         var initRequest = new InitiateMultipartUploadRequest { BucketName = bucket, Key = key, ContentType = format.ContentType };
-        Describe(segment, initRequest.Metadata);
+        Describe(segment, epoch, initRequest.Metadata);
         initRequest.ServerSideEncryptionMethod = sse;
         initRequest.ServerSideEncryptionKeyManagementServiceKeyId = storage.KmsKeyId;
         initRequest.StorageClass = storageClass;
@@ -207,7 +234,15 @@ internal sealed class S3ObjectUploader : IDisposable
             }
 
             await s3.CompleteMultipartUploadAsync(
-                new CompleteMultipartUploadRequest { BucketName = bucket, Key = key, UploadId = init.UploadId, PartETags = parts },
+                new CompleteMultipartUploadRequest
+                {
+                    BucketName = bucket,
+                    Key = key,
+                    UploadId = init.UploadId,
+                    PartETags = parts,
+                    IfMatch = fence.FencesMultipart ? condition.IfMatch : null,
+                    IfNoneMatch = fence.FencesMultipart ? condition.IfNoneMatch : null,
+                },
                 cancellationToken).ConfigureAwait(false);
         }
         catch

@@ -8,6 +8,9 @@ namespace KafkaS3Sink.IntegrationTests.Infrastructure;
 /// <summary>Produces test data, waits for the sink's commits and reads back what landed in S3.</summary>
 public static class SinkTestKit
 {
+    /// <summary>Whether a key is a data object (not one of the sink's lease objects under <c>_kafkas3sink/</c>).</summary>
+    public static bool IsDataKey(string key) => !key.StartsWith("_kafkas3sink/", StringComparison.Ordinal);
+
     public static void Produce(KafkaCluster kafka, string topic, IEnumerable<(int Partition, string? Key, string Value)> records)
     {
         var config = new ProducerConfig
@@ -105,7 +108,7 @@ public static class SinkTestKit
         do
         {
             var page = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, Prefix = prefix, ContinuationToken = token });
-            keys.AddRange((page.S3Objects ?? []).Select(o => o.Key));
+            keys.AddRange((page.S3Objects ?? []).Select(o => o.Key).Where(IsDataKey));
             token = page.IsTruncated == true ? page.NextContinuationToken : null;
         }
         while (token is not null);
@@ -133,7 +136,7 @@ public static class SinkTestKit
         do
         {
             var page = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, ContinuationToken = token });
-            keys.AddRange((page.S3Objects ?? []).Select(o => o.Key));
+            keys.AddRange((page.S3Objects ?? []).Select(o => o.Key).Where(IsDataKey));
             token = page.IsTruncated == true ? page.NextContinuationToken : null;
         }
         while (token is not null);

@@ -1,0 +1,300 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Microsoft.Extensions.Logging;
+
+namespace KafkaS3Sink.Upload;
+
+/// <summary>
+/// Keeps a sink that lost a topic-partition without noticing (a long pause, a network split, a second
+/// consumer group writing the same prefix) from overwriting the objects of the partition's newer owner.
+/// <list type="bullet">
+/// <item>On assignment the owner takes the partition's lease object
+/// (<c>_kafkas3sink/leases/&lt;topics dir&gt;/&lt;topic&gt;/&lt;partition&gt;</c>) with a compare-and-swap
+/// (<c>If-Match</c> on the lease's ETag, or <c>If-None-Match: *</c>), raising its epoch by one.</item>
+/// <item>Every object carries its writer's epoch (<c>x-amz-meta-kafkas3sink-epoch</c>). Before each write
+/// the owner reads the existing object's epoch, then the lease (a higher epoch in either means it was
+/// fenced), and writes with <c>If-None-Match: *</c> (no object) or <c>If-Match</c> (the ETag it read), so
+/// an object of a higher epoch is never overwritten, even by a race.</item>
+/// </list>
+/// What remains unfenced (a zombie creating a key the new owner never writes, multipart completes on
+/// stores that ignore conditions on them) is stated in docs/guarantees.md.
+/// </summary>
+internal sealed class OwnershipFence
+{
+    public const string EpochMetadata = "kafkas3sink-epoch";
+    private const string RootPrefix = "_kafkas3sink/";
+    private const int MaxConflicts = 10;
+
+    private readonly IAmazonS3 s3;
+    private readonly string bucket;
+    private readonly string leasePrefix;
+    private readonly ConditionalWrites mode;
+    private readonly ILogger logger;
+    private readonly string owner;
+
+    /// <summary>Some stores (Ceph RGW 16) compare <c>If-Match</c> with the ETag without its quotes.</summary>
+    private bool quotedEtags = true;
+
+    public OwnershipFence(IAmazonS3 s3, S3StorageOptions options, string topicsDir, ILogger logger)
+    {
+        this.s3 = s3;
+        bucket = options.BucketName;
+        mode = options.ConditionalWrites;
+        leasePrefix = RootPrefix + "leases/" + (string.IsNullOrEmpty(topicsDir) ? "-" : topicsDir) + "/";
+        this.logger = logger;
+        owner = string.Create(CultureInfo.InvariantCulture, $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}");
+    }
+
+    /// <summary>Whether leases and conditional writes are in use (after <see cref="StartAsync"/>).</summary>
+    public bool Enabled { get; private set; }
+
+    /// <summary>Whether the store honours <c>If-None-Match</c>/<c>If-Match</c> on multipart completes.</summary>
+    public bool FencesMultipart { get; private set; }
+
+    public string LeaseKey(string topic, int partition) =>
+        string.Create(CultureInfo.InvariantCulture, $"{leasePrefix}{topic}/{partition}");
+
+    /// <summary>
+    /// Probes whether the store honours conditional PUTs (a PUT that must fail has to fail with 412) and
+    /// how it compares ETags, on a throwaway object under <c>_kafkas3sink/probe/</c>.
+    /// </summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (mode == ConditionalWrites.Disabled)
+        {
+            return;
+        }
+
+        var probe = RootPrefix + "probe/" + Guid.NewGuid().ToString("N");
+        string? unsupported = null;
+        try
+        {
+            var created = await PutTextAsync(probe, "1", new WriteCondition(null, "*"), cancellationToken).ConfigureAwait(false);
+            if (!await IsRejectedAsync(() => PutTextAsync(probe, "2", new WriteCondition(null, "*"), cancellationToken)).ConfigureAwait(false))
+            {
+                unsupported = "a PUT with If-None-Match: * over an existing object succeeded";
+            }
+            else if (!await IsRejectedAsync(() => PutTextAsync(probe, "2", new WriteCondition("\"00000000000000000000000000000000\"", null), cancellationToken)).ConfigureAwait(false))
+            {
+                unsupported = "a PUT with a wrong If-Match succeeded";
+            }
+            else if (!await IsRejectedAsync(() => PutTextAsync(probe, "3", new WriteCondition(created, null), cancellationToken)).ConfigureAwait(false))
+            {
+                quotedEtags = true;
+            }
+            else if (!await IsRejectedAsync(() => PutTextAsync(probe, "3", new WriteCondition(Unquote(created), null), cancellationToken)).ConfigureAwait(false))
+            {
+                quotedEtags = false;
+            }
+            else
+            {
+                unsupported = "a PUT with the object's own ETag in If-Match was rejected";
+            }
+
+            if (unsupported is null)
+            {
+                FencesMultipart = await ProbeMultipartAsync(probe, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode is HttpStatusCode.NotImplemented or HttpStatusCode.BadRequest or HttpStatusCode.Forbidden)
+        {
+            unsupported = $"the probe failed with {(int)ex.StatusCode} {ex.ErrorCode}: {ex.Message}";
+        }
+        finally
+        {
+            await DeleteQuietlyAsync(probe).ConfigureAwait(false);
+        }
+
+        if (unsupported is not null)
+        {
+            if (mode == ConditionalWrites.Required)
+            {
+                throw new KafkaS3SinkException(
+                    $"S3.ConditionalWrites is Required but bucket '{bucket}' does not honour conditional writes: {unsupported}.");
+            }
+
+            Log.FencingUnsupported(logger, bucket, unsupported);
+            return;
+        }
+
+        Enabled = true;
+        Log.FencingEnabled(logger, bucket, FencesMultipart);
+    }
+
+    /// <summary>Takes the lease of a topic-partition: its epoch plus one, written with a compare-and-swap.</summary>
+    /// <returns>This owner's epoch for the partition.</returns>
+    public async Task<long> AcquireAsync(string topic, int partition, CancellationToken cancellationToken)
+    {
+        var key = LeaseKey(topic, partition);
+        for (var conflicts = 0; ; conflicts++)
+        {
+            var (epoch, etag, _) = await ReadLeaseAsync(key, cancellationToken).ConfigureAwait(false);
+            var next = epoch + 1;
+            var body = string.Create(
+                CultureInfo.InvariantCulture,
+                $"{{\"epoch\":{next},\"owner\":\"{owner}\",\"acquiredAt\":\"{DateTimeOffset.UtcNow:O}\"}}");
+            try
+            {
+                await PutTextAsync(key, body, etag is null ? new WriteCondition(null, "*") : new WriteCondition(Etag(etag), null), cancellationToken, next).ConfigureAwait(false);
+                return next;
+            }
+            catch (AmazonS3Exception ex) when (IsConflict(ex) && conflicts < MaxConflicts)
+            {
+                // Another member took it between our read and write: read again and go one higher.
+            }
+        }
+    }
+
+    /// <summary>Fails with <see cref="OwnershipLostException"/> when a newer owner took the lease.</summary>
+    public async Task CheckLeaseAsync(string topic, int partition, long epoch, CancellationToken cancellationToken)
+    {
+        var key = LeaseKey(topic, partition);
+        var (current, _, holder) = await ReadLeaseAsync(key, cancellationToken).ConfigureAwait(false);
+        if (current > epoch)
+        {
+            throw new OwnershipLostException(topic, partition, epoch, current, $"lease '{key}' is held by {holder}");
+        }
+    }
+
+    /// <summary>
+    /// The condition for writing <paramref name="key"/> at <paramref name="epoch"/>: create it if absent,
+    /// or replace exactly the version read if its epoch is not higher. Reads the object first and the
+    /// lease second, right before the write: a newer owner that took the lease before this call is seen.
+    /// </summary>
+    /// <exception cref="OwnershipLostException">The object or the lease has a higher epoch.</exception>
+    public async Task<WriteCondition> PrepareWriteAsync(string key, string topic, int partition, long epoch, CancellationToken cancellationToken)
+    {
+        WriteCondition condition;
+        try
+        {
+            var existing = await s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucket, Key = key }, cancellationToken).ConfigureAwait(false);
+            var written = ParseEpoch(existing.Metadata[EpochMetadata]);
+            if (written > epoch)
+            {
+                throw new OwnershipLostException(topic, partition, epoch, written, $"object '{key}' was written at epoch {written}");
+            }
+
+            condition = new WriteCondition(Etag(existing.ETag), null);
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+        {
+            condition = new WriteCondition(null, "*");
+        }
+
+        await CheckLeaseAsync(topic, partition, epoch, cancellationToken).ConfigureAwait(false);
+        return condition;
+    }
+
+    /// <summary>A 412 (or 409, which some stores answer to concurrent conditional writes): the object changed since it was read.</summary>
+    public static bool IsConflict(AmazonS3Exception ex) =>
+        ex.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict;
+
+    private static long ParseEpoch(string? value) =>
+        long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var epoch) ? epoch : 0;
+
+    private static string Unquote(string etag) => etag.Trim('"');
+
+    private string Etag(string etag) => quotedEtags ? "\"" + Unquote(etag) + "\"" : Unquote(etag);
+
+    private static async Task<bool> IsRejectedAsync(Func<Task> write)
+    {
+        try
+        {
+            await write().ConfigureAwait(false);
+            return false;
+        }
+        catch (AmazonS3Exception ex) when (IsConflict(ex))
+        {
+            return true;
+        }
+    }
+
+    private async Task<(long Epoch, string? ETag, string Holder)> ReadLeaseAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await s3.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = key }, cancellationToken).ConfigureAwait(false);
+            using var reader = new StreamReader(response.ResponseStream, Encoding.UTF8);
+            var holder = await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+            return (ParseEpoch(response.Metadata[EpochMetadata]), response.ETag, holder);
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+        {
+            return (0, null, "nobody");
+        }
+    }
+
+    private async Task<string> PutTextAsync(string key, string body, WriteCondition condition, CancellationToken cancellationToken, long epoch = 0)
+    {
+        var request = new PutObjectRequest
+        {
+            BucketName = bucket,
+            Key = key,
+            ContentBody = body,
+            ContentType = "application/json",
+            IfMatch = condition.IfMatch,
+            IfNoneMatch = condition.IfNoneMatch,
+        };
+        request.Metadata.Add(EpochMetadata, epoch.ToString(CultureInfo.InvariantCulture));
+        var response = await s3.PutObjectAsync(request, cancellationToken).ConfigureAwait(false);
+        return response.ETag;
+    }
+
+    /// <summary>Whether a multipart complete with <c>If-None-Match: *</c> over an existing object is rejected.</summary>
+    private async Task<bool> ProbeMultipartAsync(string probe, CancellationToken cancellationToken)
+    {
+        var init = await s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = bucket, Key = probe }, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var body = new MemoryStream("4"u8.ToArray());
+            var part = await s3.UploadPartAsync(
+                new UploadPartRequest { BucketName = bucket, Key = probe, UploadId = init.UploadId, PartNumber = 1, InputStream = body },
+                cancellationToken).ConfigureAwait(false);
+            return await IsRejectedAsync(() => s3.CompleteMultipartUploadAsync(
+                new CompleteMultipartUploadRequest { BucketName = bucket, Key = probe, UploadId = init.UploadId, PartETags = [new PartETag(1, part.ETag)], IfNoneMatch = "*" },
+                cancellationToken)).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode is HttpStatusCode.NotImplemented or HttpStatusCode.BadRequest)
+        {
+            return false;
+        }
+        finally
+        {
+            try
+            {
+                await s3.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = bucket, Key = probe, UploadId = init.UploadId }, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (AmazonS3Exception)
+            {
+                // Completed (nothing to abort) or already gone.
+            }
+        }
+    }
+
+    private async Task DeleteQuietlyAsync(string key)
+    {
+        try
+        {
+            await s3.DeleteObjectAsync(bucket, key, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception ex)
+        {
+            Log.ProbeCleanupFailed(logger, ex, key);
+        }
+    }
+}
+
+/// <summary>The precondition of one object write: at most one of the two is set.</summary>
+internal readonly record struct WriteCondition(string? IfMatch, string? IfNoneMatch);
+
+/// <summary>A newer owner holds the topic-partition: this sink must not write or commit it.</summary>
+internal sealed class OwnershipLostException(string topic, int partition, long epoch, long newerEpoch, string evidence)
+    : KafkaS3SinkException($"{topic} [{partition}]: fenced at epoch {epoch}, a newer owner holds epoch {newerEpoch} ({evidence}).")
+{
+    public string Topic { get; } = topic;
+
+    public int Partition { get; } = partition;
+}

@@ -1,0 +1,297 @@
+using System.Collections.Concurrent;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using FluentAssertions;
+using KafkaS3Sink.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
+
+namespace KafkaS3Sink.IntegrationTests;
+
+/// <summary>
+/// Two owners of one topic-partition writing the same prefix: an older owner that stalled (here a second
+/// consumer group, which is what a zombie looks like from S3) resumes after a newer owner wrote and
+/// committed. With conditional writes it must not overwrite or add objects; without them it does.
+/// </summary>
+[Collection(IntegrationCollection.Name)]
+[Trait("Category", "Integration")]
+[Trait("Category", "Rebalance")]
+[Trait("Category", "Fencing")]
+public sealed class FencingTests(IntegrationServers servers, ITestOutputHelper output) : IDisposable
+{
+    private const int Records = 1_000;
+    private readonly string staging = Path.Combine(Path.GetTempPath(), "kafkas3sink-fence-" + Guid.NewGuid().ToString("N"));
+    private readonly ConcurrentQueue<string> logLines = new();
+
+    /// <summary>
+    /// The older owner stalls before writing (gated on its first read of a data object). The newer owner
+    /// cuts differently (200 vs 300 records), so the older owner's keys +0 and +300 collide with and fall
+    /// between the newer owner's: both must be refused.
+    /// </summary>
+    [Theory]
+    [InlineData(GatedS3Client.Stage.BeforeRead)]
+    [InlineData(GatedS3Client.Stage.BeforeWrite)]
+    public async Task OlderOwnerResumingAfterNewerOwnerWrote_IsFenced_EveryRecordOnceFromTheNewerOwner(GatedS3Client.Stage stage)
+    {
+        var (topic, bucket) = await ProduceAsync();
+        using var gated = new GatedS3Client(servers.S3, stage);
+        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(new CapturingLoggerProvider(logLines, output)));
+
+        // stalls at the gate on its first data object.
+        using var older = Sink("older", topic, bucket, flushSize: stage == GatedS3Client.Stage.BeforeRead ? 300 : 200, gated, loggerFactory, ConditionalWrites.Required);
+        using var stopOlder = new CancellationTokenSource();
+        var olderRun = older.RunAsync(stopOlder.Token);
+        var stalledOn = await gated.Stalled.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        output.WriteLine($"older owner stalled on {stalledOn}");
+
+        using (var newer = Sink("newer", topic, bucket, flushSize: 200, s3: null, loggerFactory, ConditionalWrites.Required))
+        {
+            await SinkTestKit.RunToEndAsync(newer, servers.Kafka, topic + "-newer", topic, 1, TimeSpan.FromSeconds(90));
+        }
+
+        var newerObjects = await Snapshot(bucket);
+        gated.Open();
+
+        // The older owner resumes: every write it attempts is refused, it logs the fence and commits nothing.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!logLines.Any(l => l.StartsWith("Fenced:", StringComparison.Ordinal)) && DateTime.UtcNow < deadline && !olderRun.IsCompleted)
+        {
+            await Task.Delay(100);
+        }
+
+        await Task.Delay(1_000);
+        await stopOlder.CancelAsync();
+        await olderRun;
+
+        logLines.Should().Contain(l => l.StartsWith("Fenced: " + topic + " [0]: fenced at epoch 1, a newer owner holds epoch 2", StringComparison.Ordinal));
+        SinkTestKit.Committed(servers.Kafka, topic + "-older", topic, 1).Should().Equal(-1);
+        (await Snapshot(bucket)).Should().BeEquivalentTo(newerObjects, "the older owner neither replaced nor added an object");
+
+        var objects = await SinkTestKit.ReadObjectsAsync(servers.S3, bucket);
+        objects.Select(o => o.Key).Should().Equal(Enumerable.Range(0, 5).Select(i => $"topics/{topic}/partition=0/{topic}+0+{i * 200:D10}.json"));
+        objects.SelectMany(o => o.Lines).Select(l => SinkTestKit.Json(l).GetProperty("id").GetInt32()).Should().Equal(Enumerable.Range(0, Records));
+        newerObjects.Values.Should().OnlyContain(epoch => epoch == "2");
+    }
+
+    /// <summary>The same stall without conditional writes: the older owner's objects land over and beside the newer owner's.</summary>
+    [Fact]
+    public async Task WithoutConditionalWrites_TheSameStallDuplicatesRecords()
+    {
+        var (topic, bucket) = await ProduceAsync();
+        using var gated = new GatedS3Client(servers.S3, GatedS3Client.Stage.BeforeWrite);
+        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(new CapturingLoggerProvider(logLines, output)));
+        using var older = Sink("older", topic, bucket, flushSize: 300, gated, loggerFactory, ConditionalWrites.Disabled);
+        using var stopOlder = new CancellationTokenSource();
+        var olderRun = older.RunAsync(stopOlder.Token);
+        await gated.Stalled.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        using (var newer = Sink("newer", topic, bucket, flushSize: 200, s3: null, loggerFactory, ConditionalWrites.Disabled))
+        {
+            await SinkTestKit.RunToEndAsync(newer, servers.Kafka, topic + "-newer", topic, 1, TimeSpan.FromSeconds(90));
+        }
+
+        gated.Open();
+        await SinkTestKit.WaitForCommitsAsync(servers.Kafka, topic + "-older", topic, [900], TimeSpan.FromSeconds(60), olderRun);
+        await stopOlder.CancelAsync();
+        await olderRun;
+
+        var ids = (await SinkTestKit.ReadObjectsAsync(servers.S3, bucket)).SelectMany(o => o.Lines).Select(l => SinkTestKit.Json(l).GetProperty("id").GetInt32()).ToList();
+        ids.Should().HaveCountGreaterThan(Records, "without fencing the older owner's +300 and +600 objects sit beside the newer owner's");
+        (await Snapshot(bucket)).Should().NotContainKey("_kafkas3sink/leases/topics/" + topic + "/0", "Disabled writes no lease");
+    }
+
+    /// <summary>A store that ignores the conditions (simulated by dropping them from every request): Required refuses to start, Auto warns and writes unfenced.</summary>
+    [Fact]
+    public async Task StoreIgnoringConditions_RequiredFailsAtStart_AutoWritesUnfenced()
+    {
+        var (topic, bucket) = await ProduceAsync();
+        using var ignoring = new GatedS3Client(servers.S3, GatedS3Client.Stage.None) { DropConditions = true };
+        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(new CapturingLoggerProvider(logLines, output)));
+
+        using (var required = Sink("required", topic, bucket, 200, ignoring, loggerFactory, ConditionalWrites.Required))
+        {
+            var act = () => required.RunAsync(CancellationToken.None);
+            (await act.Should().ThrowAsync<KafkaS3SinkException>())
+                .Which.Message.Should().Be($"S3.ConditionalWrites is Required but bucket '{bucket}' does not honour conditional writes: a PUT with If-None-Match: * over an existing object succeeded.");
+        }
+
+        using (var auto = Sink("auto", topic, bucket, 200, ignoring, loggerFactory, ConditionalWrites.Auto))
+        {
+            await SinkTestKit.RunToEndAsync(auto, servers.Kafka, topic + "-auto", topic, 1, TimeSpan.FromSeconds(90));
+        }
+
+        logLines.Should().Contain($"Bucket '{bucket}' does not honour conditional writes (a PUT with If-None-Match: * over an existing object succeeded); writing without fencing older owners (S3.ConditionalWrites = Auto).");
+        var snapshot = await Snapshot(bucket);
+        snapshot.Keys.Should().OnlyContain(k => SinkTestKit.IsDataKey(k), "no lease and no probe object is left behind");
+        snapshot.Should().HaveCount(5).And.OnlyContain(o => o.Value == "0");
+    }
+
+    /// <summary>Each assignment raises the partition's lease epoch by one; objects carry the epoch of their writer.</summary>
+    [Fact]
+    public async Task EachRunTakesTheLeaseOneEpochHigher()
+    {
+        var (topic, bucket) = await ProduceAsync(400);
+        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(new CapturingLoggerProvider(logLines, output)));
+        using (var first = Sink("first", topic, bucket, 200, null, loggerFactory, ConditionalWrites.Auto))
+        {
+            await SinkTestKit.RunToEndAsync(first, servers.Kafka, topic + "-first", topic, 1, TimeSpan.FromSeconds(60));
+        }
+
+        SinkTestKit.Produce(servers.Kafka, topic, Enumerable.Range(400, 400).Select(i => (0, (string?)null, $"{{\"id\":{i}}}")));
+        using (var second = Sink("first", topic, bucket, 200, null, loggerFactory, ConditionalWrites.Auto))
+        {
+            await SinkTestKit.RunToEndAsync(second, servers.Kafka, topic + "-first", topic, 1, TimeSpan.FromSeconds(60));
+        }
+
+        var snapshot = await Snapshot(bucket);
+        snapshot.Should().Equal(new Dictionary<string, string>
+        {
+            ["_kafkas3sink/leases/topics/" + topic + "/0"] = "2",
+            [$"topics/{topic}/partition=0/{topic}+0+0000000000.json"] = "1",
+            [$"topics/{topic}/partition=0/{topic}+0+0000000200.json"] = "1",
+            [$"topics/{topic}/partition=0/{topic}+0+0000000400.json"] = "2",
+            [$"topics/{topic}/partition=0/{topic}+0+0000000600.json"] = "2",
+        });
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(staging))
+        {
+            Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    private async Task<(string Topic, string Bucket)> ProduceAsync(int records = Records)
+    {
+        var topic = "fence-" + Guid.NewGuid().ToString("N")[..8];
+        servers.Kafka.CreateTopic(topic, 1);
+        var bucket = await servers.S3.CreateBucketAsync("fence");
+        SinkTestKit.Produce(servers.Kafka, topic, Enumerable.Range(0, records).Select(i => (0, (string?)null, $"{{\"id\":{i}}}")));
+        return (topic, bucket);
+    }
+
+    private KafkaS3Sink Sink(string name, string topic, string bucket, int flushSize, IAmazonS3? s3, ILoggerFactory loggerFactory, ConditionalWrites mode)
+    {
+        var builder = new KafkaS3SinkBuilder()
+            .Configure(o =>
+            {
+                o.Name = name;
+                o.BootstrapServers = servers.Kafka.BootstrapServers;
+                o.GroupId = topic + "-" + name;
+                o.Topics.Add(topic);
+                o.FlushSize = flushSize;
+                o.Staging.Directory = Path.Combine(staging, name);
+                o.S3.ConditionalWrites = mode;
+                o.KafkaProperties["session.timeout.ms"] = "6000";
+                servers.S3.Configure(o.S3, bucket);
+            })
+            .UseLoggerFactory(loggerFactory)
+            .UseDrainTimeout(TimeSpan.FromSeconds(5));
+        if (s3 is not null)
+        {
+            builder.UseS3Client(s3);
+        }
+
+        return builder.Build();
+    }
+
+    /// <summary>Every key of the bucket with its <c>kafkas3sink-epoch</c> metadata.</summary>
+    private async Task<Dictionary<string, string>> Snapshot(string bucket)
+    {
+        using var client = servers.S3.CreateClient();
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var obj in (await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket })).S3Objects ?? [])
+        {
+            var head = await client.GetObjectMetadataAsync(bucket, obj.Key);
+            result[obj.Key] = head.Metadata["kafkas3sink-epoch"] ?? "(none)";
+        }
+
+        return result;
+    }
+}
+
+/// <summary>
+/// An S3 client that holds the first request for a data object (under <c>topics/</c>) at a chosen stage
+/// until <see cref="Open"/>, like a process paused mid-upload; optionally it drops every write condition,
+/// like a store that ignores them.
+/// </summary>
+public sealed class GatedS3Client(S3Server s3, GatedS3Client.Stage stage) : AmazonS3Client(
+    new BasicAWSCredentials(s3.AccessKey, s3.SecretKey),
+    new AmazonS3Config
+    {
+        ServiceURL = s3.Endpoint.ToString(),
+        ForcePathStyle = true,
+        AuthenticationRegion = "us-east-1",
+        RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+        ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+    })
+{
+    private readonly TaskCompletionSource gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Where the data-object request is held.</summary>
+    public enum Stage
+    {
+        /// <summary>Nothing is held.</summary>
+        None,
+
+        /// <summary>Before reading the existing object (the fence has not looked yet).</summary>
+        BeforeRead,
+
+        /// <summary>Before the PUT itself (the fence looked, found nothing newer, and the write condition is set).</summary>
+        BeforeWrite,
+    }
+
+    /// <summary>Completes with the key of the first held request.</summary>
+    public TaskCompletionSource<string> Stalled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public bool DropConditions { get; init; }
+
+    public void Open() => gate.TrySetResult();
+
+    public override async Task<GetObjectMetadataResponse> GetObjectMetadataAsync(GetObjectMetadataRequest request, CancellationToken cancellationToken = default)
+    {
+        if (stage == Stage.BeforeRead)
+        {
+            await HoldAsync(request.Key, cancellationToken);
+        }
+
+        return await base.GetObjectMetadataAsync(request, cancellationToken);
+    }
+
+    public override async Task<PutObjectResponse> PutObjectAsync(PutObjectRequest request, CancellationToken cancellationToken = default)
+    {
+        if (stage == Stage.BeforeWrite)
+        {
+            await HoldAsync(request.Key, cancellationToken);
+        }
+
+        if (DropConditions)
+        {
+            request.IfMatch = null;
+            request.IfNoneMatch = null;
+        }
+
+        return await base.PutObjectAsync(request, cancellationToken);
+    }
+
+    public override Task<CompleteMultipartUploadResponse> CompleteMultipartUploadAsync(CompleteMultipartUploadRequest request, CancellationToken cancellationToken = default)
+    {
+        if (DropConditions)
+        {
+            request.IfMatch = null;
+            request.IfNoneMatch = null;
+        }
+
+        return base.CompleteMultipartUploadAsync(request, cancellationToken);
+    }
+
+    private async Task HoldAsync(string key, CancellationToken cancellationToken)
+    {
+        if (key.StartsWith("topics/", StringComparison.Ordinal))
+        {
+            Stalled.TrySetResult(key);
+            await gate.Task.WaitAsync(cancellationToken);
+        }
+    }
+}
