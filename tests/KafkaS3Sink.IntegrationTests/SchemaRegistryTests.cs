@@ -36,6 +36,27 @@ public sealed class SchemaRegistryTests(IntegrationServers servers, ITestOutputH
         ]}
         """;
 
+    /// <summary>Version 2: more fields, with the types a Parquet or Avro reader must keep (int, float, logical types, map).</summary>
+    private const int SchemaV2Id = 43;
+    private const string SchemaV2Json = """
+        {"type":"record","name":"Order","namespace":"shop","fields":[
+          {"name":"id","type":"long"},
+          {"name":"customer","type":{"type":"record","name":"Customer","fields":[{"name":"region","type":"string"}]}},
+          {"name":"amount","type":["null","double"],"default":null},
+          {"name":"status","type":{"type":"enum","name":"Status","symbols":["NEW","PAID"]}},
+          {"name":"tags","type":{"type":"array","items":"string"}},
+          {"name":"blob","type":"bytes"},
+          {"name":"qty","type":"int","default":0},
+          {"name":"discount","type":["null","float"],"default":null},
+          {"name":"placed","type":{"type":"long","logicalType":"timestamp-millis"},"default":0},
+          {"name":"day","type":{"type":"int","logicalType":"date"},"default":0},
+          {"name":"price","type":{"type":"bytes","logicalType":"decimal","precision":10,"scale":2},"default":"\u0000"},
+          {"name":"attrs","type":{"type":"map","values":"int"},"default":{}}
+        ]}
+        """;
+
+    private static readonly DateTime Epoch = new(2026, 11, 27, 8, 0, 0, DateTimeKind.Utc);
+
     private readonly string staging = Path.Combine(Path.GetTempPath(), "kafkas3sink-sr-" + Guid.NewGuid().ToString("N"));
     private readonly ILoggerFactory loggerFactory = LoggerFactory.Create(b => b.AddProvider(new XunitLoggerProvider(output)).SetMinimumLevel(LogLevel.Information));
 
@@ -107,6 +128,153 @@ public sealed class SchemaRegistryTests(IntegrationServers servers, ITestOutputH
         records.Select(r => r.Json.GetProperty("id").GetInt64()).Order().Should().Equal(Enumerable.Range(0, count).Select(i => (long)i));
     }
 
+    /// <summary>
+    /// Avro output keeps the registry's writer schema: each file's schema is the schema its records were
+    /// written with (a schema change mid-partition starts a new file), and Apache.Avro's reader gets back
+    /// every value with its Avro type (int, float, enum, decimal, timestamp, date, map, nested record).
+    /// </summary>
+    [Theory]
+    [InlineData(OutputCompression.None, "null")]
+    [InlineData(OutputCompression.Snappy, "snappy")]
+    public async Task AvroOutput_KeepsTheWriterSchemaOfEachRecord_ValuesRoundTrip(OutputCompression compression, string codec)
+    {
+        TestAvroCodecs.Register();
+        var (bucket, v1, v2) = await ProduceVersionedAndSinkAsync(OutputFormat.Avro, compression);
+
+        using var client = servers.S3.CreateClient();
+        var seen = new List<long>();
+        var schemasSeen = new HashSet<int>();
+        foreach (var key in await ListDataKeysAsync(client, bucket))
+        {
+            key.Should().EndWith(".avro");
+            using var response = await client.GetObjectAsync(bucket, key);
+            using var memory = new MemoryStream();
+            await response.ResponseStream.CopyToAsync(memory);
+            memory.Position = 0;
+            using var reader = Avro.File.DataFileReader<GenericRecord>.OpenReader(memory);
+            reader.GetMetaString("avro.codec").Should().Be(codec);
+            var fileSchema = reader.GetSchema();
+            var version = fileSchema.ToString() == v2.ToString() ? 2 : 1;
+            fileSchema.ToString().Should().Be((version == 2 ? v2 : v1).ToString(), "the file has the registry's schema, not an inferred one");
+            schemasSeen.Add(version);
+            foreach (var record in reader.NextEntries)
+            {
+                var i = (int)(long)record["id"];
+                (i >= 150).Should().Be(version == 2, "record {0} is in a file of its own schema version", i);
+                ((GenericRecord)record["customer"])["region"].Should().Be(i % 3 == 0 ? "eu" : "apac");
+                key.Should().Contain($"/region={(i % 3 == 0 ? "eu" : "apac")}/");
+                record["amount"].Should().Be(i % 4 == 0 ? null : i + 0.25);
+                ((GenericEnum)record["status"]).Value.Should().Be(i % 2 == 0 ? "NEW" : "PAID");
+                ((object[])record["tags"]).Should().Equal("t", $"n{i}");
+                ((byte[])record["blob"]).Should().Equal((byte)i, 0xFF);
+                if (version == 2)
+                {
+                    record["qty"].Should().Be(i * 3);
+                    record["discount"].Should().Be(i % 5 == 0 ? null : i / 8f);
+                    record["placed"].Should().Be(Epoch.AddMilliseconds(i * 1001L));
+                    record["day"].Should().Be(Epoch.Date.AddDays(i));
+                    ((decimal)(AvroDecimal)record["price"]).Should().Be(i + 0.99m);
+                    ((IDictionary<string, object>)record["attrs"]).Should().Equal(new Dictionary<string, object> { ["n"] = i, ["m"] = -i });
+                }
+
+                seen.Add(i);
+            }
+        }
+
+        schemasSeen.Should().BeEquivalentTo([1, 2]);
+        seen.Order().Should().Equal(Enumerable.Range(0, 400).Select(i => (long)i), "every record once");
+    }
+
+    /// <summary>
+    /// Parquet output takes its columns from the registry's schema: DuckDB sees INTEGER, FLOAT, DECIMAL,
+    /// TIMESTAMP WITH TIME ZONE, DATE, STRUCT, LIST and MAP columns, and every value.
+    /// </summary>
+    [Fact]
+    public async Task ParquetOutput_ColumnsTypedFromTheWriterSchema_DuckDbReadsEveryValue()
+    {
+        var (bucket, _, _) = await ProduceVersionedAndSinkAsync(OutputFormat.Parquet, OutputCompression.Snappy);
+        var root = Path.Combine(staging, "download");
+        var keys = await SinkTestKit.DownloadAllAsync(servers.S3, bucket, root);
+        keys.Should().OnlyContain(k => k.EndsWith(".snappy.parquet", StringComparison.Ordinal));
+
+        using var duck = new DuckDB.NET.Data.DuckDBConnection("Data Source=:memory:");
+        duck.Open();
+        using var command = duck.CreateCommand();
+        var v2Files = new List<string>();
+        var total = 0L;
+        foreach (var key in keys)
+        {
+            var file = Path.Combine(root, key);
+            command.CommandText = $"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('{file}'))";
+            var columns = new Dictionary<string, string>();
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    columns[reader.GetString(0)] = reader.GetString(1);
+                }
+            }
+
+            columns.Should().Contain(new Dictionary<string, string>
+            {
+                ["id"] = "BIGINT",
+                ["customer"] = "STRUCT(region VARCHAR)",
+                ["amount"] = "DOUBLE",
+                ["status"] = "VARCHAR",
+                ["tags"] = "VARCHAR[]",
+                ["blob"] = "BLOB",
+            });
+            if (columns.ContainsKey("qty"))
+            {
+                columns.Should().Contain(new Dictionary<string, string>
+                {
+                    ["qty"] = "INTEGER",
+                    ["discount"] = "FLOAT",
+                    ["placed"] = "TIMESTAMP WITH TIME ZONE",
+                    ["day"] = "DATE",
+                    ["price"] = "DECIMAL(10,2)",
+                    ["attrs"] = "MAP(VARCHAR, INTEGER)",
+                });
+                v2Files.Add(file);
+            }
+
+            command.CommandText = $"SELECT count(*) FROM read_parquet('{file}')";
+            total += Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+        }
+
+        total.Should().Be(400);
+        v2Files.Should().NotBeEmpty();
+        command.CommandText = "SET TimeZone = 'UTC'";
+        command.ExecuteNonQuery();
+        command.CommandText = $"""
+            SELECT id, customer.region, amount, status, tags[2], hex(blob), qty, discount, epoch_ms(placed), day, CAST(price AS VARCHAR), attrs['n'], attrs['m']
+            FROM read_parquet([{string.Join(",", v2Files.Select(f => $"'{f}'"))}]) ORDER BY id
+            """;
+        var ids = new List<long>();
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                var i = (int)reader.GetInt64(0);
+                ids.Add(i);
+                reader.GetString(1).Should().Be(i % 3 == 0 ? "eu" : "apac");
+                (reader.IsDBNull(2) ? (double?)null : reader.GetDouble(2)).Should().Be(i % 4 == 0 ? null : i + 0.25);
+                reader.GetString(3).Should().Be(i % 2 == 0 ? "NEW" : "PAID");
+                reader.GetString(4).Should().Be($"n{i}");
+                reader.GetString(5).Should().Be($"{(byte)i:X2}FF");
+                reader.GetInt32(6).Should().Be(i * 3);
+                (reader.IsDBNull(7) ? (float?)null : reader.GetFloat(7)).Should().Be(i % 5 == 0 ? null : i / 8f);
+                reader.GetInt64(8).Should().Be(new DateTimeOffset(Epoch.AddMilliseconds(i * 1001L)).ToUnixTimeMilliseconds());
+                reader.GetDateTime(9).Should().Be(Epoch.Date.AddDays(i));
+                reader.GetString(10).Should().Be((i + 0.99m).ToString(CultureInfo.InvariantCulture));
+                reader.GetInt32(11).Should().Be(i);
+                reader.GetInt32(12).Should().Be(-i);
+            }
+        }
+
+        ids.Should().Equal(Enumerable.Range(150, 250).Select(i => (long)i));
+    }
+
     public void Dispose()
     {
         loggerFactory.Dispose();
@@ -116,7 +284,59 @@ public sealed class SchemaRegistryTests(IntegrationServers servers, ITestOutputH
         }
     }
 
-    private static byte[] Encode(RecordSchema schema, int i)
+    /// <summary>Records 0..149 with schema 42, 150..399 with schema 43: 75 then 125 per partition, so with FlushSize 125 the first rotation is cut by the schema change.</summary>
+    private async Task<(string Bucket, RecordSchema V1, RecordSchema V2)> ProduceVersionedAndSinkAsync(OutputFormat format, OutputCompression compression)
+    {
+        var requests = new ConcurrentQueue<string>();
+        await using var registry = await StartRegistryAsync(requests);
+        var registryUrl = registry.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var topic = "avro-" + Guid.NewGuid().ToString("N")[..8];
+        servers.Kafka.CreateTopic(topic, 2);
+        var bucket = await servers.S3.CreateBucketAsync("avro");
+        var v1 = (RecordSchema)Schema.Parse(SchemaJson);
+        var v2 = (RecordSchema)Schema.Parse(SchemaV2Json);
+        using (var producer = new ProducerBuilder<Null, byte[]>(new ProducerConfig { BootstrapServers = servers.Kafka.BootstrapServers, EnableIdempotence = true }).Build())
+        {
+            for (var i = 0; i < 400; i++)
+            {
+                producer.Produce(new TopicPartition(topic, i % 2), new Message<Null, byte[]> { Value = EncodeVersioned(v1, v2, i) });
+            }
+
+            producer.Flush(TimeSpan.FromSeconds(30));
+        }
+
+        using var converter = new SchemaRegistryAvroConverter(registryUrl);
+        using (var sink = new KafkaS3SinkBuilder()
+            .Configure(o =>
+            {
+                o.Name = topic + "-sink";
+                o.BootstrapServers = servers.Kafka.BootstrapServers;
+                o.GroupId = topic + "-sink";
+                o.Topics.Add(topic);
+                o.FlushSize = 125;
+                o.Format = format;
+                o.Compression = compression;
+                o.Staging.Directory = staging;
+                servers.S3.Configure(o.S3, bucket);
+            })
+            .UseConverter(converter)
+            .UsePartitioner(p => p.Field("customer.region"))
+            .UseLoggerFactory(loggerFactory)
+            .Build())
+        {
+            await SinkTestKit.RunToEndAsync(sink, servers.Kafka, topic + "-sink", topic, 2, TimeSpan.FromMinutes(2));
+        }
+
+        requests.Should().Contain(r => r.Contains($"/schemas/ids/{SchemaV2Id}", StringComparison.Ordinal));
+        return (bucket, v1, v2);
+    }
+
+    private static async Task<List<string>> ListDataKeysAsync(Amazon.S3.IAmazonS3 client, string bucket) =>
+        [.. ((await client.ListObjectsV2Async(new Amazon.S3.Model.ListObjectsV2Request { BucketName = bucket })).S3Objects ?? []).Select(o => o.Key).Where(SinkTestKit.IsDataKey)];
+
+    private static byte[] EncodeVersioned(RecordSchema v1, RecordSchema v2, int i) => i < 150 ? Encode(v1, i) : Encode(v2, i, SchemaV2Id);
+
+    private static byte[] Encode(RecordSchema schema, int i, int schemaId = SchemaId)
     {
         var customer = new GenericRecord((RecordSchema)schema["customer"].Schema);
         customer.Add("region", i % 3 == 0 ? "eu" : "apac");
@@ -127,10 +347,20 @@ public sealed class SchemaRegistryTests(IntegrationServers servers, ITestOutputH
         order.Add("status", new GenericEnum((EnumSchema)schema["status"].Schema, i % 2 == 0 ? "NEW" : "PAID"));
         order.Add("tags", new object[] { "t", $"n{i}" });
         order.Add("blob", new byte[] { (byte)i, 0xFF });
+        if (schemaId == SchemaV2Id)
+        {
+            order.Add("qty", i * 3);
+            order.Add("discount", i % 5 == 0 ? null : i / 8f);
+            order.Add("placed", Epoch.AddMilliseconds(i * 1001L));
+            order.Add("day", Epoch.Date.AddDays(i));
+            order.Add("price", new AvroDecimal(i + 0.99m));
+            order.Add("attrs", new Dictionary<string, object> { ["n"] = i, ["m"] = -i });
+        }
+
         using var stream = new MemoryStream();
         stream.WriteByte(0);
         Span<byte> id = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(id, SchemaId);
+        BinaryPrimitives.WriteInt32BigEndian(id, schemaId);
         stream.Write(id);
         new GenericDatumWriter<GenericRecord>(schema).Write(order, new BinaryEncoder(stream));
         return stream.ToArray();
@@ -148,9 +378,12 @@ public sealed class SchemaRegistryTests(IntegrationServers servers, ITestOutputH
             requests.Enqueue(context.Request.Method + " " + context.Request.Path + context.Request.QueryString);
             await next(context);
         });
-        app.MapGet("/schemas/ids/{id:int}", (int id) => id == SchemaId
-            ? Results.Json(new { schema = SchemaJson, schemaType = "AVRO" })
-            : Results.Json(new { error_code = 40403, message = "Schema not found" }, statusCode: 404));
+        app.MapGet("/schemas/ids/{id:int}", (int id) => id switch
+        {
+            SchemaId => Results.Json(new { schema = SchemaJson, schemaType = "AVRO" }),
+            SchemaV2Id => Results.Json(new { schema = SchemaV2Json, schemaType = "AVRO" }),
+            _ => Results.Json(new { error_code = 40403, message = "Schema not found" }, statusCode: 404),
+        });
         await app.StartAsync();
         return app;
     }

@@ -98,36 +98,78 @@ internal static class AvroParquet
                         }
 
                         return values;
-                    });
+                    },
+                    typeof(IDictionary<string, object?>));
             case ArraySchema array:
                 var item = Map("element", array.ItemSchema, nullable: false);
+                if (item.ElementType is null)
+                {
+                    item = AsJson("element", array.ItemSchema);
+                }
+
+                var listType = typeof(List<>).MakeGenericType(item.ElementType!);
                 return new Column(
                     new ListField(name, item.Field),
-                    v => v is System.Collections.IEnumerable items ? items.Cast<object?>().Select(item.Convert).ToList() : null);
+                    v =>
+                    {
+                        if (v is not System.Collections.IEnumerable items)
+                        {
+                            return null;
+                        }
+
+                        var list = (System.Collections.IList)Activator.CreateInstance(listType)!;
+                        foreach (var x in items)
+                        {
+                            list.Add(InCollection(item.Convert(x)));
+                        }
+
+                        return list;
+                    },
+                    null);
             case MapSchema map:
                 var value = Map("value", map.ValueSchema, nullable: false);
+                if (value.ElementType is null || value.Field is StructField)
+                {
+                    value = AsJson("value", map.ValueSchema);
+                }
+
+                var mapType = typeof(Dictionary<,>).MakeGenericType(typeof(ReadOnlyMemory<char>), value.ElementType!);
                 return new Column(
-                    new MapField(name, new DataField<string>("key"), value.Field),
-                    v => v is IDictionary<string, object> d ? d.ToDictionary(e => e.Key, e => value.Convert(e.Value), StringComparer.Ordinal) : null);
+                    new MapField(name, new DataField("key", typeof(string), isNullable: false), value.Field),
+                    v =>
+                    {
+                        if (v is not IDictionary<string, object> entries)
+                        {
+                            return null;
+                        }
+
+                        var result = (System.Collections.IDictionary)Activator.CreateInstance(mapType)!;
+                        foreach (var (k, x) in entries)
+                        {
+                            result.Add(k.AsMemory(), InCollection(value.Convert(x)));
+                        }
+
+                        return result;
+                    },
+                    null);
             case EnumSchema:
-                return new Column(new DataField(name, typeof(string), nullable), v => (v as GenericEnum)?.Value);
+                return Text(name, nullable, v => (v as GenericEnum)?.Value);
             case FixedSchema:
-                return new Column(new DataField(name, typeof(byte[]), nullable), v => (v as GenericFixed)?.Value);
+                return Bytes(name, nullable, v => (v as GenericFixed)?.Value);
             case LogicalSchema logical:
                 return MapLogical(name, logical, nullable);
             case PrimitiveSchema primitive:
-                var type = primitive.Tag switch
+                return primitive.Tag switch
                 {
-                    Schema.Type.Boolean => typeof(bool),
-                    Schema.Type.Int => typeof(int),
-                    Schema.Type.Long => typeof(long),
-                    Schema.Type.Float => typeof(float),
-                    Schema.Type.Double => typeof(double),
-                    Schema.Type.Bytes => typeof(byte[]),
-                    Schema.Type.String => typeof(string),
-                    _ => null,
+                    Schema.Type.Boolean => Value<bool>(new DataField(name, typeof(bool), nullable), nullable),
+                    Schema.Type.Int => Value<int>(new DataField(name, typeof(int), nullable), nullable),
+                    Schema.Type.Long => Value<long>(new DataField(name, typeof(long), nullable), nullable),
+                    Schema.Type.Float => Value<float>(new DataField(name, typeof(float), nullable), nullable),
+                    Schema.Type.Double => Value<double>(new DataField(name, typeof(double), nullable), nullable),
+                    Schema.Type.Bytes => Bytes(name, nullable, v => v as byte[]),
+                    Schema.Type.String => Text(name, nullable, v => v as string),
+                    _ => AsJson(name, schema),
                 };
-                return type is null ? AsJson(name, schema) : new Column(new DataField(name, type, nullable), v => v);
             default:
                 return AsJson(name, schema);
         }
@@ -138,27 +180,45 @@ internal static class AvroParquet
         switch (logical.LogicalTypeName)
         {
             case "date":
-                return new Column(new DateTimeDataField(name, DateTimeFormat.Date, isAdjustedToUTC: true, unit: null, isNullable: nullable), v => v);
+                return Value<DateTime>(new DateTimeDataField(name, DateTimeFormat.Date, isAdjustedToUTC: true, unit: null, isNullable: nullable), nullable);
             case "timestamp-millis" or "timestamp-micros" or "local-timestamp-millis" or "local-timestamp-micros":
                 var unit = logical.LogicalTypeName.EndsWith("millis", StringComparison.Ordinal) ? DateTimeTimeUnit.Millis : DateTimeTimeUnit.Micros;
                 var utc = !logical.LogicalTypeName.StartsWith("local", StringComparison.Ordinal);
-                return new Column(new DateTimeDataField(name, DateTimeFormat.Timestamp, isAdjustedToUTC: utc, unit: unit, isNullable: nullable), v => v);
+                return Value<DateTime>(new DateTimeDataField(name, DateTimeFormat.Timestamp, isAdjustedToUTC: utc, unit: unit, isNullable: nullable), nullable);
             case "decimal":
                 var precision = int.Parse(logical.GetProperty("precision") ?? "0", CultureInfo.InvariantCulture);
                 var scale = int.Parse(logical.GetProperty("scale") ?? "0", CultureInfo.InvariantCulture);
                 return precision is > 0 and <= 28
-                    ? new Column(new DecimalDataField(name, precision, scale, forceByteArrayEncoding: false, isNullable: nullable), v => v is AvroDecimal d ? (decimal)d : null)
+                    ? new Column(
+                        new DecimalDataField(name, precision, scale, forceByteArrayEncoding: false, isNullable: nullable),
+                        v => v is AvroDecimal d ? (decimal)d : null,
+                        nullable ? typeof(decimal?) : typeof(decimal))
                     : AsJson(name, logical);
             case "uuid":
-                return new Column(new DataField(name, typeof(string), nullable), v => v?.ToString());
+                return Text(name, nullable, v => v?.ToString());
             default:
                 return AsJson(name, logical);
         }
     }
 
+    /// <summary>A value passed through as read (bool, int, long, float, double, DateTime).</summary>
+    private static Column Value<T>(DataField field, bool nullable)
+        where T : struct => new(field, v => v, nullable ? typeof(T?) : typeof(T));
+
+    private static Column Text(string name, bool nullable, Func<object?, string?> convert) =>
+        new(new DataField(name, typeof(string), nullable), convert, nullable ? typeof(ReadOnlyMemory<char>?) : typeof(ReadOnlyMemory<char>));
+
+    /// <summary>Binary values go to Parquet.Net as <see cref="ReadOnlyMemory{T}"/>.</summary>
+    private static Column Bytes(string name, bool nullable, Func<object?, byte[]?> convert) =>
+        new(new DataField(name, typeof(byte[]), nullable), v => convert(v) is { } b ? new ReadOnlyMemory<byte>(b) : null, nullable ? typeof(ReadOnlyMemory<byte>?) : typeof(ReadOnlyMemory<byte>));
+
+    /// <summary>Inside lists and maps Parquet.Net takes strings as <see cref="ReadOnlyMemory{T}"/> of char.</summary>
+    private static object? InCollection(object? value) => value is string s ? s.AsMemory() : value;
+
     /// <summary>A STRING column with the value's JSON text (strings unquoted, null as null).</summary>
-    private static Column AsJson(string name, Schema schema) => new(
-        new DataField(name, typeof(string), isNullable: true),
+    private static Column AsJson(string name, Schema schema) => Text(
+        name,
+        nullable: true,
         v => v switch
         {
             null => null,
@@ -166,5 +226,8 @@ internal static class AvroParquet
             _ => System.Text.Encoding.UTF8.GetString(AvroJson.ToJson(v, schema)),
         });
 
-    private sealed record Column(Parquet.Schema.Field Field, Func<object?, object?> Convert);
+    /// <param name="Field">The Parquet field.</param>
+    /// <param name="Convert">From the Avro generic value to what Parquet.Net's untyped serializer takes.</param>
+    /// <param name="ElementType">The CLR type of the value inside a list or map; null where it cannot be one (lists, maps).</param>
+    private sealed record Column(Parquet.Schema.Field Field, Func<object?, object?> Convert, Type? ElementType);
 }
