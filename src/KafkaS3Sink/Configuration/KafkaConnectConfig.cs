@@ -124,7 +124,7 @@ public static class KafkaConnectConfig
         var formatClass = Get("format.class");
         Expect("format.class", formatClass, "io.confluent.connect.s3.format.json.JsonFormat", "io.confluent.connect.s3.format.parquet.ParquetFormat", "io.confluent.connect.s3.format.bytearray.ByteArrayFormat", "io.confluent.connect.s3.format.avro.AvroFormat");
         var avroCodec = Get("avro.codec");
-        Expect("avro.codec", avroCodec, "null", "deflate");
+        Expect("avro.codec", avroCodec, "null", "deflate", "snappy", "zstandard");
         var bytesSeparator = Get("format.bytearray.separator");
         var bytesExtension = Get("format.bytearray.extension");
         var parquetCodec = Get("parquet.codec");
@@ -301,7 +301,13 @@ public static class KafkaConnectConfig
             if (formatClass == "io.confluent.connect.s3.format.avro.AvroFormat")
             {
                 o.Format = OutputFormat.Avro;
-                compression = avroCodec == "deflate" ? "gzip" : "none";
+                compression = avroCodec switch
+                {
+                    "deflate" => "gzip",
+                    "snappy" => "snappy",
+                    "zstandard" => "zstd",
+                    _ => "none",
+                };
             }
 
             if (formatClass == "io.confluent.connect.s3.format.parquet.ParquetFormat")

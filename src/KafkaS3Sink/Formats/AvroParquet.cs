@@ -223,7 +223,9 @@ internal static class AvroParquet
         {
             null => null,
             string s => s,
-            _ => System.Text.Encoding.UTF8.GetString(AvroJson.ToJson(v, schema)),
+            _ => AvroJson.ToJson(v, schema) is var json && json[0] == (byte)'"'
+                ? System.Text.Json.JsonSerializer.Deserialize<string>(json)
+                : System.Text.Encoding.UTF8.GetString(json),
         });
 
     /// <param name="Field">The Parquet field.</param>

@@ -1,0 +1,55 @@
+namespace KafkaS3Sink.Tests.Configuration;
+
+public sealed class KafkaConnectConfigTests
+{
+    [Theory]
+    [InlineData("null", OutputCompression.None)]
+    [InlineData("deflate", OutputCompression.Gzip)]
+    [InlineData("snappy", OutputCompression.Snappy)]
+    [InlineData("zstandard", OutputCompression.Zstd)]
+    public void AvroCodec_MapsToTheSameAvroCodec(string codec, OutputCompression expected)
+    {
+        var imported = Import(new Dictionary<string, string> { ["avro.codec"] = codec });
+
+        imported.Format.Should().Be(OutputFormat.Avro);
+        imported.Compression.Should().Be(expected);
+    }
+
+    [Fact]
+    public void AvroCodec_Bzip2_IsReportedNamingTheSetting()
+    {
+        var act = () => Import(new Dictionary<string, string> { ["avro.codec"] = "bzip2" });
+
+        act.Should().Throw<KafkaS3SinkConfigurationException>().Which.Errors.Should().Contain(e => e.StartsWith("avro.codec", StringComparison.Ordinal) && e.Contains("bzip2", StringComparison.Ordinal));
+    }
+
+    private static KafkaS3SinkOptions Import(Dictionary<string, string> extra)
+    {
+        var config = new Dictionary<string, string>
+        {
+            ["name"] = "orders-backup",
+            ["connector.class"] = "io.confluent.connect.s3.S3SinkConnector",
+            ["topics"] = "orders",
+            ["flush.size"] = "100",
+            ["s3.bucket.name"] = "backup",
+            ["format.class"] = "io.confluent.connect.s3.format.avro.AvroFormat",
+        };
+        foreach (var (key, value) in extra)
+        {
+            config[key] = value;
+        }
+
+        KafkaS3SinkOptions? seen = null;
+        using var sink = new KafkaS3SinkBuilder()
+            .UseKafkaConnectConfig(config)
+            .Configure(o =>
+            {
+                o.BootstrapServers = "localhost:9092";
+                o.S3.AccessKeyId = "a";
+                o.S3.SecretAccessKey = "b";
+                seen = o;
+            })
+            .Build();
+        return seen!;
+    }
+}
