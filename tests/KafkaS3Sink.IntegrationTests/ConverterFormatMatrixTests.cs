@@ -1,9 +1,7 @@
 using System.Formats.Cbor;
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
-using DuckDB.NET.Data;
 using KafkaS3Sink.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
@@ -60,15 +58,15 @@ public sealed class ConverterFormatMatrixTests(IntegrationServers servers, ITest
         var root = Path.Combine(work, "download");
         var keys = await SinkTestKit.DownloadAllAsync(servers.S3, bucket, root);
         keys.Should().HaveCount(2, "60 records, 30 per object").And.OnlyContain(k => k.EndsWith("." + (format == "parquet" ? "snappy.parquet" : format), StringComparison.Ordinal));
-        var rows = format == "avro" ? ReadAvro(root, keys) : ReadWithDuckDb(root, format);
+        var rows = format == "avro" ? RoundTrip.ReadAvro(root, keys) : RoundTrip.ReadWithDuckDb(root, format);
 
         rows.Select(r => r.Offset).Should().Equal(Enumerable.Range(0, Count).Select(i => (long)i), "every record once");
         foreach (var row in rows)
         {
             var i = (int)row.Offset;
-            AssertSame(row.Value, ExpectedValue(converter, i), $"value of record {i}");
-            AssertSame(row.Key, ExpectedKey(i), $"key of record {i}");
-            AssertSame(row.Headers, ExpectedHeaders(i), $"headers of record {i}");
+            RoundTrip.AssertSame(row.Value, ExpectedValue(converter, i), $"value of record {i}");
+            RoundTrip.AssertSame(row.Key, ExpectedKey(i), $"key of record {i}");
+            RoundTrip.AssertSame(row.Headers, ExpectedHeaders(i), $"headers of record {i}");
         }
     }
 
@@ -188,23 +186,7 @@ public sealed class ConverterFormatMatrixTests(IntegrationServers servers, ITest
     private static JsonElement ExpectedHeaders(int i) => Json(
         $"[{{\"name\":\"trace\",\"value\":\"t-{i}\"}},{{\"name\":\"bin\",\"value\":{{\"base64\":\"{Convert.ToBase64String([0xC3, 0x28, (byte)i])}\"}}}}]");
 
-    private static JsonElement Json(string text) => JsonDocument.Parse(text).RootElement.Clone();
-
-    /// <summary>
-    /// Compares a value read back with what is expected. JSON lines give JSON text; Parquet and Avro give a
-    /// string column holding strings unquoted and objects or arrays as JSON text (docs/formats.md).
-    /// </summary>
-    private static void AssertSame(object? actual, JsonElement expected, string what)
-    {
-        JsonElement read = actual switch
-        {
-            null or DBNull => Json("null"),
-            string s when s.Length > 0 && s[0] is '{' or '[' or '"' || s == "null" => Json(s),
-            string s => Json(JsonSerializer.Serialize(s)),
-            _ => throw new InvalidOperationException($"{what}: unexpected {actual.GetType()}"),
-        };
-        JsonElement.DeepEquals(read, expected).Should().BeTrue($"{what}: read {read.GetRawText()}, expected {expected.GetRawText()}");
-    }
+    private static JsonElement Json(string text) => RoundTrip.Json(text);
 
     private async Task<string> ProduceAndSinkAsync(string topic, ValueConverter converter, Action<KafkaS3SinkOptions> configure)
     {
@@ -237,39 +219,5 @@ public sealed class ConverterFormatMatrixTests(IntegrationServers servers, ITest
             .Build();
         await SinkTestKit.RunToEndAsync(sink, servers.Kafka, topic + "-sink", topic, 1, TimeSpan.FromMinutes(1));
         return bucket;
-    }
-
-    private static List<(long Offset, object? Key, object? Headers, object? Value)> ReadWithDuckDb(string root, string format)
-    {
-        using var duck = new DuckDBConnection("Data Source=:memory:");
-        duck.Open();
-        using var command = duck.CreateCommand();
-        command.CommandText = format == "parquet"
-            ? $"SELECT \"offset\", key, headers, value FROM read_parquet('{root}/**/*.parquet') ORDER BY \"offset\""
-            : $"SELECT \"offset\", CAST(key AS VARCHAR), CAST(headers AS VARCHAR), CAST(value AS VARCHAR) FROM read_json('{root}/**/*.{format}', format = 'newline_delimited', columns = {{\"offset\": 'BIGINT', key: 'JSON', headers: 'JSON', value: 'JSON'}}) ORDER BY \"offset\"";
-        var rows = new List<(long, object?, object?, object?)>();
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-        {
-            rows.Add((reader.GetInt64(0), reader.GetValue(1), reader.GetValue(2), reader.GetValue(3)));
-        }
-
-        return rows;
-    }
-
-    private static List<(long Offset, object? Key, object? Headers, object? Value)> ReadAvro(string root, List<string> keys)
-    {
-        var rows = new List<(long, object?, object?, object?)>();
-        foreach (var key in keys)
-        {
-            using var reader = Avro.File.DataFileReader<Avro.Generic.GenericRecord>.OpenReader(Path.Combine(root, key));
-            foreach (var record in reader.NextEntries)
-            {
-                record.TryGetValue("key", out var k);
-                rows.Add((Convert.ToInt64(record["offset"], CultureInfo.InvariantCulture), k, record["headers"], record["value"]));
-            }
-        }
-
-        return [.. rows.OrderBy(r => r.Item1)];
     }
 }

@@ -275,6 +275,73 @@ public sealed class SchemaRegistryTests(IntegrationServers servers, ITestOutputH
         ids.Should().Equal(Enumerable.Range(150, 250).Select(i => (long)i));
     }
 
+    /// <summary>
+    /// With <c>WriteEnvelope</c> the Avro converter's values go into the envelope as JSON (any format infers
+    /// from it): keys (null, UTF-8, binary), headers and values come back from DuckDB and Apache.Avro.
+    /// </summary>
+    [Theory]
+    [InlineData("json")]
+    [InlineData("parquet")]
+    [InlineData("avro")]
+    public async Task AvroConverter_WithEnvelope_ValuesKeysAndHeadersRoundTrip(string format)
+    {
+        await using var registry = await StartRegistryAsync(new ConcurrentQueue<string>());
+        var registryUrl = registry.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var topic = "avroenv-" + Guid.NewGuid().ToString("N")[..8];
+        servers.Kafka.CreateTopic(topic, 1);
+        var bucket = await servers.S3.CreateBucketAsync("avroenv");
+        var schema = (RecordSchema)Schema.Parse(SchemaJson);
+        const int count = 40;
+        using (var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = servers.Kafka.BootstrapServers, EnableIdempotence = true }).Build())
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var key = (i % 3) switch { 0 => null, 1 => System.Text.Encoding.UTF8.GetBytes($"k{i}"), _ => new byte[] { 0xFE, (byte)i } };
+                var headers = new Headers { { "trace", System.Text.Encoding.UTF8.GetBytes($"t{i}") } };
+                producer.Produce(new TopicPartition(topic, 0), new Message<byte[]?, byte[]> { Key = key, Value = Encode(schema, i), Headers = headers });
+            }
+
+            producer.Flush(TimeSpan.FromSeconds(30));
+        }
+
+        using var converter = new SchemaRegistryAvroConverter(registryUrl);
+        using (var sink = new KafkaS3SinkBuilder()
+            .Configure(o =>
+            {
+                o.Name = topic;
+                o.BootstrapServers = servers.Kafka.BootstrapServers;
+                o.GroupId = topic;
+                o.Topics.Add(topic);
+                o.FlushSize = 20;
+                o.WriteEnvelope = true;
+                o.Format = format switch { "parquet" => OutputFormat.Parquet, "avro" => OutputFormat.Avro, _ => OutputFormat.JsonLines };
+                o.Staging.Directory = staging;
+                servers.S3.Configure(o.S3, bucket);
+            })
+            .UseConverter(converter)
+            .UseLoggerFactory(loggerFactory)
+            .Build())
+        {
+            await SinkTestKit.RunToEndAsync(sink, servers.Kafka, topic, topic, 1, TimeSpan.FromMinutes(1));
+        }
+
+        var root = Path.Combine(staging, "download");
+        var keys = await SinkTestKit.DownloadAllAsync(servers.S3, bucket, root);
+        keys.Should().HaveCount(2);
+        var rows = format == "avro" ? RoundTrip.ReadAvro(root, keys) : RoundTrip.ReadWithDuckDb(root, format);
+        rows.Select(r => r.Offset).Should().Equal(Enumerable.Range(0, count).Select(i => (long)i));
+        foreach (var row in rows)
+        {
+            var i = (int)row.Offset;
+            var amount = i % 4 == 0 ? "null" : (i + 0.25).ToString(CultureInfo.InvariantCulture);
+            RoundTrip.AssertSame(row.Value, RoundTrip.Json(
+                $"{{\"id\":{i},\"customer\":{{\"region\":\"{(i % 3 == 0 ? "eu" : "apac")}\"}},\"amount\":{amount},\"status\":\"{(i % 2 == 0 ? "NEW" : "PAID")}\",\"tags\":[\"t\",\"n{i}\"],\"blob\":\"{Convert.ToBase64String([(byte)i, 0xFF])}\"}}"),
+                $"value {i}");
+            RoundTrip.AssertSame(row.Key, RoundTrip.Json((i % 3) switch { 0 => "null", 1 => $"\"k{i}\"", _ => $"{{\"base64\":\"{Convert.ToBase64String([0xFE, (byte)i])}\"}}" }), $"key {i}");
+            RoundTrip.AssertSame(row.Headers, RoundTrip.Json($"[{{\"name\":\"trace\",\"value\":\"t{i}\"}}]"), $"headers {i}");
+        }
+    }
+
     public void Dispose()
     {
         loggerFactory.Dispose();
