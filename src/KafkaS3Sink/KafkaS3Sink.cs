@@ -14,6 +14,7 @@ public sealed class KafkaS3Sink : IDisposable
 {
     private readonly KafkaS3SinkOptions options;
     private readonly IRecordConverter converter;
+    private readonly IRecordConverter? keyConverter;
     private readonly IS3Partitioner partitioner;
     private readonly IRotationPolicy rotation;
     private readonly Func<KafkaS3SinkOptions, ISegmentBuffer> bufferFactory;
@@ -32,6 +33,7 @@ public sealed class KafkaS3Sink : IDisposable
     internal KafkaS3Sink(
         KafkaS3SinkOptions options,
         IRecordConverter converter,
+        IRecordConverter? keyConverter,
         IS3Partitioner partitioner,
         IRotationPolicy rotation,
         Func<KafkaS3SinkOptions, ISegmentBuffer> bufferFactory,
@@ -42,6 +44,7 @@ public sealed class KafkaS3Sink : IDisposable
     {
         this.options = options;
         this.converter = converter;
+        this.keyConverter = keyConverter;
         this.partitioner = partitioner;
         this.rotation = rotation;
         this.bufferFactory = bufferFactory;
@@ -110,6 +113,10 @@ public sealed class KafkaS3Sink : IDisposable
                 try
                 {
                     Log.Starting(logger, Name, string.Join(",", options.Topics), options.GroupId, options.Staging.Directory!);
+                    if (keyConverter is not null && !options.WriteEnvelope)
+                    {
+                        Log.KeyConverterUnused(logger, Name);
+                    }
                     failure = null;
                     stopped = false;
                     using var stagingLock = Buffering.StagingLock.Acquire(options.Staging.Directory!);
@@ -126,7 +133,7 @@ public sealed class KafkaS3Sink : IDisposable
                     {
                         var u = uploader;
                         uploadFailures = () => u.ConsecutiveFailures;
-                        runner = new SinkRunner(options, converter, partitioner, rotation, buffer, uploader, fence, metrics, time, logger, drainTimeout, control);
+                        runner = new SinkRunner(options, converter, keyConverter, partitioner, rotation, buffer, uploader, fence, metrics, time, logger, drainTimeout, control);
                         runner.Run(stoppingToken);
                     }
                     Log.Stopped(logger, Name);

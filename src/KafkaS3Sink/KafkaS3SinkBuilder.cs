@@ -31,6 +31,7 @@ public sealed class KafkaS3SinkBuilder
 {
     private readonly List<Action<KafkaS3SinkOptions>> configureActions = [];
     private Func<IRecordConverter>? converterFactory;
+    private IRecordConverter? keyConverter;
     private Func<TimeProvider, IS3Partitioner>? partitionerFactory;
     private IRotationPolicy? rotationPolicy;
     private Func<KafkaS3SinkOptions, ISegmentBuffer>? bufferFactory;
@@ -98,6 +99,20 @@ public sealed class KafkaS3SinkBuilder
     {
         ArgumentNullException.ThrowIfNull(converter);
         converterFactory = () => converter;
+        return this;
+    }
+
+    /// <summary>
+    /// Sets the key converter (Kafka Connect's <c>key.converter</c>): with <see cref="KafkaS3SinkOptions.WriteEnvelope"/>
+    /// the envelope's <c>key</c> is the key converted like a value (the converter reads <see cref="KafkaRecord.Value"/>,
+    /// which holds the key). Default: <see cref="KafkaS3SinkOptions.KeyConverter"/>.
+    /// </summary>
+    /// <param name="converter">The key converter.</param>
+    /// <returns>This builder.</returns>
+    public KafkaS3SinkBuilder UseKeyConverter(IRecordConverter converter)
+    {
+        ArgumentNullException.ThrowIfNull(converter);
+        keyConverter = converter;
         return this;
     }
 
@@ -257,13 +272,11 @@ public sealed class KafkaS3SinkBuilder
             options,
             converterFactory?.Invoke() ?? options.ValueConverter switch
             {
-                ValueConverter.JsonWithSchemaEnvelope => RecordConverters.JsonWithSchemaEnvelope(),
-                ValueConverter.Utf8String => RecordConverters.Utf8String(),
-                ValueConverter.ByteArray => RecordConverters.Bytes(),
-                ValueConverter.Cbor => RecordConverters.Cbor(),
                 // Parse once when the partitioner reads fields; otherwise validate only.
-                _ => new JsonRecordConverter { ParseEagerly = ValueReading.ReadsValue(partitioner) },
+                ValueConverter.Json => new JsonRecordConverter { ParseEagerly = ValueReading.ReadsValue(partitioner) },
+                var other => Builtin(other),
             },
+            keyConverter ?? (options.KeyConverter is { } key ? Builtin(key) : null),
             partitioner,
             rotationPolicy ?? DefaultRotation(options),
             bufferFactory ?? (o => new FileSegmentBuffer(
@@ -279,6 +292,15 @@ public sealed class KafkaS3SinkBuilder
     }
 
     internal void AddConfigurationErrors(IEnumerable<string> errors) => configurationErrors.AddRange(errors);
+
+    private static IRecordConverter Builtin(ValueConverter converter) => converter switch
+    {
+        ValueConverter.JsonWithSchemaEnvelope => RecordConverters.JsonWithSchemaEnvelope(),
+        ValueConverter.Utf8String => RecordConverters.Utf8String(),
+        ValueConverter.ByteArray => RecordConverters.Bytes(),
+        ValueConverter.Cbor => RecordConverters.Cbor(),
+        _ => RecordConverters.Json(),
+    };
 
     private static IRotationPolicy DefaultRotation(KafkaS3SinkOptions options)
     {

@@ -62,6 +62,14 @@ public sealed class KafkaS3SinkOptions
     public ValueConverter ValueConverter { get; set; } = ValueConverter.Json;
 
     /// <summary>
+    /// How record keys are read for <see cref="WriteEnvelope"/> (<c>key.converter</c>) unless the builder sets a key
+    /// converter: the envelope's <c>key</c> is then the converted key (e.g. a JSON object). Default <see langword="null"/>:
+    /// keys are written as UTF-8 strings, or <c>{"base64": …}</c> when they are not valid UTF-8. Keys are only
+    /// written with the envelope; a sink that sets this without it logs so at start.
+    /// </summary>
+    public ValueConverter? KeyConverter { get; set; }
+
+    /// <summary>
     /// Write each value inside an envelope with its topic, partition, offset, timestamp, key and headers
     /// (see docs/formats.md). Default <see langword="false"/>: the value alone, as Confluent's formats.
     /// </summary>

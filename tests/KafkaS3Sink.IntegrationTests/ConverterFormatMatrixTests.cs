@@ -112,6 +112,61 @@ public sealed class ConverterFormatMatrixTests(IntegrationServers servers, ITest
         }
     }
 
+    /// <summary>
+    /// A key converter (Connect's <c>key.converter</c>): JSON keys land in the envelope as JSON (DuckDB reads
+    /// <c>key.customer</c>); a key the converter cannot read fails the sink naming the record.
+    /// </summary>
+    [Fact]
+    public async Task KeyConverter_JsonKeysWrittenAsJson_AnUnreadableKeyFailsNamingTheRecord()
+    {
+        var topic = "mxk-" + Guid.NewGuid().ToString("N")[..10];
+        servers.Kafka.CreateTopic(topic, 1);
+        var bucket = await servers.S3.CreateBucketAsync("mxk");
+        using (var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = servers.Kafka.BootstrapServers, EnableIdempotence = true }).Build())
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                var key = i % 4 == 0 ? null : Encoding.UTF8.GetBytes($"{{\"customer\":\"c-{i}\",\"n\":{i}}}");
+                producer.Produce(new TopicPartition(topic, 0), new Message<byte[]?, byte[]> { Key = key, Value = Value(ValueConverter.Json, i) });
+            }
+
+            producer.Flush(TimeSpan.FromSeconds(30));
+        }
+
+        using var sink = new KafkaS3SinkBuilder()
+            .Configure(o =>
+            {
+                o.Name = topic;
+                o.BootstrapServers = servers.Kafka.BootstrapServers;
+                o.GroupId = topic;
+                o.Topics.Add(topic);
+                o.FlushSize = Count / 2;
+                o.WriteEnvelope = true;
+                o.KeyConverter = ValueConverter.Json;
+                o.Staging.Directory = Path.Combine(work, "staging");
+                servers.S3.Configure(o.S3, bucket);
+            })
+            .UseLoggerFactory(loggerFactory)
+            .Build();
+
+        var run = sink.RunAsync(CancellationToken.None);
+        await SinkTestKit.WaitForCommitsAsync(servers.Kafka, topic, topic, [Count], TimeSpan.FromMinutes(1), run);
+        SinkTestKit.Produce(servers.Kafka, topic, [(0, "not json", "{\"id\":-1}")]);
+        var act = () => run.WaitAsync(TimeSpan.FromMinutes(1));
+
+        (await act.Should().ThrowAsync<RecordConversionException>()).Which.Message.Should()
+            .StartWith($"Cannot convert record {topic}[0]@{Count}").And.Contain("the key cannot be read by the key converter");
+        var root = Path.Combine(work, "keys");
+        await SinkTestKit.DownloadAllAsync(servers.S3, bucket, root);
+        var rows = RoundTrip.ReadWithDuckDb(root, "json");
+        rows.Select(r => r.Offset).Should().Equal(Enumerable.Range(0, Count).Select(i => (long)i), "the two rotations before the bad key were written");
+        foreach (var row in rows)
+        {
+            var i = (int)row.Offset;
+            RoundTrip.AssertSame(row.Key, Json(i % 4 == 0 ? "null" : $"{{\"customer\":\"c-{i}\",\"n\":{i}}}"), $"key {i}");
+        }
+    }
+
     public void Dispose()
     {
         loggerFactory.Dispose();

@@ -142,8 +142,9 @@ public static class KafkaConnectConfig
         Get("tasks.max");
         Get("schema.compatibility");
         Get("s3.retry.backoff.ms");
-        Get("key.converter");
-        Get("key.converter.schemas.enable");
+        var keyConverter = Get("key.converter");
+        var keySchemasEnable = Get("key.converter.schemas.enable")?.ToLowerInvariant();
+        Expect("key.converter.schemas.enable", keySchemasEnable, "false", "true");
 
         var flushSize = Long("flush.size");
         var padWidth = Long("filename.offset.zero.pad.width");
@@ -289,6 +290,15 @@ public static class KafkaConnectConfig
                 // Kafka Connect's JsonConverter defaults to schemas.enable=true.
                 "org.apache.kafka.connect.json.JsonConverter" => schemasEnable == "false" ? ValueConverter.Json : ValueConverter.JsonWithSchemaEnvelope,
                 _ => o.ValueConverter,
+            };
+
+            // Keys are written only with WriteEnvelope; other key converters (e.g. Avro) keep the raw key.
+            o.KeyConverter = keyConverter switch
+            {
+                "org.apache.kafka.connect.storage.StringConverter" => ValueConverter.Utf8String,
+                "org.apache.kafka.connect.converters.ByteArrayConverter" => ValueConverter.ByteArray,
+                "org.apache.kafka.connect.json.JsonConverter" => keySchemasEnable == "false" ? ValueConverter.Json : ValueConverter.JsonWithSchemaEnvelope,
+                _ => o.KeyConverter,
             };
 
             if (formatClass == "io.confluent.connect.s3.format.bytearray.ByteArrayFormat")

@@ -69,4 +69,7 @@ internal static partial class Log
 
     [LoggerMessage(22, LogLevel.Error, "Fenced: {Reason} This sink stops writing the partition and drops its staged records; it commits nothing for it until the partition is assigned again.")]
     public static partial void Fenced(ILogger logger, string reason);
+
+    [LoggerMessage(23, LogLevel.Information, "Sink '{Sink}' has a key converter but WriteEnvelope is off: keys are not written, so the key converter is not used.")]
+    public static partial void KeyConverterUnused(ILogger logger, string sink);
 }

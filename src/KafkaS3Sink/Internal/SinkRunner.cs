@@ -19,6 +19,7 @@ internal sealed class SinkRunner
 
     private readonly KafkaS3SinkOptions options;
     private readonly IRecordConverter converter;
+    private readonly IRecordConverter? keyConverter;
     private readonly IS3Partitioner partitioner;
     private readonly IRotationPolicy rotation;
     private readonly ISegmentBuffer buffer;
@@ -51,6 +52,7 @@ internal sealed class SinkRunner
     public SinkRunner(
         KafkaS3SinkOptions options,
         IRecordConverter converter,
+        IRecordConverter? keyConverter,
         IS3Partitioner partitioner,
         IRotationPolicy rotation,
         ISegmentBuffer buffer,
@@ -65,6 +67,7 @@ internal sealed class SinkRunner
         this.control = control;
         this.options = options;
         this.converter = converter;
+        this.keyConverter = keyConverter;
         this.partitioner = partitioner;
         this.rotation = rotation;
         this.buffer = buffer;
@@ -242,7 +245,7 @@ internal sealed class SinkRunner
         // Avro values keep their writer schema in Avro and Parquet files (one schema per segment).
         var avro = options.Format is OutputFormat.Avro or OutputFormat.Parquet && !options.WriteEnvelope ? converted.Avro : null;
         var payload = options.Format == OutputFormat.Bytes ? record.Value ?? ReadOnlyMemory<byte>.Empty
-            : options.WriteEnvelope ? Formats.RecordEnvelope.Wrap(converted)
+            : options.WriteEnvelope ? Formats.RecordEnvelope.Wrap(converted, ConvertKey(record))
             : avro is not null ? avro.Datum
             : converted.Payload;
         if (OverQuota(payload.Length))
@@ -294,6 +297,24 @@ internal sealed class SinkRunner
         if (rotation.ShouldRotate(state.RotationState()))
         {
             Rotate(state, deterministic: rotation.IsReplayDeterministic);
+        }
+    }
+
+    /// <summary>The key as the key converter reads it; null without one or for a null key (the envelope's default encoding).</summary>
+    private ReadOnlyMemory<byte>? ConvertKey(KafkaRecord record)
+    {
+        if (keyConverter is null || record.Key is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return keyConverter.Convert(new KafkaRecord(record.Topic, record.Partition, record.Offset, record.Timestamp, record.Key, record.Key, record.Headers)).Payload;
+        }
+        catch (RecordConversionException ex)
+        {
+            throw new RecordConversionException(record, $"the key cannot be read by the key converter ({ex.Message})", ex);
         }
     }
 

@@ -126,9 +126,22 @@ internal sealed class OwnershipFence
 
     /// <summary>Takes the lease of a topic-partition: its epoch plus one, written with a compare-and-swap.</summary>
     /// <returns>This owner's epoch for the partition.</returns>
+    /// <exception cref="KafkaS3SinkException">The lease could not be read or written (names the partition and the key).</exception>
     public async Task<long> AcquireAsync(string topic, int partition, CancellationToken cancellationToken)
     {
         var key = LeaseKey(topic, partition);
+        try
+        {
+            return await TryAcquireAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is AmazonS3Exception or HttpRequestException or IOException or TimeoutException)
+        {
+            throw new KafkaS3SinkException($"{topic} [{partition}]: taking the lease '{key}' in bucket '{bucket}' failed: {ex.Message}", ex);
+        }
+    }
+
+    private async Task<long> TryAcquireAsync(string key, CancellationToken cancellationToken)
+    {
         for (var conflicts = 0; ; conflicts++)
         {
             var (epoch, etag, _) = await ReadLeaseAsync(key, cancellationToken).ConfigureAwait(false);

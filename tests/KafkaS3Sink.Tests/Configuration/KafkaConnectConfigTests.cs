@@ -23,6 +23,23 @@ public sealed class KafkaConnectConfigTests
         act.Should().Throw<KafkaS3SinkConfigurationException>().Which.Errors.Should().Contain(e => e.StartsWith("avro.codec", StringComparison.Ordinal) && e.Contains("bzip2", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("org.apache.kafka.connect.storage.StringConverter", null, ValueConverter.Utf8String)]
+    [InlineData("org.apache.kafka.connect.converters.ByteArrayConverter", null, ValueConverter.ByteArray)]
+    [InlineData("org.apache.kafka.connect.json.JsonConverter", "false", ValueConverter.Json)]
+    [InlineData("org.apache.kafka.connect.json.JsonConverter", null, ValueConverter.JsonWithSchemaEnvelope)]
+    [InlineData("io.confluent.connect.avro.AvroConverter", null, null)]
+    public void KeyConverter_MapsLikeTheValueConverter(string keyConverter, string? schemasEnable, ValueConverter? expected)
+    {
+        var extra = new Dictionary<string, string> { ["key.converter"] = keyConverter };
+        if (schemasEnable is not null)
+        {
+            extra["key.converter.schemas.enable"] = schemasEnable;
+        }
+
+        Import(extra).KeyConverter.Should().Be(expected);
+    }
+
     private static KafkaS3SinkOptions Import(Dictionary<string, string> extra)
     {
         var config = new Dictionary<string, string>
