@@ -26,6 +26,8 @@ internal sealed class HarnessOptions
 
     public int? MaxHandles { get; private set; }
 
+    public ConditionalWrites ConditionalWrites { get; private set; } = ConditionalWrites.Auto;
+
     public static HarnessOptions Parse(string[] args)
     {
         var o = new HarnessOptions();
@@ -45,6 +47,7 @@ internal sealed class HarnessOptions
                 case "--records": o.Records = long.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--no-raw-baseline": o.RawBaseline = false; break;
                 case "--max-handles": o.MaxHandles = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--conditional-writes": o.ConditionalWrites = Enum.Parse<ConditionalWrites>(Next(), ignoreCase: true); break;
                 default: throw new ArgumentException($"Unknown option '{args[i]}'. See benchmarks/README.md.");
             }
         }

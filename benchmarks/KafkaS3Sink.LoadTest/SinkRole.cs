@@ -52,6 +52,7 @@ internal static class SinkRole
         {
             ["openFiles"] = o.OpenFiles,
             ["buffer"] = o.Buffer,
+            ["conditionalWrites"] = o.ConditionalWrites.ToString(),
             ["records"] = records,
             ["bytes"] = bytes,
             ["seconds"] = Math.Round(elapsed.TotalSeconds, 2),
@@ -92,6 +93,7 @@ internal static class SinkRole
             x.S3.ForcePathStyle = true;
             x.S3.AccessKeyId = s3.AccessKey;
             x.S3.SecretAccessKey = s3.SecretKey;
+            x.S3.ConditionalWrites = o.ConditionalWrites;
             x.KafkaProperties["fetch.max.bytes"] = "8388608";
             x.KafkaProperties["queued.max.messages.kbytes"] = "16384";
         }).UsePartitioner(r => "shard=" + ((JsonElement)r.Value!).GetProperty("shard").GetInt64().ToString(CultureInfo.InvariantCulture));
