@@ -62,7 +62,7 @@ public sealed class FencingTests(IntegrationServers servers, ITestOutputHelper o
 
         await Task.Delay(1_000);
         await stopOlder.CancelAsync();
-        await olderRun;
+        await olderRun.WaitAsync(TimeSpan.FromMinutes(1));
 
         logLines.Should().Contain(l => l.StartsWith("Fenced: " + topic + " [0]: fenced at epoch 1, a newer owner holds epoch 2", StringComparison.Ordinal));
         SinkTestKit.Committed(servers.Kafka, topic + "-older", topic, 1).Should().Equal(-1);
@@ -93,7 +93,7 @@ public sealed class FencingTests(IntegrationServers servers, ITestOutputHelper o
         gated.Open();
         await SinkTestKit.WaitForCommitsAsync(servers.Kafka, topic + "-older", topic, [900], TimeSpan.FromSeconds(60), olderRun);
         await stopOlder.CancelAsync();
-        await olderRun;
+        await olderRun.WaitAsync(TimeSpan.FromMinutes(1));
 
         var ids = (await SinkTestKit.ReadObjectsAsync(servers.S3, bucket)).SelectMany(o => o.Lines).Select(l => SinkTestKit.Json(l).GetProperty("id").GetInt32()).ToList();
         ids.Should().HaveCountGreaterThan(Records, "without fencing the older owner's +300 and +600 objects sit beside the newer owner's");
@@ -110,7 +110,7 @@ public sealed class FencingTests(IntegrationServers servers, ITestOutputHelper o
 
         using (var required = Sink("required", topic, bucket, 200, ignoring, loggerFactory, ConditionalWrites.Required))
         {
-            var act = () => required.RunAsync(CancellationToken.None);
+            var act = () => required.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
             (await act.Should().ThrowAsync<KafkaS3SinkException>())
                 .Which.Message.Should().Be($"S3.ConditionalWrites is Required but bucket '{bucket}' does not honour conditional writes: a PUT with If-None-Match: * over an existing object succeeded.");
         }
@@ -124,6 +124,56 @@ public sealed class FencingTests(IntegrationServers servers, ITestOutputHelper o
         var snapshot = await Snapshot(bucket);
         snapshot.Keys.Should().OnlyContain(k => SinkTestKit.IsDataKey(k), "no lease and no probe object is left behind");
         snapshot.Should().HaveCount(5).And.OnlyContain(o => o.Value == "0");
+    }
+
+    /// <summary>
+    /// A writer that may PUT but not read (a bucket policy denying it s3:GetObject; a Deny, because the
+    /// uploader of an object may otherwise read it through the object's ACL): fencing needs reads,
+    /// so Required refuses to start and Auto warns and writes unfenced — every record still lands once.
+    /// </summary>
+    [Fact]
+    public async Task WriterWithoutReadPermission_RequiredFailsAtStart_AutoWritesUnfenced()
+    {
+        var (topic, bucket) = await ProduceAsync(400);
+        using (var owner = servers.S3.CreateClient())
+        {
+            await owner.PutBucketPolicyAsync(new PutBucketPolicyRequest
+            {
+                BucketName = bucket,
+                Policy = $$"""
+                    {"Version":"2012-10-17","Statement":[
+                      {"Effect":"Allow","Principal":{"AWS":["arn:aws:iam:::user/talk"]},
+                       "Action":["s3:PutObject","s3:PutObjectAcl","s3:DeleteObject","s3:AbortMultipartUpload"],"Resource":["arn:aws:s3:::{{bucket}}/*"]},
+                      {"Effect":"Deny","Principal":{"AWS":["arn:aws:iam:::user/talk"]},
+                       "Action":["s3:GetObject"],"Resource":["arn:aws:s3:::{{bucket}}/*"]}]}
+                    """,
+            });
+        }
+
+        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(new CapturingLoggerProvider(logLines, output)));
+        KafkaS3Sink WriteOnly(string name, ConditionalWrites mode)
+        {
+            // Objects written by another user: give the bucket owner (the test's reader) access, as cross-account writers do.
+            var sink = Sink(name, topic, bucket, 200, null, loggerFactory, mode, accessKey: "user", secretKey: "secret", cannedAcl: "bucket-owner-full-control");
+            return sink;
+        }
+
+        using (var required = WriteOnly("required", ConditionalWrites.Required))
+        {
+            var act = () => required.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+            (await act.Should().ThrowAsync<KafkaS3SinkException>()).Which.Message.Should()
+                .StartWith($"S3.ConditionalWrites is Required but bucket '{bucket}' does not honour conditional writes: the probe failed with 403");
+        }
+
+        using (var auto = WriteOnly("auto", ConditionalWrites.Auto))
+        {
+            await SinkTestKit.RunToEndAsync(auto, servers.Kafka, topic + "-auto", topic, 1, TimeSpan.FromSeconds(90));
+        }
+
+        logLines.Should().Contain(l => l.StartsWith($"Bucket '{bucket}' does not honour conditional writes (the probe failed with 403", StringComparison.Ordinal));
+        var objects = await SinkTestKit.ReadObjectsAsync(servers.S3, bucket);
+        objects.Select(o => o.Key).Should().OnlyContain(k => k.StartsWith("topics/", StringComparison.Ordinal), "no lease, no probe left behind");
+        objects.SelectMany(o => o.Lines).Select(l => SinkTestKit.Json(l).GetProperty("id").GetInt32()).Should().Equal(Enumerable.Range(0, 400));
     }
 
     /// <summary>Each assignment raises the partition's lease epoch by one; objects carry the epoch of their writer.</summary>
@@ -171,7 +221,7 @@ public sealed class FencingTests(IntegrationServers servers, ITestOutputHelper o
         return (topic, bucket);
     }
 
-    private KafkaS3Sink Sink(string name, string topic, string bucket, int flushSize, IAmazonS3? s3, ILoggerFactory loggerFactory, ConditionalWrites mode)
+    private KafkaS3Sink Sink(string name, string topic, string bucket, int flushSize, IAmazonS3? s3, ILoggerFactory loggerFactory, ConditionalWrites mode, string? accessKey = null, string? secretKey = null, string? cannedAcl = null)
     {
         var builder = new KafkaS3SinkBuilder()
             .Configure(o =>
@@ -185,6 +235,9 @@ public sealed class FencingTests(IntegrationServers servers, ITestOutputHelper o
                 o.S3.ConditionalWrites = mode;
                 o.KafkaProperties["session.timeout.ms"] = "6000";
                 servers.S3.Configure(o.S3, bucket);
+                o.S3.AccessKeyId = accessKey ?? o.S3.AccessKeyId;
+                o.S3.SecretAccessKey = secretKey ?? o.S3.SecretAccessKey;
+                o.S3.CannedAcl = cannedAcl;
             })
             .UseLoggerFactory(loggerFactory)
             .UseDrainTimeout(TimeSpan.FromSeconds(5));

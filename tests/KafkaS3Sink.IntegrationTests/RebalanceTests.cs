@@ -73,7 +73,7 @@ public sealed class RebalanceTests(IntegrationServers servers, ITestOutputHelper
             var (sink, stop, run) = running[0];
             running.RemoveAt(0);
             await stop.CancelAsync();
-            await run;
+            await run.WaitAsync(TimeSpan.FromMinutes(2)); // a sink that does not stop fails the test instead of hanging it
             sink.Dispose();
             stop.Dispose();
         }

@@ -67,7 +67,7 @@ public sealed class SinkEndToEndTests(IntegrationServers servers, ITestOutputHel
             }
 
             await stop.CancelAsync();
-            await run;
+            await run.WaitAsync(TimeSpan.FromMinutes(2)); // a sink that does not stop fails the test instead of hanging it
         }
 
         var committedAtStop = SinkTestKit.Committed(servers.Kafka, group, topic, Partitions);

@@ -73,6 +73,9 @@ internal sealed class OwnershipFence
         try
         {
             var created = await PutTextAsync(probe, "1", new WriteCondition(null, "*"), cancellationToken).ConfigureAwait(false);
+
+            // Fencing reads objects before writing them (HEAD needs s3:GetObject).
+            await s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucket, Key = probe }, cancellationToken).ConfigureAwait(false);
             if (!await IsRejectedAsync(() => PutTextAsync(probe, "2", new WriteCondition(null, "*"), cancellationToken)).ConfigureAwait(false))
             {
                 unsupported = "a PUT with If-None-Match: * over an existing object succeeded";

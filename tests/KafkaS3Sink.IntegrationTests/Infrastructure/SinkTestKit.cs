@@ -70,7 +70,7 @@ public static class SinkTestKit
         var run = sink.RunAsync(stop.Token);
         await WaitForCommitsAsync(kafka, groupId, topic, EndOffsets(kafka, topic, partitions), timeout, run);
         await stop.CancelAsync();
-        await run;
+        await run.WaitAsync(TimeSpan.FromMinutes(2)); // a sink that does not stop fails the test instead of hanging it
     }
 
     /// <summary>Waits until the group's committed offsets reach the targets; fails the test on timeout.</summary>
