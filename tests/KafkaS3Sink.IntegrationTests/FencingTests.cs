@@ -176,6 +176,66 @@ public sealed class FencingTests(IntegrationServers servers, ITestOutputHelper o
         objects.SelectMany(o => o.Lines).Select(l => SinkTestKit.Json(l).GetProperty("id").GetInt32()).Should().Equal(Enumerable.Range(0, 400));
     }
 
+    /// <summary>
+    /// Objects above the part size go up as multipart uploads (5 MiB parts, streamed from the object file)
+    /// with their epoch; an older owner stalled before its multipart upload is fenced like a single PUT.
+    /// The mock broker keeps only ~5 MiB per partition, so the objects are made large by the Bytes format's
+    /// separator (20,000 bytes after each small record) instead of by large records.
+    /// </summary>
+    [Fact]
+    public async Task MultipartObjects_CarryTheEpoch_AndAnOlderOwnersMultipartUploadIsFenced()
+    {
+        const int records = 600;
+        var separator = new string('-', 19_999) + "\n";
+        var topic = "fence-" + Guid.NewGuid().ToString("N")[..8];
+        servers.Kafka.CreateTopic(topic, 1);
+        var bucket = await servers.S3.CreateBucketAsync("fencemp");
+        SinkTestKit.Produce(servers.Kafka, topic, Enumerable.Range(0, records).Select(i => (0, (string?)null, $"{{\"id\":{i}}}")));
+        using var gated = new GatedS3Client(servers.S3, GatedS3Client.Stage.BeforeRead);
+        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(new CapturingLoggerProvider(logLines, output)));
+        void Large(KafkaS3SinkOptions o)
+        {
+            o.Format = OutputFormat.Bytes;
+            o.BytesSeparator = separator;
+            o.S3.PartSize = S3StorageOptions.MinimumPartSize;
+        }
+
+        // The older owner cuts 300 records (~6 MB: a multipart upload) and stalls before its first read.
+        using var older = Sink("older", topic, bucket, 300, gated, loggerFactory, ConditionalWrites.Required, configure: Large);
+        using var stopOlder = new CancellationTokenSource();
+        var olderRun = older.RunAsync(stopOlder.Token);
+        await gated.Stalled.Task.WaitAsync(TimeSpan.FromSeconds(60));
+
+        // The newer owner cuts 600 records (~12 MB: three parts).
+        using (var newer = Sink("newer", topic, bucket, 600, null, loggerFactory, ConditionalWrites.Required, configure: Large))
+        {
+            await SinkTestKit.RunToEndAsync(newer, servers.Kafka, topic + "-newer", topic, 1, TimeSpan.FromSeconds(90));
+        }
+
+        gated.Open();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!logLines.Any(l => l.StartsWith("Fenced: " + topic, StringComparison.Ordinal)) && DateTime.UtcNow < deadline && !olderRun.IsCompleted)
+        {
+            await Task.Delay(100);
+        }
+
+        await stopOlder.CancelAsync();
+        await olderRun.WaitAsync(TimeSpan.FromMinutes(1));
+
+        logLines.Should().Contain(l => l.StartsWith("Fenced: " + topic + " [0]: fenced at epoch 1, a newer owner holds epoch 2", StringComparison.Ordinal));
+        var snapshot = await Snapshot(bucket);
+        var key = $"topics/{topic}/partition=0/{topic}+0+0000000000.bin";
+        snapshot.Keys.Where(SinkTestKit.IsDataKey).Should().Equal(key);
+        snapshot[key].Should().Be("2", "the newer owner's object, not replaced");
+        using var client = servers.S3.CreateClient();
+        using var response = await client.GetObjectAsync(bucket, key);
+        response.ETag.Should().EndWith("-3\"", "a multipart upload of three parts");
+        using var reader = new StreamReader(response.ResponseStream);
+        var body = await reader.ReadToEndAsync();
+        body.Length.Should().BeGreaterThan(2 * (int)S3StorageOptions.MinimumPartSize);
+        body.Split(separator).Should().Equal([.. Enumerable.Range(0, records).Select(i => $"{{\"id\":{i}}}"), string.Empty]);
+    }
+
     /// <summary>Each assignment raises the partition's lease epoch by one; objects carry the epoch of their writer.</summary>
     [Fact]
     public async Task EachRunTakesTheLeaseOneEpochHigher()
@@ -221,7 +281,7 @@ public sealed class FencingTests(IntegrationServers servers, ITestOutputHelper o
         return (topic, bucket);
     }
 
-    private KafkaS3Sink Sink(string name, string topic, string bucket, int flushSize, IAmazonS3? s3, ILoggerFactory loggerFactory, ConditionalWrites mode, string? accessKey = null, string? secretKey = null, string? cannedAcl = null)
+    private KafkaS3Sink Sink(string name, string topic, string bucket, int flushSize, IAmazonS3? s3, ILoggerFactory loggerFactory, ConditionalWrites mode, string? accessKey = null, string? secretKey = null, string? cannedAcl = null, Action<KafkaS3SinkOptions>? configure = null)
     {
         var builder = new KafkaS3SinkBuilder()
             .Configure(o =>
@@ -238,6 +298,7 @@ public sealed class FencingTests(IntegrationServers servers, ITestOutputHelper o
                 o.S3.AccessKeyId = accessKey ?? o.S3.AccessKeyId;
                 o.S3.SecretAccessKey = secretKey ?? o.S3.SecretAccessKey;
                 o.S3.CannedAcl = cannedAcl;
+                configure?.Invoke(o);
             })
             .UseLoggerFactory(loggerFactory)
             .UseDrainTimeout(TimeSpan.FromSeconds(5));
