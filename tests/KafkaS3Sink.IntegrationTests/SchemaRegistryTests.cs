@@ -67,40 +67,10 @@ public sealed class SchemaRegistryTests(IntegrationServers servers, ITestOutputH
         await using var registry = await StartRegistryAsync(requests);
         var registryUrl = registry.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 
-        var topic = "avro-" + Guid.NewGuid().ToString("N")[..8];
-        servers.Kafka.CreateTopic(topic, 2);
-        var bucket = await servers.S3.CreateBucketAsync("avro");
         var schema = (RecordSchema)Schema.Parse(SchemaJson);
         const int count = 400;
-        using (var producer = new ProducerBuilder<Null, byte[]>(new ProducerConfig { BootstrapServers = servers.Kafka.BootstrapServers, EnableIdempotence = true }).Build())
-        {
-            for (var i = 0; i < count; i++)
-            {
-                producer.Produce(new TopicPartition(topic, i % 2), new Message<Null, byte[]> { Value = Encode(schema, i) });
-            }
-
-            producer.Flush(TimeSpan.FromSeconds(30));
-        }
-
-        using var converter = new SchemaRegistryAvroConverter(registryUrl);
-        using (var sink = new KafkaS3SinkBuilder()
-            .Configure(o =>
-            {
-                o.Name = topic + "-sink";
-                o.BootstrapServers = servers.Kafka.BootstrapServers;
-                o.GroupId = topic + "-sink";
-                o.Topics.Add(topic);
-                o.FlushSize = 100;
-                o.Staging.Directory = staging;
-                servers.S3.Configure(o.S3, bucket);
-            })
-            .UseConverter(converter)
-            .UsePartitioner(p => p.Field("customer.region"))
-            .UseLoggerFactory(loggerFactory)
-            .Build())
-        {
-            await SinkTestKit.RunToEndAsync(sink, servers.Kafka, topic + "-sink", topic, 2, TimeSpan.FromMinutes(2));
-        }
+        var bucket = await ProduceAndSinkAsync(
+            "avro", 2, count, i => new Message<byte[]?, byte[]> { Value = Encode(schema, i) }, registryUrl, o => o.FlushSize = 100, byRegion: true);
 
         requests.Should().Contain(r => r.Contains($"/schemas/ids/{SchemaId}", StringComparison.Ordinal), "the writer schema comes from the registry");
         var records = (await SinkTestKit.ReadObjectsAsync(servers.S3, bucket)).SelectMany(o => o.Lines.Select(l => (o.Key, Json: SinkTestKit.Json(l)))).ToList();
@@ -287,43 +257,26 @@ public sealed class SchemaRegistryTests(IntegrationServers servers, ITestOutputH
     {
         await using var registry = await StartRegistryAsync(new ConcurrentQueue<string>());
         var registryUrl = registry.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var topic = "avroenv-" + Guid.NewGuid().ToString("N")[..8];
-        servers.Kafka.CreateTopic(topic, 1);
-        var bucket = await servers.S3.CreateBucketAsync("avroenv");
         var schema = (RecordSchema)Schema.Parse(SchemaJson);
         const int count = 40;
-        using (var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = servers.Kafka.BootstrapServers, EnableIdempotence = true }).Build())
-        {
-            for (var i = 0; i < count; i++)
+        var bucket = await ProduceAndSinkAsync(
+            "avroenv",
+            1,
+            count,
+            i => new Message<byte[]?, byte[]>
             {
-                var key = (i % 3) switch { 0 => null, 1 => System.Text.Encoding.UTF8.GetBytes($"k{i}"), _ => new byte[] { 0xFE, (byte)i } };
-                var headers = new Headers { { "trace", System.Text.Encoding.UTF8.GetBytes($"t{i}") } };
-                producer.Produce(new TopicPartition(topic, 0), new Message<byte[]?, byte[]> { Key = key, Value = Encode(schema, i), Headers = headers });
-            }
-
-            producer.Flush(TimeSpan.FromSeconds(30));
-        }
-
-        using var converter = new SchemaRegistryAvroConverter(registryUrl);
-        using (var sink = new KafkaS3SinkBuilder()
-            .Configure(o =>
+                Key = (i % 3) switch { 0 => null, 1 => System.Text.Encoding.UTF8.GetBytes($"k{i}"), _ => [0xFE, (byte)i] },
+                Value = Encode(schema, i),
+                Headers = new Headers { { "trace", System.Text.Encoding.UTF8.GetBytes($"t{i}") } },
+            },
+            registryUrl,
+            o =>
             {
-                o.Name = topic;
-                o.BootstrapServers = servers.Kafka.BootstrapServers;
-                o.GroupId = topic;
-                o.Topics.Add(topic);
                 o.FlushSize = 20;
                 o.WriteEnvelope = true;
                 o.Format = format switch { "parquet" => OutputFormat.Parquet, "avro" => OutputFormat.Avro, _ => OutputFormat.JsonLines };
-                o.Staging.Directory = staging;
-                servers.S3.Configure(o.S3, bucket);
-            })
-            .UseConverter(converter)
-            .UseLoggerFactory(loggerFactory)
-            .Build())
-        {
-            await SinkTestKit.RunToEndAsync(sink, servers.Kafka, topic, topic, 1, TimeSpan.FromMinutes(1));
-        }
+            },
+            byRegion: false);
 
         var root = Path.Combine(staging, "download");
         var keys = await SinkTestKit.DownloadAllAsync(servers.S3, bucket, root);
@@ -357,45 +310,66 @@ public sealed class SchemaRegistryTests(IntegrationServers servers, ITestOutputH
         var requests = new ConcurrentQueue<string>();
         await using var registry = await StartRegistryAsync(requests);
         var registryUrl = registry.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var topic = "avro-" + Guid.NewGuid().ToString("N")[..8];
-        servers.Kafka.CreateTopic(topic, 2);
-        var bucket = await servers.S3.CreateBucketAsync("avro");
         var v1 = (RecordSchema)Schema.Parse(SchemaJson);
         var v2 = (RecordSchema)Schema.Parse(SchemaV2Json);
-        using (var producer = new ProducerBuilder<Null, byte[]>(new ProducerConfig { BootstrapServers = servers.Kafka.BootstrapServers, EnableIdempotence = true }).Build())
-        {
-            for (var i = 0; i < 400; i++)
+        var bucket = await ProduceAndSinkAsync(
+            "avro",
+            2,
+            400,
+            i => new Message<byte[]?, byte[]> { Value = EncodeVersioned(v1, v2, i) },
+            registryUrl,
+            o =>
             {
-                producer.Produce(new TopicPartition(topic, i % 2), new Message<Null, byte[]> { Value = EncodeVersioned(v1, v2, i) });
+                o.FlushSize = 125;
+                o.Format = format;
+                o.Compression = compression;
+            },
+            byRegion: true);
+
+        requests.Should().Contain(r => r.Contains($"/schemas/ids/{SchemaV2Id}", StringComparison.Ordinal));
+        return (bucket, v1, v2);
+    }
+
+    /// <summary>Produces <paramref name="count"/> messages round-robin over the partitions, then runs the Avro converter's sink to the end.</summary>
+    /// <returns>The bucket.</returns>
+    private async Task<string> ProduceAndSinkAsync(
+        string prefix, int partitions, int count, Func<int, Message<byte[]?, byte[]>> message, string registryUrl, Action<KafkaS3SinkOptions> configure, bool byRegion)
+    {
+        var topic = prefix + "-" + Guid.NewGuid().ToString("N")[..8];
+        servers.Kafka.CreateTopic(topic, partitions);
+        var bucket = await servers.S3.CreateBucketAsync(prefix);
+        using (var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = servers.Kafka.BootstrapServers, EnableIdempotence = true }).Build())
+        {
+            for (var i = 0; i < count; i++)
+            {
+                producer.Produce(new TopicPartition(topic, i % partitions), message(i));
             }
 
             producer.Flush(TimeSpan.FromSeconds(30));
         }
 
         using var converter = new SchemaRegistryAvroConverter(registryUrl);
-        using (var sink = new KafkaS3SinkBuilder()
+        var builder = new KafkaS3SinkBuilder()
             .Configure(o =>
             {
                 o.Name = topic + "-sink";
                 o.BootstrapServers = servers.Kafka.BootstrapServers;
                 o.GroupId = topic + "-sink";
                 o.Topics.Add(topic);
-                o.FlushSize = 125;
-                o.Format = format;
-                o.Compression = compression;
                 o.Staging.Directory = staging;
                 servers.S3.Configure(o.S3, bucket);
+                configure(o);
             })
             .UseConverter(converter)
-            .UsePartitioner(p => p.Field("customer.region"))
-            .UseLoggerFactory(loggerFactory)
-            .Build())
+            .UseLoggerFactory(loggerFactory);
+        if (byRegion)
         {
-            await SinkTestKit.RunToEndAsync(sink, servers.Kafka, topic + "-sink", topic, 2, TimeSpan.FromMinutes(2));
+            builder.UsePartitioner(p => p.Field("customer.region"));
         }
 
-        requests.Should().Contain(r => r.Contains($"/schemas/ids/{SchemaV2Id}", StringComparison.Ordinal));
-        return (bucket, v1, v2);
+        using var sink = builder.Build();
+        await SinkTestKit.RunToEndAsync(sink, servers.Kafka, topic + "-sink", topic, partitions, TimeSpan.FromMinutes(2));
+        return bucket;
     }
 
     private static async Task<List<string>> ListDataKeysAsync(Amazon.S3.IAmazonS3 client, string bucket) =>

@@ -4,12 +4,8 @@ using Avro.File;
 
 namespace KafkaS3Sink.Formats;
 
-/// <summary>
-/// Avro's <c>snappy</c> codec, as the specification defines it: each block is Snappy-compressed and
-/// followed by the 4-byte big-endian CRC-32 of the uncompressed data. Apache.Avro for .NET ships only
-/// <c>null</c> and <c>deflate</c>.
-/// </summary>
-internal sealed class AvroSnappyCodec : Codec
+/// <summary>An Avro codec that compresses each block as a whole (Apache.Avro ships only <c>null</c> and <c>deflate</c>).</summary>
+internal abstract class AvroBlockCodec : Codec
 {
     public override byte[] Compress(byte[] uncompressedData) => Compress(uncompressedData.AsSpan());
 
@@ -20,6 +16,19 @@ internal sealed class AvroSnappyCodec : Codec
         outputStream.Write(compressed);
     }
 
+    public override bool Equals(object? other) => other?.GetType() == GetType();
+
+    public override int GetHashCode() => GetName().GetHashCode(StringComparison.Ordinal);
+
+    protected abstract byte[] Compress(ReadOnlySpan<byte> data);
+}
+
+/// <summary>
+/// Avro's <c>snappy</c> codec, as the specification defines it: each block is Snappy-compressed and
+/// followed by the 4-byte big-endian CRC-32 of the uncompressed data.
+/// </summary>
+internal sealed class AvroSnappyCodec : AvroBlockCodec
+{
     public override byte[] Decompress(byte[] compressedData, int length)
     {
         var data = Snappier.Snappy.DecompressToArray(compressedData.AsSpan(0, length - 4));
@@ -33,11 +42,7 @@ internal sealed class AvroSnappyCodec : Codec
 
     public override string GetName() => "snappy";
 
-    public override bool Equals(object? other) => other is AvroSnappyCodec;
-
-    public override int GetHashCode() => 1;
-
-    private static byte[] Compress(ReadOnlySpan<byte> data)
+    protected override byte[] Compress(ReadOnlySpan<byte> data)
     {
         var output = new byte[Snappier.Snappy.GetMaxCompressedLength(data.Length) + 4];
         var length = Snappier.Snappy.Compress(data, output);
@@ -47,17 +52,8 @@ internal sealed class AvroSnappyCodec : Codec
 }
 
 /// <summary>Avro's <c>zstandard</c> codec: each block is one Zstandard frame (level 3).</summary>
-internal sealed class AvroZstandardCodec : Codec
+internal sealed class AvroZstandardCodec : AvroBlockCodec
 {
-    public override byte[] Compress(byte[] uncompressedData) => Compress(uncompressedData.AsSpan());
-
-    public override void Compress(MemoryStream inputStream, MemoryStream outputStream)
-    {
-        var compressed = Compress(inputStream.GetBuffer().AsSpan(0, (int)inputStream.Length));
-        outputStream.SetLength(0);
-        outputStream.Write(compressed);
-    }
-
     public override byte[] Decompress(byte[] compressedData, int length)
     {
         using var decompressor = new ZstdSharp.Decompressor();
@@ -66,11 +62,7 @@ internal sealed class AvroZstandardCodec : Codec
 
     public override string GetName() => "zstandard";
 
-    public override bool Equals(object? other) => other is AvroZstandardCodec;
-
-    public override int GetHashCode() => 2;
-
-    private static byte[] Compress(ReadOnlySpan<byte> data)
+    protected override byte[] Compress(ReadOnlySpan<byte> data)
     {
         using var compressor = new ZstdSharp.Compressor(3);
         return compressor.Wrap(data).ToArray();
