@@ -127,7 +127,17 @@ public sealed class KafkaS3Sink : IDisposable
                     using var metrics = new SinkMetrics(
                         Name, () => buffer.Statistics, () => uploader?.StagedObjectBytes ?? 0, () => runner?.Paused ?? false, control, time);
                     var fence = new Upload.OwnershipFence(s3, options.S3, options.TopicsDir, logger);
-                    fence.StartAsync(stoppingToken).GetAwaiter().GetResult();
+                    try
+                    {
+                        fence.StartAsync(stoppingToken).GetAwaiter().GetResult();
+                    }
+                    catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                    {
+                        // Stopped while probing the bucket: nothing was consumed, nothing to commit.
+                        Log.Stopped(logger, Name);
+                        return;
+                    }
+
                     using (uploader = new S3ObjectUploader(
                         s3, options.S3, options.Staging.Directory!, FormatFor(options), fence, time, logger, metrics.Uploaded, metrics.UploadFinished, metrics.UploadRetried))
                     {

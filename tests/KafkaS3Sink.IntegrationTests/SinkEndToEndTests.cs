@@ -139,6 +139,21 @@ public sealed class SinkEndToEndTests(IntegrationServers servers, ITestOutputHel
         }
     }
 
+    /// <summary>A host that stops while the sink starts (here: before it probes the bucket) stops it cleanly, not as a failure.</summary>
+    [Fact]
+    public async Task Run_StoppedBeforeItStarted_EndsStoppedNotFailed()
+    {
+        var topic = "early-" + Guid.NewGuid().ToString("N")[..8];
+        servers.Kafka.CreateTopic(topic, 1);
+        var bucket = await servers.S3.CreateBucketAsync("early");
+        using var sink = BuildSink(topic, topic + "-sink", bucket, flushSize: 10);
+
+        await sink.RunAsync(new CancellationToken(canceled: true)).WaitAsync(TimeSpan.FromSeconds(30));
+
+        sink.State.Should().Be(SinkState.Stopped);
+        sink.Failure.Should().BeNull();
+    }
+
     private KafkaS3Sink BuildSink(string topic, string group, string bucket, int flushSize, Action<KafkaS3SinkOptions>? configure = null) => new KafkaS3SinkBuilder()
         .Configure(o =>
         {
