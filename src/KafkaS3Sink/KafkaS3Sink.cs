@@ -88,7 +88,8 @@ public sealed class KafkaS3Sink : IDisposable
             stats.OpenSegments,
             stats.StagedBytes,
             uploadFailures?.Invoke() ?? 0,
-            control.OldestUncommitted);
+            control.OldestUncommitted,
+            control.FencedPartitions);
     }
 
     /// <summary>
@@ -161,6 +162,7 @@ public sealed class KafkaS3Sink : IDisposable
                     control.OperatorPaused = false;
                     control.BackpressurePaused = false;
                     control.OldestUncommitted = null;
+                    control.FencedPartitions = [];
                     stopped = true;
                     Volatile.Write(ref running, 0);
                 }
@@ -216,6 +218,10 @@ public enum SinkState
 /// <param name="StagedBytes">Bytes staged in segments.</param>
 /// <param name="ConsecutiveUploadFailures">Failed upload attempts since the last successful upload.</param>
 /// <param name="OldestUncommittedSince">When the oldest rotation not yet committed was sealed; null when none waits.</param>
+/// <param name="FencedPartitions">
+/// Assigned partitions (<c>topic[partition]</c>) that a newer owner fenced with conditional writes: this sink drops
+/// their records until they are assigned again. Empty when none (see docs/guarantees.md).
+/// </param>
 public sealed record KafkaS3SinkStatus(
     string Name,
     SinkState State,
@@ -224,4 +230,5 @@ public sealed record KafkaS3SinkStatus(
     int OpenSegments,
     long StagedBytes,
     int ConsecutiveUploadFailures,
-    DateTimeOffset? OldestUncommittedSince);
+    DateTimeOffset? OldestUncommittedSince,
+    IReadOnlyList<string> FencedPartitions);

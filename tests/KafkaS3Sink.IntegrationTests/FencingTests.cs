@@ -4,6 +4,9 @@ using Amazon.S3;
 using Amazon.S3.Model;
 using FluentAssertions;
 using KafkaS3Sink.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
 
@@ -234,6 +237,61 @@ public sealed class FencingTests(IntegrationServers servers, ITestOutputHelper o
         var body = await reader.ReadToEndAsync();
         body.Length.Should().BeGreaterThan(2 * (int)S3StorageOptions.MinimumPartSize);
         body.Split(separator).Should().Equal([.. Enumerable.Range(0, records).Select(i => $"{{\"id\":{i}}}"), string.Empty]);
+    }
+
+    /// <summary>
+    /// A fenced sink in a host: its status lists the partition, its health check turns Degraded naming it,
+    /// and the metric counts it.
+    /// </summary>
+    [Fact]
+    public async Task FencedSinkInAHost_ShowsInStatusHealthAndMetrics()
+    {
+        var (topic, bucket) = await ProduceAsync(400);
+        using var gated = new GatedS3Client(servers.S3, GatedS3Client.Stage.BeforeRead);
+        using var metrics = new MetricsRecorder("older");
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders().AddProvider(new CapturingLoggerProvider(logLines, output));
+        builder.Services.AddKafkaS3Sink("older", sink => sink
+            .Configure(o =>
+            {
+                o.BootstrapServers = servers.Kafka.BootstrapServers;
+                o.GroupId = topic + "-older";
+                o.Topics.Add(topic);
+                o.FlushSize = 300;
+                o.Staging.Directory = Path.Combine(staging, "older");
+                o.S3.ConditionalWrites = ConditionalWrites.Required;
+                servers.S3.Configure(o.S3, bucket);
+            })
+            .UseS3Client(gated));
+        builder.Services.AddHealthChecks().AddKafkaS3Sinks();
+        using var host = builder.Build();
+        var controller = host.Services.GetRequiredService<IKafkaS3SinkController>();
+        var health = host.Services.GetRequiredService<HealthCheckService>();
+        await host.StartAsync();
+        await gated.Stalled.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        controller.GetStatus("older").FencedPartitions.Should().BeEmpty();
+
+        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(new CapturingLoggerProvider(logLines, output)));
+        using (var newer = Sink("newer", topic, bucket, 200, null, loggerFactory, ConditionalWrites.Required))
+        {
+            await SinkTestKit.RunToEndAsync(newer, servers.Kafka, topic + "-newer", topic, 1, TimeSpan.FromSeconds(90));
+        }
+
+        gated.Open();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (controller.GetStatus("older").FencedPartitions.Count == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        controller.GetStatus("older").FencedPartitions.Should().Equal($"{topic}[0]");
+        var report = await health.CheckHealthAsync();
+        report.Status.Should().Be(HealthStatus.Degraded);
+        report.Entries.Values.Single().Description.Should().Be(
+            $"sink 'older' was fenced out of {topic}[0] by a newer owner (another sink or group writes the same prefix, or this member was replaced)");
+        metrics.Sums.GetValueOrDefault("kafkas3sink.partitions.fenced").Should().Be(1);
+        await host.StopAsync().WaitAsync(TimeSpan.FromMinutes(1));
+        SinkTestKit.Committed(servers.Kafka, topic + "-older", topic, 1).Should().Equal(-1);
     }
 
     /// <summary>Each assignment raises the partition's lease epoch by one; objects carry the epoch of their writer.</summary>

@@ -4,7 +4,7 @@ namespace KafkaS3Sink.Hosting;
 
 /// <summary>
 /// Unhealthy when a sink failed, when uploads keep failing, or when a sealed rotation has waited too long
-/// for its commit; degraded while backpressure pauses a sink.
+/// for its commit; degraded while backpressure pauses a sink or while a sink is fenced out of partitions.
 /// </summary>
 internal sealed class KafkaS3SinkHealthCheck(KafkaS3SinkRegistry registry, TimeProvider time, KafkaS3SinkHealthOptions options) : IHealthCheck
 {
@@ -30,6 +30,11 @@ internal sealed class KafkaS3SinkHealthCheck(KafkaS3SinkRegistry registry, TimeP
             if (status.OldestUncommittedSince is { } since && time.GetUtcNow() - since > options.StalledCommit)
             {
                 problems.Add($"sink '{name}': a rotation sealed at {since:O} is not committed yet");
+            }
+
+            if (status.FencedPartitions.Count > 0)
+            {
+                degraded.Add($"sink '{name}' was fenced out of {string.Join(", ", status.FencedPartitions)} by a newer owner (another sink or group writes the same prefix, or this member was replaced)");
             }
 
             if (status.BackpressurePaused)

@@ -9,6 +9,7 @@ internal sealed class SinkControl
     private long oldestUncommittedTicks = long.MinValue;
     private long oldestRecordTicks = long.MinValue;
     private long lag;
+    private IReadOnlyList<string> fencedPartitions = [];
 
     public bool PauseRequested
     {
@@ -50,6 +51,13 @@ internal sealed class SinkControl
         }
 
         set => Interlocked.Exchange(ref oldestRecordTicks, value?.UtcTicks ?? long.MinValue);
+    }
+
+    /// <summary>Assigned partitions a newer owner fenced (<c>topic[partition]</c>); empty when none.</summary>
+    public IReadOnlyList<string> FencedPartitions
+    {
+        get => Volatile.Read(ref fencedPartitions);
+        set => Volatile.Write(ref fencedPartitions, value);
     }
 
     /// <summary>Records behind the end of the assigned partitions.</summary>

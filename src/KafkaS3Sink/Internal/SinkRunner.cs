@@ -624,6 +624,10 @@ internal sealed class SinkRunner
         control.OldestUncommitted = OldestUncommitted();
         control.OldestRecordNotInS3 = OldestRecordNotInS3();
         control.Lag = Lag();
+        if (fenced.Count != control.FencedPartitions.Count)
+        {
+            control.FencedPartitions = [.. fenced.Select(tp => $"{tp.Topic}[{tp.Partition.Value}]").Order(StringComparer.Ordinal)];
+        }
     }
 
     /// <summary>The append time of the oldest record not yet committed (open or uploading).</summary>
