@@ -93,7 +93,7 @@ public static class KafkaS3SinkServiceCollectionExtensions
 
     /// <summary>
     /// Adds a health check over every sink of the process: unhealthy when a sink failed, uploads keep failing,
-    /// or a commit stalls; degraded while backpressure pauses a sink.
+    /// or a commit stalls; degraded while backpressure pauses a sink or a sink is fenced out of partitions.
     /// </summary>
     /// <param name="builder">The health checks builder.</param>
     /// <param name="configure">Changes to the thresholds.</param>
