@@ -290,6 +290,7 @@ public sealed class FencingTests(IntegrationServers servers, ITestOutputHelper o
         report.Entries.Values.Single().Description.Should().Be(
             $"sink 'older' was fenced out of {topic}[0] by a newer owner (another sink or group writes the same prefix, or this member was replaced)");
         metrics.Sums.GetValueOrDefault("kafkas3sink.partitions.fenced").Should().Be(1);
+        metrics.Sums.GetValueOrDefault("kafkas3sink.upload.failures").Should().Be(0, "a refused write is a fence, not a failed upload");
         await host.StopAsync().WaitAsync(TimeSpan.FromMinutes(1));
         SinkTestKit.Committed(servers.Kafka, topic + "-older", topic, 1).Should().Equal(-1);
     }

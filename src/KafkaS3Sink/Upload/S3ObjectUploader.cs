@@ -72,6 +72,7 @@ internal sealed class S3ObjectUploader : IDisposable
         long length = 0;
         var started = time.GetTimestamp();
         var succeeded = false;
+        var fencedOut = false;
         try
         {
             // Formatting reads the segment from disk and writes the body to disk: no whole object in memory.
@@ -115,9 +116,15 @@ internal sealed class S3ObjectUploader : IDisposable
                 }
             }
         }
+        catch (OwnershipLostException)
+        {
+            // Not a failed upload: the write was refused on purpose (counted as a fenced partition).
+            fencedOut = true;
+            throw;
+        }
         finally
         {
-            if (!cancellationToken.IsCancellationRequested)
+            if (!cancellationToken.IsCancellationRequested && !fencedOut)
             {
                 finished(time.GetElapsedTime(started), succeeded);
             }
