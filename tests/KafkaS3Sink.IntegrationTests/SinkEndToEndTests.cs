@@ -154,6 +154,22 @@ public sealed class SinkEndToEndTests(IntegrationServers servers, ITestOutputHel
         sink.Failure.Should().BeNull();
     }
 
+    /// <summary>A bucket that does not exist stops the start with the bucket named, before anything is consumed.</summary>
+    [Fact]
+    public async Task Run_BucketDoesNotExist_FailsAtStartNamingTheBucket()
+    {
+        var topic = "nobucket-" + Guid.NewGuid().ToString("N")[..8];
+        servers.Kafka.CreateTopic(topic, 1);
+        var bucket = "missing-" + Guid.NewGuid().ToString("N");
+        using var sink = BuildSink(topic, topic + "-sink", bucket, flushSize: 10);
+
+        var act = () => sink.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+
+        (await act.Should().ThrowAsync<KafkaS3SinkException>()).Which.Message.Should().StartWith($"S3 bucket '{bucket}' cannot be used (404 NoSuchBucket)");
+        sink.State.Should().Be(SinkState.Failed);
+        SinkTestKit.Committed(servers.Kafka, topic + "-sink", topic, 1).Should().Equal(-1);
+    }
+
     private KafkaS3Sink BuildSink(string topic, string group, string bucket, int flushSize, Action<KafkaS3SinkOptions>? configure = null) => new KafkaS3SinkBuilder()
         .Configure(o =>
         {

@@ -106,6 +106,12 @@ internal sealed class OwnershipFence
         {
             unsupported = $"the probe failed with {(int)ex.StatusCode} {ex.ErrorCode}: {ex.Message}";
         }
+        catch (Exception ex) when (ex is AmazonS3Exception or HttpRequestException or IOException or TimeoutException)
+        {
+            // Anything else (no such bucket, wrong endpoint or credentials) stops the start with the bucket named.
+            var status = ex is AmazonS3Exception s3Error ? $" ({(int)s3Error.StatusCode} {s3Error.ErrorCode})" : string.Empty;
+            throw new KafkaS3SinkException($"S3 bucket '{bucket}' cannot be used{status}: {ex.Message}", ex);
+        }
         finally
         {
             await DeleteQuietlyAsync(probe).ConfigureAwait(false);
