@@ -127,7 +127,7 @@ public sealed class KafkaS3Sink : IDisposable
                     S3ObjectUploader? uploader = null;
                     using var metrics = new SinkMetrics(
                         Name, () => buffer.Statistics, () => uploader?.StagedObjectBytes ?? 0, () => runner?.Paused ?? false, control, time);
-                    var fence = new Upload.OwnershipFence(s3, options.S3, options.TopicsDir, logger);
+                    var fence = new Upload.OwnershipFence(s3, options.S3, options.TopicsDir, time, logger);
                     try
                     {
                         fence.StartAsync(stoppingToken).GetAwaiter().GetResult();

@@ -34,12 +34,14 @@ internal sealed class OwnershipFence
     private readonly ConditionalWrites mode;
     private readonly ILogger logger;
     private readonly string owner;
+    private readonly TimeProvider time;
 
     /// <summary>Some stores (Ceph RGW 16) compare <c>If-Match</c> with the ETag without its quotes.</summary>
     private bool quotedEtags = true;
 
-    public OwnershipFence(IAmazonS3 s3, S3StorageOptions options, string topicsDir, ILogger logger)
+    public OwnershipFence(IAmazonS3 s3, S3StorageOptions options, string topicsDir, TimeProvider time, ILogger logger)
     {
+        this.time = time;
         this.s3 = s3;
         bucket = options.BucketName;
         mode = options.ConditionalWrites;
@@ -157,7 +159,7 @@ internal sealed class OwnershipFence
             var next = epoch + 1;
             var body = string.Create(
                 CultureInfo.InvariantCulture,
-                $"{{\"epoch\":{next},\"owner\":\"{owner}\",\"acquiredAt\":\"{DateTimeOffset.UtcNow:O}\"}}");
+                $"{{\"epoch\":{next},\"owner\":\"{owner}\",\"acquiredAt\":\"{time.GetUtcNow():O}\"}}");
             try
             {
                 await PutTextAsync(key, body, etag is null ? new WriteCondition(null, "*") : new WriteCondition(Etag(etag), null), cancellationToken, next).ConfigureAwait(false);
