@@ -255,16 +255,18 @@ internal sealed class SinkRunner
             return;
         }
 
-        if (state.Open.TryGetValue(path, out var current) && !SameSchema(current.AvroSchema, avro?.Schema))
+        state.Open.TryGetValue(path, out var entry);
+        if (entry is not null && !SameSchema(entry.AvroSchema, avro?.Schema))
         {
             // A file has one schema: a new writer schema starts a new rotation (a function of the records, so
-            // a replay cuts at the same offset).
+            // a replay cuts at the same offset). Rotating closes every open segment of the partition.
             Rotate(state, deterministic: true);
+            entry = null;
         }
 
         try
         {
-            if (!state.Open.TryGetValue(path, out var entry))
+            if (entry is null)
             {
                 // Open-segment cap: before opening one more, rotate the whole topic-partition holding the
                 // least recently written segment (possibly this one; the record then starts its next rotation).
