@@ -434,10 +434,7 @@ internal sealed class SinkRunner
     {
         Log.Fenced(logger, reason.Message);
         metrics.Fenced();
-        DiscardOpen(state);
-        state.Cancel();
-        WaitQuietly(state.StartedTasks(), drainTimeout);
-        DropUncommitted(state);
+        Abandon(state);
         rewindTo.Remove(state.TopicPartition);
         partitions.Remove(state.TopicPartition);
         fenced.Add(state.TopicPartition);
@@ -807,11 +804,17 @@ internal sealed class SinkRunner
             }
 
             // Another member may own the partition already: commit nothing, stop uploading.
-            DiscardOpen(state);
-            state.Cancel();
-            WaitQuietly(state.StartedTasks(), drainTimeout);
-            DropUncommitted(state);
+            Abandon(state);
         }
+    }
+
+    /// <summary>Gives a partition up without committing: open segments discarded, uploads cancelled, staged rotations deleted.</summary>
+    private void Abandon(PartitionState state)
+    {
+        DiscardOpen(state);
+        state.Cancel();
+        WaitQuietly(state.StartedTasks(), drainTimeout);
+        DropUncommitted(state);
     }
 
     private void DiscardOpen(PartitionState state)
