@@ -283,23 +283,10 @@ public static class KafkaConnectConfig
                 o.TopicsDir = topicsDir;
             }
 
-            o.ValueConverter = valueConverter switch
-            {
-                "org.apache.kafka.connect.storage.StringConverter" => ValueConverter.Utf8String,
-                "org.apache.kafka.connect.converters.ByteArrayConverter" => ValueConverter.ByteArray,
-                // Kafka Connect's JsonConverter defaults to schemas.enable=true.
-                "org.apache.kafka.connect.json.JsonConverter" => schemasEnable == "false" ? ValueConverter.Json : ValueConverter.JsonWithSchemaEnvelope,
-                _ => o.ValueConverter,
-            };
+            o.ValueConverter = ConverterFor(valueConverter, schemasEnable) ?? o.ValueConverter;
 
             // Keys are written only with WriteEnvelope; other key converters (e.g. Avro) keep the raw key.
-            o.KeyConverter = keyConverter switch
-            {
-                "org.apache.kafka.connect.storage.StringConverter" => ValueConverter.Utf8String,
-                "org.apache.kafka.connect.converters.ByteArrayConverter" => ValueConverter.ByteArray,
-                "org.apache.kafka.connect.json.JsonConverter" => keySchemasEnable == "false" ? ValueConverter.Json : ValueConverter.JsonWithSchemaEnvelope,
-                _ => o.KeyConverter,
-            };
+            o.KeyConverter = ConverterFor(keyConverter, keySchemasEnable) ?? o.KeyConverter;
 
             if (formatClass == "io.confluent.connect.s3.format.bytearray.ByteArrayFormat")
             {
@@ -450,4 +437,14 @@ public static class KafkaConnectConfig
 
         return builder;
     }
+
+    /// <summary>The built-in converter for a Kafka Connect converter class; null for classes without one.</summary>
+    private static ValueConverter? ConverterFor(string? converterClass, string? schemasEnable) => converterClass switch
+    {
+        "org.apache.kafka.connect.storage.StringConverter" => ValueConverter.Utf8String,
+        "org.apache.kafka.connect.converters.ByteArrayConverter" => ValueConverter.ByteArray,
+        // Kafka Connect's JsonConverter defaults to schemas.enable=true.
+        "org.apache.kafka.connect.json.JsonConverter" => schemasEnable == "false" ? ValueConverter.Json : ValueConverter.JsonWithSchemaEnvelope,
+        _ => null,
+    };
 }
