@@ -241,7 +241,7 @@ public sealed class ConverterFormatMatrixTests(IntegrationServers servers, ITest
     private static JsonElement ExpectedHeaders(int i) => Json(
         $"[{{\"name\":\"trace\",\"value\":\"t-{i}\"}},{{\"name\":\"bin\",\"value\":{{\"base64\":\"{Convert.ToBase64String([0xC3, 0x28, (byte)i])}\"}}}}]");
 
-    private static JsonElement Json(string text) => RoundTrip.Json(text);
+    private static JsonElement Json(string text) => SinkTestKit.Json(text);
 
     private async Task<string> ProduceAndSinkAsync(string topic, ValueConverter converter, Action<KafkaS3SinkOptions> configure)
     {

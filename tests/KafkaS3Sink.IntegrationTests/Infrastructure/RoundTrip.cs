@@ -7,8 +7,6 @@ namespace KafkaS3Sink.IntegrationTests.Infrastructure;
 /// <summary>Independent readers for objects written with <c>WriteEnvelope</c>, and the comparison of what they read.</summary>
 public static class RoundTrip
 {
-    public static JsonElement Json(string text) => JsonDocument.Parse(text).RootElement.Clone();
-
     /// <summary>
     /// Compares a value read back with what is expected. JSON lines give JSON text; Parquet and Avro give a
     /// string column holding strings unquoted and objects or arrays as JSON text (docs/formats.md).
@@ -17,9 +15,9 @@ public static class RoundTrip
     {
         JsonElement read = actual switch
         {
-            null or DBNull => Json("null"),
-            string s when s.Length > 0 && s[0] is '{' or '[' or '"' || s == "null" => Json(s),
-            string s => Json(JsonSerializer.Serialize(s)),
+            null or DBNull => SinkTestKit.Json("null"),
+            string s when s.Length > 0 && s[0] is '{' or '[' or '"' || s == "null" => SinkTestKit.Json(s),
+            string s => SinkTestKit.Json(JsonSerializer.Serialize(s)),
             _ => throw new InvalidOperationException($"{what}: unexpected {actual.GetType()}"),
         };
         JsonElement.DeepEquals(read, expected).Should().BeTrue($"{what}: read {read.GetRawText()}, expected {expected.GetRawText()}");
