@@ -1,6 +1,7 @@
 using Amazon.S3;
 using KafkaS3Sink.Formats;
 using KafkaS3Sink.Internal;
+using KafkaS3Sink.Resilience;
 using KafkaS3Sink.Upload;
 using Microsoft.Extensions.Logging;
 
@@ -26,6 +27,7 @@ public sealed class KafkaS3Sink : IDisposable
     private readonly SinkControl control = new();
     private Func<SegmentBufferStatistics>? statistics;
     private Func<int>? uploadFailures;
+    private volatile FaultRegistry faults = new();
     private int running;
     private volatile Exception? failure;
     private volatile bool stopped;
@@ -80,6 +82,7 @@ public sealed class KafkaS3Sink : IDisposable
     public KafkaS3SinkStatus GetStatus()
     {
         var stats = statistics?.Invoke() ?? default;
+        var failing = faults.Snapshot();
         return new KafkaS3SinkStatus(
             Name,
             State,
@@ -89,7 +92,17 @@ public sealed class KafkaS3Sink : IDisposable
             stats.StagedBytes,
             uploadFailures?.Invoke() ?? 0,
             control.OldestUncommitted,
-            control.FencedPartitions);
+            control.FencedPartitions)
+        {
+            RetryingSince = failing.Count > 0 ? failing[0].Since : null,
+            Retrying = [.. failing.Select(f => string.Create(
+                System.Globalization.CultureInfo.InvariantCulture,
+                $"{(f.Partition is null ? string.Empty : f.Partition + ": ")}{f.What} failing since {f.Since:O} ({f.Attempts} attempts): {f.Error}"))],
+            LastError = faults.LastError,
+            StalledPartitions = control.StalledPartitions,
+            KafkaUnreachableSince = control.KafkaUnreachableSince,
+            Lag = control.Lag,
+        };
     }
 
     /// <summary>
@@ -120,6 +133,9 @@ public sealed class KafkaS3Sink : IDisposable
                     }
                     failure = null;
                     stopped = false;
+                    var runFaults = new FaultRegistry();
+                    faults = runFaults;
+                    Buffering.StagingCapacity.Check(options.Staging, logger);
                     using var stagingLock = Buffering.StagingLock.Acquire(options.Staging.Directory!);
                     using var buffer = bufferFactory(options);
                     statistics = () => buffer.Statistics;
@@ -127,26 +143,37 @@ public sealed class KafkaS3Sink : IDisposable
                     S3ObjectUploader? uploader = null;
                     using var metrics = new SinkMetrics(
                         Name, () => buffer.Statistics, () => uploader?.StagedObjectBytes ?? 0, () => runner?.Paused ?? false, control, time);
-                    var fence = new Upload.OwnershipFence(s3, options.S3, options.TopicsDir, time, logger);
+                    var throttle = new LogThrottle(time, TimeSpan.FromSeconds(30));
+                    var retry = new RetryRunner(options.Retry, options.S3.MaxRetries, time, logger, runFaults, throttle, metrics.S3Retried);
+                    var fence = new Upload.OwnershipFence(s3, options.S3, options.TopicsDir, retry, time, logger);
                     try
                     {
                         fence.StartAsync(stoppingToken).GetAwaiter().GetResult();
                     }
                     catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
                     {
-                        // Stopped while probing the bucket: nothing was consumed, nothing to commit.
+                        // Stopped while probing the bucket (or waiting for S3 to answer it): nothing was consumed.
                         Log.Stopped(logger, Name);
                         return;
                     }
 
                     using (uploader = new S3ObjectUploader(
-                        s3, options.S3, options.Staging.Directory!, FormatFor(options), fence, time, logger, metrics.Uploaded, metrics.UploadFinished, metrics.UploadRetried))
+                        s3, options, FormatFor(options), fence, retry, time, logger, new UploadEvents(metrics.Uploaded, metrics.UploadFinished, metrics.S3Retried)))
                     {
                         var u = uploader;
                         uploadFailures = () => u.ConsecutiveFailures;
-                        runner = new SinkRunner(options, converter, keyConverter, partitioner, rotation, buffer, uploader, fence, metrics, time, logger, drainTimeout, control);
-                        runner.Run(stoppingToken);
+                        runner = new SinkRunner(options, converter, keyConverter, partitioner, rotation, buffer, uploader, fence, retry, metrics, time, logger, drainTimeout, control, throttle);
+                        try
+                        {
+                            runner.Run(stoppingToken);
+                        }
+                        finally
+                        {
+                            // Give-ups of multipart uploads are aborted (retried) before the sink ends, bounded.
+                            uploader.FinishAborts(TimeSpan.FromSeconds(10));
+                        }
                     }
+
                     Log.Stopped(logger, Name);
                 }
                 catch (Exception ex)
@@ -159,10 +186,8 @@ public sealed class KafkaS3Sink : IDisposable
                 {
                     statistics = null;
                     uploadFailures = null;
-                    control.OperatorPaused = false;
-                    control.BackpressurePaused = false;
-                    control.OldestUncommitted = null;
-                    control.FencedPartitions = [];
+                    control.Reset();
+                    faults = new FaultRegistry();
                     stopped = true;
                     Volatile.Write(ref running, 0);
                 }
@@ -216,7 +241,7 @@ public enum SinkState
 /// <param name="BackpressurePaused">Whether consumption is paused because the staging quota or disk is full.</param>
 /// <param name="OpenSegments">Segments open for appending.</param>
 /// <param name="StagedBytes">Bytes staged in segments.</param>
-/// <param name="ConsecutiveUploadFailures">Failed upload attempts since the last successful upload.</param>
+/// <param name="ConsecutiveUploadFailures">Failed S3 request attempts since the last successful upload.</param>
 /// <param name="OldestUncommittedSince">When the oldest rotation not yet committed was sealed; null when none waits.</param>
 /// <param name="FencedPartitions">
 /// Assigned partitions (<c>topic[partition]</c>) that a newer owner fenced with conditional writes: this sink drops
@@ -231,4 +256,26 @@ public sealed record KafkaS3SinkStatus(
     long StagedBytes,
     int ConsecutiveUploadFailures,
     DateTimeOffset? OldestUncommittedSince,
-    IReadOnlyList<string> FencedPartitions);
+    IReadOnlyList<string> FencedPartitions)
+{
+    /// <summary>When the longest-failing S3 operation that is being retried started failing; null when none is failing.</summary>
+    public DateTimeOffset? RetryingSince { get; init; }
+
+    /// <summary>The S3 operations failing and being retried now, oldest first, each with its partition (if any) and last error.</summary>
+    public IReadOnlyList<string> Retrying { get; init; } = [];
+
+    /// <summary>The last transient error the sink retried (it may have cleared since); null when none.</summary>
+    public string? LastError { get; init; }
+
+    /// <summary>
+    /// Partitions the progress watchdog reports: records behind the end of the log and no upload or commit for
+    /// <see cref="RetryOptions.StallTimeout"/>, each with what it waits for. Empty when none.
+    /// </summary>
+    public IReadOnlyList<string> StalledPartitions { get; init; } = [];
+
+    /// <summary>Since when no Kafka broker is reachable; null while one is.</summary>
+    public DateTimeOffset? KafkaUnreachableSince { get; init; }
+
+    /// <summary>Records behind the end of the assigned partitions.</summary>
+    public long Lag { get; init; }
+}

@@ -97,6 +97,9 @@ public sealed class KafkaS3SinkOptions
     /// <summary>S3 settings.</summary>
     public S3StorageOptions S3 { get; } = new();
 
+    /// <summary>Retries of transient faults, the health budget and the progress watchdog.</summary>
+    public RetryOptions Retry { get; } = new();
+
     /// <summary>
     /// Extra librdkafka consumer properties (e.g. <c>security.protocol</c>), applied after the sink's own.
     /// <c>enable.auto.commit</c> and <c>enable.auto.offset.store</c> cannot be overridden.
@@ -201,6 +204,7 @@ public sealed class KafkaS3SinkOptions
 
         Staging.Validate(errors);
         S3.Validate(errors);
+        Retry.Validate(errors);
         return errors;
     }
 }
@@ -241,8 +245,17 @@ public sealed class S3StorageOptions
     /// <summary>Maximum number of objects uploading at once, across all topic-partitions. Default 4.</summary>
     public int MaxConcurrentUploads { get; set; } = 4;
 
-    /// <summary>How many times a failed S3 request is retried (with exponential backoff) before the sink fails. Default 5.</summary>
-    public int MaxRetries { get; set; } = 5;
+    /// <summary>
+    /// Retries of one S3 request (<c>s3.part.retries</c>) before its failure is logged as a warning and shows in the
+    /// status; earlier retries are logged at debug level. Transient failures are retried for as long as the sink runs
+    /// (see <see cref="RetryOptions"/>), so this does not make the sink fail. Default 3.
+    /// </summary>
+    public int MaxRetries { get; set; } = 3;
+
+    /// <summary>
+    /// How long one S3 request may take before it is abandoned and retried (a stalled connection). Default 100 s.
+    /// </summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(100);
 
     /// <summary>Server-side encryption: <c>AES256</c> (SSE-S3) or <c>aws:kms</c> (SSE-KMS). Default <see langword="null"/> (the bucket's default).</summary>
     public string? ServerSideEncryption { get; set; }
@@ -302,6 +315,11 @@ public sealed class S3StorageOptions
         if (MaxRetries < 0)
         {
             errors.Add($"S3.MaxRetries: must not be negative (was {MaxRetries}).");
+        }
+
+        if (RequestTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"S3.RequestTimeout: must be positive (was {RequestTimeout}).");
         }
 
         if (ServerSideEncryption is not (null or "AES256" or "aws:kms"))

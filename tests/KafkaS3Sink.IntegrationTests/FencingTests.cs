@@ -132,10 +132,11 @@ public sealed class FencingTests(IntegrationServers servers, ITestOutputHelper o
     /// <summary>
     /// A writer that may PUT but not read (a bucket policy denying it s3:GetObject; a Deny, because the
     /// uploader of an object may otherwise read it through the object's ACL): fencing needs reads,
-    /// so Required refuses to start and Auto warns and writes unfenced — every record still lands once.
+    /// so Required and Auto refuse to start, naming the permission and the way out (a 403 is never taken for a
+    /// store without conditional writes); with Disabled the sink writes unfenced — every record lands once.
     /// </summary>
     [Fact]
-    public async Task WriterWithoutReadPermission_RequiredFailsAtStart_AutoWritesUnfenced()
+    public async Task WriterWithoutReadPermission_FailsAtStartNamingThePermission_DisabledWritesUnfenced()
     {
         var (topic, bucket) = await ProduceAsync(400);
         using (var owner = servers.S3.CreateClient())
@@ -161,19 +162,22 @@ public sealed class FencingTests(IntegrationServers servers, ITestOutputHelper o
             return sink;
         }
 
-        using (var required = WriteOnly("required", ConditionalWrites.Required))
+        foreach (var mode in new[] { ConditionalWrites.Required, ConditionalWrites.Auto })
         {
-            var act = () => required.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
-            (await act.Should().ThrowAsync<KafkaS3SinkException>()).Which.Message.Should()
-                .StartWith($"S3.ConditionalWrites is Required but bucket '{bucket}' does not honour conditional writes: the probe failed with 403");
+            using var refused = WriteOnly(mode.ToString().ToLowerInvariant(), mode);
+            var act = () => refused.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+            var message = (await act.Should().ThrowAsync<KafkaS3SinkException>()).Which.Message;
+            message.Should().StartWith("S3 denied the start-up probe (HEAD)").And.Contain($"in bucket '{bucket}' (403")
+                .And.Contain("s3:GetObject").And.EndWith("Without read access, set S3.ConditionalWrites = Disabled to write without fencing.");
+            refused.State.Should().Be(SinkState.Failed);
         }
 
-        using (var auto = WriteOnly("auto", ConditionalWrites.Auto))
+        using (var disabled = WriteOnly("disabled", ConditionalWrites.Disabled))
         {
-            await SinkTestKit.RunToEndAsync(auto, servers.Kafka, topic + "-auto", topic, 1, TimeSpan.FromSeconds(90));
+            await SinkTestKit.RunToEndAsync(disabled, servers.Kafka, topic + "-disabled", topic, 1, TimeSpan.FromSeconds(90));
         }
 
-        logLines.Should().Contain(l => l.StartsWith($"Bucket '{bucket}' does not honour conditional writes (the probe failed with 403", StringComparison.Ordinal));
+        logLines.Should().NotContain(l => l.Contains("does not honour conditional writes", StringComparison.Ordinal), "a 403 is not a store without conditional writes");
         var objects = await SinkTestKit.ReadObjectsAsync(servers.S3, bucket);
         objects.Select(o => o.Key).Should().OnlyContain(k => k.StartsWith("topics/", StringComparison.Ordinal), "no lease, no probe left behind");
         objects.SelectMany(o => o.Lines).Select(l => SinkTestKit.Json(l).GetProperty("id").GetInt32()).Should().Equal(Enumerable.Range(0, 400));

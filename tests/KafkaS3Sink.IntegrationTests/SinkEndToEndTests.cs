@@ -165,7 +165,7 @@ public sealed class SinkEndToEndTests(IntegrationServers servers, ITestOutputHel
 
         var act = () => sink.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
 
-        (await act.Should().ThrowAsync<KafkaS3SinkException>()).Which.Message.Should().StartWith($"S3 bucket '{bucket}' cannot be used (404 NoSuchBucket)");
+        (await act.Should().ThrowAsync<KafkaS3SinkException>()).Which.Message.Should().Be($"S3 bucket '{bucket}' does not exist (404 NoSuchBucket): create it or correct S3.BucketName (s3.bucket.name).");
         sink.State.Should().Be(SinkState.Failed);
         SinkTestKit.Committed(servers.Kafka, topic + "-sink", topic, 1).Should().Equal(-1);
     }

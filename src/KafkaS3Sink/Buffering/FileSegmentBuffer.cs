@@ -67,7 +67,17 @@ internal sealed class FileSegmentBuffer : ISegmentBuffer
             Directory.CreateDirectory(dir);
         }
 
-        segment.WriteHeader(SegmentFileFormat.EncodeHeader(descriptor));
+        try
+        {
+            segment.WriteHeader(SegmentFileFormat.EncodeHeader(descriptor));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // E.g. a read-only or full staging volume: the segment never existed.
+            segment.Discard();
+            throw;
+        }
+
         return segment;
     }
 
@@ -85,6 +95,22 @@ internal sealed class FileSegmentBuffer : ISegmentBuffer
         foreach (var segment in handleLru.ToArray())
         {
             segment.CloseHandle();
+        }
+    }
+
+    /// <summary>
+    /// Deletes a staging file that is no longer needed. A file that cannot be deleted (a read-only or failing
+    /// volume) stays behind and is cleared when the sink next starts; it must not stop the sink.
+    /// </summary>
+    private static void DeleteQuietly(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Cleared at the next start (the staging folder is a cache).
         }
     }
 
@@ -205,10 +231,10 @@ internal sealed class FileSegmentBuffer : ISegmentBuffer
             {
                 FlushBuffer();
             }
-            catch (IOException ex)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 // The buffered records are gone: the segment must never be sealed as if complete.
-                failure = ex;
+                failure = ex as IOException ?? new IOException(ex.Message, ex);
                 buffered = 0;
             }
 
@@ -254,9 +280,9 @@ internal sealed class FileSegmentBuffer : ISegmentBuffer
             var staged = fileLength + buffered;
             ReleaseBuffer(flush: false);
             Release();
-            File.Delete(tmpPath);
             Interlocked.Add(ref owner.stagedBytes, -staged);
             Close();
+            DeleteQuietly(tmpPath);
         }
 
         private void ThrowIfFailed()
@@ -357,8 +383,8 @@ internal sealed class FileSegmentBuffer : ISegmentBuffer
         {
             if (Interlocked.Exchange(ref deleted, 1) == 0)
             {
-                File.Delete(path);
                 Interlocked.Add(ref owner.stagedBytes, -fileLength);
+                DeleteQuietly(path);
             }
         }
     }

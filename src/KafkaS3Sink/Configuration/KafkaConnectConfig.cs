@@ -141,7 +141,7 @@ public static class KafkaConnectConfig
         Expect("behavior.on.null.values", nullValues, "fail", "ignore", "write");
         Get("tasks.max");
         Get("schema.compatibility");
-        Get("s3.retry.backoff.ms");
+        var retryBackoff = Long("s3.retry.backoff.ms");
         var keyConverter = Get("key.converter");
         var keySchemasEnable = Get("key.converter.schemas.enable")?.ToLowerInvariant();
         Expect("key.converter.schemas.enable", keySchemasEnable, "false", "true");
@@ -378,6 +378,15 @@ public static class KafkaConnectConfig
             if (retries is { } r)
             {
                 o.S3.MaxRetries = (int)Math.Clamp(r, -1, int.MaxValue);
+            }
+
+            if (retryBackoff is { } backoff)
+            {
+                o.Retry.InitialBackoff = TimeSpan.FromMilliseconds(Math.Clamp(backoff, -1, int.MaxValue));
+                if (o.Retry.MaxBackoff < o.Retry.InitialBackoff)
+                {
+                    o.Retry.MaxBackoff = o.Retry.InitialBackoff;
+                }
             }
 
             if (endpoint is not null)

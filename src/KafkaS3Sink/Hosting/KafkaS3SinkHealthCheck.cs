@@ -1,10 +1,13 @@
+using System.Globalization;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace KafkaS3Sink.Hosting;
 
 /// <summary>
-/// Unhealthy when a sink failed, when uploads keep failing, or when a sealed rotation has waited too long
-/// for its commit; degraded while backpressure pauses a sink or while a sink is fenced out of partitions.
+/// Unhealthy when a sink failed, when an S3 operation has kept failing longer than the sink's
+/// <see cref="RetryOptions.UnhealthyAfter"/>, when the progress watchdog reports stalled partitions, or when a
+/// sealed rotation has waited too long for its commit; degraded while S3 requests are being retried, while no
+/// Kafka broker is reachable, while backpressure pauses a sink, or while a sink is fenced out of partitions.
 /// </summary>
 internal sealed class KafkaS3SinkHealthCheck(KafkaS3SinkRegistry registry, TimeProvider time, KafkaS3SinkHealthOptions options) : IHealthCheck
 {
@@ -13,23 +16,37 @@ internal sealed class KafkaS3SinkHealthCheck(KafkaS3SinkRegistry registry, TimeP
         var problems = new List<string>();
         var degraded = new List<string>();
         var data = new Dictionary<string, object>(StringComparer.Ordinal);
+        var now = time.GetUtcNow();
         foreach (var name in registry.Names)
         {
-            var status = registry.Get(name).Sink!.GetStatus();
+            var sink = registry.Get(name).Sink!;
+            var status = sink.GetStatus();
             data[name] = status.State.ToString();
             if (status.State == SinkState.Failed)
             {
                 problems.Add($"sink '{name}' failed: {status.Error}");
             }
 
-            if (status.ConsecutiveUploadFailures >= options.UploadFailures)
+            if (status.RetryingSince is { } failingSince)
             {
-                problems.Add($"sink '{name}': {status.ConsecutiveUploadFailures} upload attempts failed in a row");
+                var failingFor = now - failingSince;
+                var what = $"sink '{name}': S3 has been failing for {Format(failingFor)}, retrying ({string.Join("; ", status.Retrying.Take(3))})";
+                (failingFor >= sink.Options.Retry.UnhealthyAfter ? problems : degraded).Add(what);
             }
 
-            if (status.OldestUncommittedSince is { } since && time.GetUtcNow() - since > options.StalledCommit)
+            if (status.StalledPartitions.Count > 0)
+            {
+                problems.Add($"sink '{name}' is not making progress: {string.Join("; ", status.StalledPartitions)}");
+            }
+
+            if (status.OldestUncommittedSince is { } since && now - since > options.StalledCommit)
             {
                 problems.Add($"sink '{name}': a rotation sealed at {since:O} is not committed yet");
+            }
+
+            if (status.KafkaUnreachableSince is { } down)
+            {
+                degraded.Add($"sink '{name}': no Kafka broker reachable for {Format(now - down)}");
             }
 
             if (status.FencedPartitions.Count > 0)
@@ -39,7 +56,7 @@ internal sealed class KafkaS3SinkHealthCheck(KafkaS3SinkRegistry registry, TimeP
 
             if (status.BackpressurePaused)
             {
-                degraded.Add($"sink '{name}' is paused by backpressure (staging quota or free disk)");
+                degraded.Add($"sink '{name}' is paused by backpressure (staging quota, free disk, uploads in flight or a failed staging write)");
             }
         }
 
@@ -48,14 +65,13 @@ internal sealed class KafkaS3SinkHealthCheck(KafkaS3SinkRegistry registry, TimeP
             : HealthCheckResult.Healthy($"{data.Count} sink(s) running", data);
         return Task.FromResult(result);
     }
+
+    private static string Format(TimeSpan span) => span.ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture);
 }
 
-/// <summary>Thresholds of the KafkaS3Sink health check.</summary>
+/// <summary>Thresholds of the KafkaS3Sink health check (the S3 failure budget and the stall timeout are each sink's <see cref="RetryOptions"/>).</summary>
 public sealed class KafkaS3SinkHealthOptions
 {
-    /// <summary>Failed upload attempts in a row that make the check unhealthy. Default 3.</summary>
-    public int UploadFailures { get; set; } = 3;
-
     /// <summary>How long a sealed rotation may wait for its commit before the check is unhealthy. Default 10 minutes.</summary>
     public TimeSpan StalledCommit { get; set; } = TimeSpan.FromMinutes(10);
 }

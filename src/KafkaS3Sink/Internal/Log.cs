@@ -31,11 +31,11 @@ internal static partial class Log
     [LoggerMessage(9, LogLevel.Debug, "Committed offsets {Offsets}.")]
     public static partial void Committed(ILogger logger, string offsets);
 
-    [LoggerMessage(10, LogLevel.Warning, "Offset commit failed ({Reason}); it is retried after the next poll.")]
-    public static partial void CommitFailed(ILogger logger, string reason);
+    [LoggerMessage(10, LogLevel.Warning, "Offset commit failed ({Reason}); retrying in {Delay} ({Suppressed} similar warnings suppressed since the last one).")]
+    public static partial void CommitFailed(ILogger logger, string reason, TimeSpan delay, int suppressed);
 
-    [LoggerMessage(11, LogLevel.Warning, "Kafka consumer error: {Reason}.")]
-    public static partial void ConsumerError(ILogger logger, string reason);
+    [LoggerMessage(11, LogLevel.Warning, "Kafka consumer error: {Reason} ({Suppressed} similar warnings suppressed since the last one).")]
+    public static partial void ConsumerError(ILogger logger, string reason, int suppressed);
 
     [LoggerMessage(12, LogLevel.Critical, "Sink '{Sink}' failed.")]
     public static partial void Failed(ILogger logger, Exception exception, string sink);
@@ -43,8 +43,8 @@ internal static partial class Log
     [LoggerMessage(13, LogLevel.Warning, "In-flight uploads of {Partition} did not finish within {Timeout}; they were cancelled and will be replayed.")]
     public static partial void UploadsAbandoned(ILogger logger, string partition, TimeSpan timeout);
 
-    [LoggerMessage(14, LogLevel.Warning, "Consumption paused ({Reason}); {StagedBytes} bytes staged. Staged data is being uploaded.")]
-    public static partial void PausedConsumption(ILogger logger, string reason, long stagedBytes);
+    [LoggerMessage(14, LogLevel.Warning, "Consumption paused: {Reason}. Staged data is being uploaded.")]
+    public static partial void PausedConsumption(ILogger logger, string reason);
 
     [LoggerMessage(15, LogLevel.Information, "Consumption resumed; {StagedBytes} bytes staged.")]
     public static partial void ResumedConsumption(ILogger logger, long stagedBytes);
@@ -72,4 +72,40 @@ internal static partial class Log
 
     [LoggerMessage(23, LogLevel.Information, "Sink '{Sink}' has a key converter but WriteEnvelope is off: keys are not written, so the key converter is not used.")]
     public static partial void KeyConverterUnused(ILogger logger, string sink);
+
+    [LoggerMessage(24, LogLevel.Debug, "S3 {Operation} of '{Target}' failed ({Error}); retry {Attempt} in {Delay}.")]
+    public static partial void S3RetryQuiet(ILogger logger, string operation, string target, int attempt, TimeSpan delay, string error);
+
+    [LoggerMessage(25, LogLevel.Warning, "S3 {Operation} of '{Target}' failed ({Error}); failing for {FailingFor}, retry {Attempt} in {Delay}. Nothing is lost: staged records stay staged and nothing past S3 is committed ({Suppressed} similar warnings suppressed since the last one).")]
+    public static partial void S3Retry(ILogger logger, string operation, string target, int attempt, TimeSpan failingFor, TimeSpan delay, string error, int suppressed);
+
+    [LoggerMessage(26, LogLevel.Information, "S3 {Operation} of '{Target}' succeeded after failing for {FailingFor}.")]
+    public static partial void S3Recovered(ILogger logger, string operation, string target, TimeSpan failingFor);
+
+    [LoggerMessage(27, LogLevel.Warning, "{Partition}: {Reason}; the partition's staged records are discarded and re-read from offset {Offset}.")]
+    public static partial void PartitionReset(ILogger logger, Exception exception, string partition, string reason, long offset);
+
+    [LoggerMessage(28, LogLevel.Warning, "Kafka brokers unreachable: {Reason}; the sink keeps retrying.")]
+    public static partial void BrokersUnreachable(ILogger logger, string reason);
+
+    [LoggerMessage(29, LogLevel.Information, "Kafka brokers reachable again after {Duration}.")]
+    public static partial void BrokersReachable(ILogger logger, TimeSpan duration);
+
+    [LoggerMessage(30, LogLevel.Warning, "Leaving the consumer group after a failure failed; the group reassigns the partitions after session.timeout.ms.")]
+    public static partial void CloseFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(31, LogLevel.Information, "Aborted {Count} incomplete multipart upload(s) of {Partition} left by an earlier owner.")]
+    public static partial void StaleUploadsAborted(ILogger logger, int count, string partition);
+
+    [LoggerMessage(32, LogLevel.Warning, "{Partition}: no upload or commit for {Duration} while {Lag} records wait (Retry.StallTimeout); {Detail}.")]
+    public static partial void PartitionStalled(ILogger logger, string partition, TimeSpan duration, long lag, string detail);
+
+    [LoggerMessage(33, LogLevel.Information, "Cleared {Count} formatted object file(s) left in the staging folder by an earlier run.")]
+    public static partial void StaleObjectFilesCleared(ILogger logger, int count);
+
+    [LoggerMessage(34, LogLevel.Warning, "Listing incomplete multipart uploads in bucket '{Bucket}' is denied ({Error}); uploads left by earlier owners are not cleaned up (grant s3:ListBucketMultipartUploads, or keep a lifecycle rule that aborts them).")]
+    public static partial void ListUploadsDenied(ILogger logger, string bucket, string error);
+
+    [LoggerMessage(35, LogLevel.Warning, "The staging volume of '{Directory}' has {FreeBytes} bytes free, below Staging.MinFreeDiskBytes ({MinFreeBytes}): the sink stays paused until space is freed.")]
+    public static partial void StagingVolumeFull(ILogger logger, string directory, long freeBytes, long minFreeBytes);
 }

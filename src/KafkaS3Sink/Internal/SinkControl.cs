@@ -8,8 +8,10 @@ internal sealed class SinkControl
     private volatile bool backpressurePaused;
     private long oldestUncommittedTicks = long.MinValue;
     private long oldestRecordTicks = long.MinValue;
+    private long kafkaDownTicks = long.MinValue;
     private long lag;
     private IReadOnlyList<string> fencedPartitions = [];
+    private IReadOnlyList<string> stalledPartitions = [];
 
     public bool PauseRequested
     {
@@ -32,25 +34,22 @@ internal sealed class SinkControl
     /// <summary>When the oldest rotation not yet committed was sealed; null when nothing waits.</summary>
     public DateTimeOffset? OldestUncommitted
     {
-        get
-        {
-            var ticks = Interlocked.Read(ref oldestUncommittedTicks);
-            return ticks == long.MinValue ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
-        }
-
-        set => Interlocked.Exchange(ref oldestUncommittedTicks, value?.UtcTicks ?? long.MinValue);
+        get => Read(ref oldestUncommittedTicks);
+        set => Write(ref oldestUncommittedTicks, value);
     }
 
     /// <summary>When the oldest record not yet in S3 was appended; null when none waits.</summary>
     public DateTimeOffset? OldestRecordNotInS3
     {
-        get
-        {
-            var ticks = Interlocked.Read(ref oldestRecordTicks);
-            return ticks == long.MinValue ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
-        }
+        get => Read(ref oldestRecordTicks);
+        set => Write(ref oldestRecordTicks, value);
+    }
 
-        set => Interlocked.Exchange(ref oldestRecordTicks, value?.UtcTicks ?? long.MinValue);
+    /// <summary>Since when no Kafka broker is reachable; null while one is.</summary>
+    public DateTimeOffset? KafkaUnreachableSince
+    {
+        get => Read(ref kafkaDownTicks);
+        set => Write(ref kafkaDownTicks, value);
     }
 
     /// <summary>Assigned partitions a newer owner fenced (<c>topic[partition]</c>); empty when none.</summary>
@@ -60,10 +59,38 @@ internal sealed class SinkControl
         set => Volatile.Write(ref fencedPartitions, value);
     }
 
+    /// <summary>Partitions the progress watchdog reports (lag and no upload or commit for the stall timeout).</summary>
+    public IReadOnlyList<string> StalledPartitions
+    {
+        get => Volatile.Read(ref stalledPartitions);
+        set => Volatile.Write(ref stalledPartitions, value);
+    }
+
     /// <summary>Records behind the end of the assigned partitions.</summary>
     public long Lag
     {
         get => Interlocked.Read(ref lag);
         set => Interlocked.Exchange(ref lag, value);
     }
+
+    /// <summary>Clears what a stopped sink reports.</summary>
+    public void Reset()
+    {
+        OperatorPaused = false;
+        BackpressurePaused = false;
+        OldestUncommitted = null;
+        OldestRecordNotInS3 = null;
+        KafkaUnreachableSince = null;
+        FencedPartitions = [];
+        StalledPartitions = [];
+        Lag = 0;
+    }
+
+    private static DateTimeOffset? Read(ref long ticks)
+    {
+        var value = Interlocked.Read(ref ticks);
+        return value == long.MinValue ? null : new DateTimeOffset(value, TimeSpan.Zero);
+    }
+
+    private static void Write(ref long ticks, DateTimeOffset? value) => Interlocked.Exchange(ref ticks, value?.UtcTicks ?? long.MinValue);
 }

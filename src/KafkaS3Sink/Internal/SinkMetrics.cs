@@ -20,7 +20,7 @@ internal sealed class SinkMetrics : IDisposable
     private readonly Counter<long> pauses;
 
     private readonly Histogram<double> uploadDuration;
-    private readonly Counter<long> uploadRetries;
+    private readonly Counter<long> s3Retries;
     private readonly Counter<long> uploadFailures;
     private readonly Counter<long> fenced;
 
@@ -39,9 +39,9 @@ internal sealed class SinkMetrics : IDisposable
         meter.CreateObservableGauge("kafkas3sink.segments.handles", () => new Measurement<int>(buffer().OpenHandles, tag), "{handle}", "File handles open for appending.");
         meter.CreateObservableGauge("kafkas3sink.staged.bytes", () => new Measurement<long>(buffer().StagedBytes + objectBytes(), tag), "By", "Bytes staged locally (segments and object files).");
         uploadDuration = meter.CreateHistogram<double>("kafkas3sink.upload.duration", "s", "Time to format and upload one object, retries included.");
-        uploadRetries = meter.CreateCounter<long>("kafkas3sink.upload.retries", "{attempt}", "Upload attempts that failed and were retried.");
+        s3Retries = meter.CreateCounter<long>("kafkas3sink.s3.retries", "{attempt}", "S3 requests that failed transiently and were retried (tag operation: PUT, UploadPart, lease GET, …).");
         fenced = meter.CreateCounter<long>("kafkas3sink.partitions.fenced", "{partition}", "Times a newer owner fenced this sink out of a topic-partition (conditional writes).");
-        uploadFailures = meter.CreateCounter<long>("kafkas3sink.upload.failures", "{object}", "Objects whose upload failed after every retry (the sink fails).");
+        uploadFailures = meter.CreateCounter<long>("kafkas3sink.upload.failures", "{object}", "Objects whose upload failed for good (a permanent S3 error; the sink fails).");
         meter.CreateObservableGauge("kafkas3sink.consumer.lag", () => new Measurement<long>(control.Lag, tag), "{record}", "Records behind the end of the assigned partitions.");
         meter.CreateObservableGauge(
             "kafkas3sink.oldest_record.age",
@@ -70,7 +70,7 @@ internal sealed class SinkMetrics : IDisposable
         }
     }
 
-    public void UploadRetried() => uploadRetries.Add(1, sinkTag);
+    public void S3Retried(string operation) => s3Retries.Add(1, sinkTag, new KeyValuePair<string, object?>("operation", operation));
 
     public void ForcedRotation() => forcedRotations.Add(1, sinkTag);
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using Amazon.S3;
 using Amazon.S3.Model;
+using KafkaS3Sink.Resilience;
 using Microsoft.Extensions.Logging;
 
 namespace KafkaS3Sink.Upload;
@@ -35,13 +36,15 @@ internal sealed class OwnershipFence
     private readonly ILogger logger;
     private readonly string owner;
     private readonly TimeProvider time;
+    private readonly RetryRunner retry;
 
     /// <summary>Some stores (Ceph RGW 16) compare <c>If-Match</c> with the ETag without its quotes.</summary>
     private bool quotedEtags = true;
 
-    public OwnershipFence(IAmazonS3 s3, S3StorageOptions options, string topicsDir, TimeProvider time, ILogger logger)
+    public OwnershipFence(IAmazonS3 s3, S3StorageOptions options, string topicsDir, RetryRunner retry, TimeProvider time, ILogger logger)
     {
         this.time = time;
+        this.retry = retry;
         this.s3 = s3;
         bucket = options.BucketName;
         mode = options.ConditionalWrites;
@@ -61,8 +64,11 @@ internal sealed class OwnershipFence
 
     /// <summary>
     /// Probes whether the store honours conditional PUTs (a PUT that must fail has to fail with 412) and
-    /// how it compares ETags, on a throwaway object under <c>_kafkas3sink/probe/</c>.
+    /// how it compares ETags, on a throwaway object under <c>_kafkas3sink/probe/</c>. Transient failures are
+    /// retried (the sink waits for S3); rejected credentials, a missing bucket or denied access fail the
+    /// start with a message that says what to fix — a 403 is never taken for a store without conditional writes.
     /// </summary>
+    /// <exception cref="S3PermanentException">S3 refused the probe for good.</exception>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (mode == ConditionalWrites.Disabled)
@@ -72,12 +78,15 @@ internal sealed class OwnershipFence
 
         var probe = RootPrefix + "probe/" + Guid.NewGuid().ToString("N");
         string? unsupported = null;
+        var operation = "PUT";
         try
         {
-            var created = await PutTextAsync(probe, "1", new WriteCondition(null, "*"), cancellationToken).ConfigureAwait(false);
+            var created = await CreateProbeAsync(probe, cancellationToken).ConfigureAwait(false);
 
             // Fencing reads objects before writing them (HEAD needs s3:GetObject).
-            await s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucket, Key = probe }, cancellationToken).ConfigureAwait(false);
+            operation = "HEAD";
+            await retry.RunAsync("HEAD", probe, null, ct => s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucket, Key = probe }, ct), cancellationToken).ConfigureAwait(false);
+            operation = "conditional PUT";
             if (!await IsRejectedAsync(() => PutTextAsync(probe, "2", new WriteCondition(null, "*"), cancellationToken)).ConfigureAwait(false))
             {
                 unsupported = "a PUT with If-None-Match: * over an existing object succeeded";
@@ -101,18 +110,23 @@ internal sealed class OwnershipFence
 
             if (unsupported is null)
             {
+                operation = "multipart";
                 FencesMultipart = await ProbeMultipartAsync(probe, cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (AmazonS3Exception ex) when (ex.StatusCode is HttpStatusCode.NotImplemented or HttpStatusCode.BadRequest or HttpStatusCode.Forbidden)
+        catch (AmazonS3Exception ex) when (ex.StatusCode is HttpStatusCode.NotImplemented or HttpStatusCode.BadRequest)
         {
             unsupported = $"the probe failed with {(int)ex.StatusCode} {ex.ErrorCode}: {ex.Message}";
         }
-        catch (Exception ex) when (ex is AmazonS3Exception or HttpRequestException or IOException or TimeoutException)
+        catch (AmazonS3Exception ex) when (!S3Errors.IsTransient(ex, cancellationToken))
         {
-            // Anything else (no such bucket, wrong endpoint or credentials) stops the start with the bucket named.
-            var status = ex is AmazonS3Exception s3Error ? $" ({(int)s3Error.StatusCode} {s3Error.ErrorCode})" : string.Empty;
-            throw new KafkaS3SinkException($"S3 bucket '{bucket}' cannot be used{status}: {ex.Message}", ex);
+            // Rejected credentials, a missing bucket, denied access: nothing the sink can wait out.
+            throw new S3PermanentException(
+                S3Errors.DescribePermanent(ex, bucket, $"the start-up probe ({operation})", probe)
+                + (ex.StatusCode == HttpStatusCode.Forbidden && ex.ErrorCode is "AccessDenied" or "Forbidden" or null
+                    ? " Without read access, set S3.ConditionalWrites = Disabled to write without fencing."
+                    : string.Empty),
+                ex);
         }
         finally
         {
@@ -135,34 +149,48 @@ internal sealed class OwnershipFence
         Log.FencingEnabled(logger, bucket, FencesMultipart);
     }
 
+    /// <summary>Creates the probe object; a retried create that finds it already there (the first attempt landed unseen) reads its ETag.</summary>
+    private async Task<string> CreateProbeAsync(string probe, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await PutTextAsync(probe, "1", new WriteCondition(null, "*"), cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception ex) when (IsConflict(ex))
+        {
+            var existing = await retry.RunAsync("HEAD", probe, null, ct => s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucket, Key = probe }, ct), cancellationToken).ConfigureAwait(false);
+            return existing.ETag;
+        }
+    }
+
     /// <summary>Takes the lease of a topic-partition: its epoch plus one, written with a compare-and-swap.</summary>
     /// <returns>This owner's epoch for the partition.</returns>
-    /// <exception cref="KafkaS3SinkException">The lease could not be read or written (names the partition and the key).</exception>
+    /// <exception cref="S3PermanentException">S3 refused the lease for good (names the partition, the key and what to fix).</exception>
     public async Task<long> AcquireAsync(string topic, int partition, CancellationToken cancellationToken)
     {
         var key = LeaseKey(topic, partition);
         try
         {
-            return await TryAcquireAsync(key, cancellationToken).ConfigureAwait(false);
+            return await TryAcquireAsync(key, string.Create(CultureInfo.InvariantCulture, $"{topic}[{partition}]"), cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is AmazonS3Exception or HttpRequestException or IOException or TimeoutException)
+        catch (AmazonS3Exception ex) when (!S3Errors.IsTransient(ex, cancellationToken))
         {
-            throw new KafkaS3SinkException($"{topic} [{partition}]: taking the lease '{key}' in bucket '{bucket}' failed: {ex.Message}", ex);
+            throw new S3PermanentException($"{topic} [{partition}]: taking the lease '{key}' failed. " + S3Errors.DescribePermanent(ex, bucket, "the lease write", key), ex);
         }
     }
 
-    private async Task<long> TryAcquireAsync(string key, CancellationToken cancellationToken)
+    private async Task<long> TryAcquireAsync(string key, string partition, CancellationToken cancellationToken)
     {
         for (var conflicts = 0; ; conflicts++)
         {
-            var (epoch, etag, _) = await ReadLeaseAsync(key, cancellationToken).ConfigureAwait(false);
+            var (epoch, etag, _) = await ReadLeaseAsync(key, partition, cancellationToken).ConfigureAwait(false);
             var next = epoch + 1;
             var body = string.Create(
                 CultureInfo.InvariantCulture,
                 $"{{\"epoch\":{next},\"owner\":\"{owner}\",\"acquiredAt\":\"{time.GetUtcNow():O}\"}}");
             try
             {
-                await PutTextAsync(key, body, etag is null ? new WriteCondition(null, "*") : new WriteCondition(Etag(etag), null), cancellationToken, next).ConfigureAwait(false);
+                await PutTextAsync(key, body, etag is null ? new WriteCondition(null, "*") : new WriteCondition(Etag(etag), null), cancellationToken, next, partition).ConfigureAwait(false);
                 return next;
             }
             catch (AmazonS3Exception ex) when (IsConflict(ex) && conflicts < MaxConflicts)
@@ -176,7 +204,7 @@ internal sealed class OwnershipFence
     public async Task CheckLeaseAsync(string topic, int partition, long epoch, CancellationToken cancellationToken)
     {
         var key = LeaseKey(topic, partition);
-        var (current, _, holder) = await ReadLeaseAsync(key, cancellationToken).ConfigureAwait(false);
+        var (current, _, holder) = await ReadLeaseAsync(key, string.Create(CultureInfo.InvariantCulture, $"{topic}[{partition}]"), cancellationToken).ConfigureAwait(false);
         if (current > epoch)
         {
             throw new OwnershipLostException(topic, partition, epoch, current, $"lease '{key}' is held by {holder}");
@@ -194,7 +222,12 @@ internal sealed class OwnershipFence
         WriteCondition condition;
         try
         {
-            var existing = await s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucket, Key = key }, cancellationToken).ConfigureAwait(false);
+            var existing = await retry.RunAsync(
+                "HEAD",
+                key,
+                string.Create(CultureInfo.InvariantCulture, $"{topic}[{partition}]"),
+                ct => s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucket, Key = key }, ct),
+                cancellationToken).ConfigureAwait(false);
             var written = ParseEpoch(existing.Metadata[EpochMetadata]);
             if (written > epoch)
             {
@@ -236,14 +269,23 @@ internal sealed class OwnershipFence
         }
     }
 
-    private async Task<(long Epoch, string? ETag, string Holder)> ReadLeaseAsync(string key, CancellationToken cancellationToken)
+    private async Task<(long Epoch, string? ETag, string Holder)> ReadLeaseAsync(string key, string partition, CancellationToken cancellationToken)
     {
         try
         {
-            using var response = await s3.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = key }, cancellationToken).ConfigureAwait(false);
-            using var reader = new StreamReader(response.ResponseStream, Encoding.UTF8);
-            var holder = await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
-            return (ParseEpoch(response.Metadata[EpochMetadata]), response.ETag, holder);
+            // The body is read inside the retried operation: a connection reset mid-body is retried too.
+            return await retry.RunAsync<(long, string?, string)>(
+                "GET",
+                key,
+                partition,
+                async ct =>
+                {
+                    using var response = await s3.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = key }, ct).ConfigureAwait(false);
+                    using var reader = new StreamReader(response.ResponseStream, Encoding.UTF8);
+                    var holder = await reader.ReadToEndAsync(ct).ConfigureAwait(false);
+                    return (ParseEpoch(response.Metadata[EpochMetadata]), response.ETag, holder);
+                },
+                cancellationToken).ConfigureAwait(false);
         }
         catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
         {
@@ -251,34 +293,51 @@ internal sealed class OwnershipFence
         }
     }
 
-    private async Task<string> PutTextAsync(string key, string body, WriteCondition condition, CancellationToken cancellationToken, long epoch = 0)
+    private async Task<string> PutTextAsync(string key, string body, WriteCondition condition, CancellationToken cancellationToken, long epoch = 0, string? partition = null)
     {
-        var request = new PutObjectRequest
-        {
-            BucketName = bucket,
-            Key = key,
-            ContentBody = body,
-            ContentType = "application/json",
-            IfMatch = condition.IfMatch,
-            IfNoneMatch = condition.IfNoneMatch,
-        };
-        request.Metadata.Add(EpochMetadata, epoch.ToString(CultureInfo.InvariantCulture));
-        var response = await s3.PutObjectAsync(request, cancellationToken).ConfigureAwait(false);
+        var response = await retry.RunAsync(
+            "PUT",
+            key,
+            partition,
+            ct =>
+            {
+                var request = new PutObjectRequest
+                {
+                    BucketName = bucket,
+                    Key = key,
+                    ContentBody = body,
+                    ContentType = "application/json",
+                    IfMatch = condition.IfMatch,
+                    IfNoneMatch = condition.IfNoneMatch,
+                };
+                request.Metadata.Add(EpochMetadata, epoch.ToString(CultureInfo.InvariantCulture));
+                return s3.PutObjectAsync(request, ct);
+            },
+            cancellationToken).ConfigureAwait(false);
         return response.ETag;
     }
 
     /// <summary>Whether a multipart complete with <c>If-None-Match: *</c> over an existing object is rejected.</summary>
     private async Task<bool> ProbeMultipartAsync(string probe, CancellationToken cancellationToken)
     {
-        var init = await s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = bucket, Key = probe }, cancellationToken).ConfigureAwait(false);
+        var init = await retry.RunAsync("CreateMultipartUpload", probe, null, ct => s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = bucket, Key = probe }, ct), cancellationToken).ConfigureAwait(false);
         try
         {
-            using var body = new MemoryStream("4"u8.ToArray());
-            var part = await s3.UploadPartAsync(
-                new UploadPartRequest { BucketName = bucket, Key = probe, UploadId = init.UploadId, PartNumber = 1, InputStream = body },
+            var part = await retry.RunAsync(
+                "UploadPart",
+                probe,
+                null,
+                ct => s3.UploadPartAsync(
+                    new UploadPartRequest { BucketName = bucket, Key = probe, UploadId = init.UploadId, PartNumber = 1, InputStream = new MemoryStream("4"u8.ToArray()) },
+                    ct),
                 cancellationToken).ConfigureAwait(false);
-            return await IsRejectedAsync(() => s3.CompleteMultipartUploadAsync(
-                new CompleteMultipartUploadRequest { BucketName = bucket, Key = probe, UploadId = init.UploadId, PartETags = [new PartETag(1, part.ETag)], IfNoneMatch = "*" },
+            return await IsRejectedAsync(() => retry.RunAsync(
+                "CompleteMultipartUpload",
+                probe,
+                null,
+                ct => s3.CompleteMultipartUploadAsync(
+                    new CompleteMultipartUploadRequest { BucketName = bucket, Key = probe, UploadId = init.UploadId, PartETags = [new PartETag(1, part.ETag)], IfNoneMatch = "*" },
+                    ct),
                 cancellationToken)).ConfigureAwait(false);
         }
         catch (AmazonS3Exception ex) when (ex.StatusCode is HttpStatusCode.NotImplemented or HttpStatusCode.BadRequest)
@@ -289,9 +348,10 @@ internal sealed class OwnershipFence
         {
             try
             {
-                await s3.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = bucket, Key = probe, UploadId = init.UploadId }, CancellationToken.None).ConfigureAwait(false);
+                using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                await retry.RunAsync("AbortMultipartUpload", probe, null, ct => s3.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = bucket, Key = probe, UploadId = init.UploadId }, ct), bounded.Token).ConfigureAwait(false);
             }
-            catch (AmazonS3Exception)
+            catch (Exception ex) when (ex is AmazonS3Exception or OperationCanceledException)
             {
                 // Completed (nothing to abort) or already gone.
             }
@@ -302,9 +362,10 @@ internal sealed class OwnershipFence
     {
         try
         {
-            await s3.DeleteObjectAsync(bucket, key, CancellationToken.None).ConfigureAwait(false);
+            using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await retry.RunAsync("DELETE", key, null, ct => s3.DeleteObjectAsync(bucket, key, ct), bounded.Token).ConfigureAwait(false);
         }
-        catch (AmazonS3Exception ex)
+        catch (Exception ex) when (ex is AmazonS3Exception or OperationCanceledException)
         {
             Log.ProbeCleanupFailed(logger, ex, key);
         }

@@ -10,7 +10,11 @@ internal static class S3ClientFactory
         var config = new AmazonS3Config
         {
             ForcePathStyle = options.ForcePathStyle,
-            MaxErrorRetry = 3,
+
+            // The sink's RetryRunner retries every request (counted, logged, shown in status); SDK retries
+            // underneath it would be invisible and would multiply the attempts.
+            MaxErrorRetry = 0,
+            Timeout = options.RequestTimeout,
 
             // S3-compatible stores (Ceph RGW, MinIO) reject the SDK's default trailing checksums;
             // "when required" is what AWS itself needs.

@@ -1,63 +1,71 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
 using Amazon.S3;
 using Amazon.S3.Model;
 using KafkaS3Sink.Formats;
+using KafkaS3Sink.Resilience;
 using Microsoft.Extensions.Logging;
 
 namespace KafkaS3Sink.Upload;
 
 /// <summary>
 /// Writes a sealed segment in the output format to a local object file, then streams that file to
-/// S3: one PUT up to the part size, a multipart upload above it. Memory use is a few stream buffers
-/// per concurrent upload, whatever the object size.
+/// S3: one PUT up to the part size, a multipart upload above it. Every request goes through the sink's
+/// <see cref="RetryRunner"/> (a failed part is retried alone); a multipart upload that is given up is
+/// aborted, with retries, so none is left behind. Memory use is a few stream buffers per concurrent
+/// upload, whatever the object size.
 /// </summary>
 internal sealed class S3ObjectUploader : IDisposable
 {
+    private const int MaxRestarts = 10;
     private readonly IAmazonS3 s3;
     private readonly S3StorageOptions storage;
     private readonly ServerSideEncryptionMethod? sse;
     private readonly S3StorageClass? storageClass;
     private readonly S3CannedACL? cannedAcl;
     private readonly string bucket;
+    private readonly string topicsDir;
     private readonly long partSize;
-    private readonly int maxRetries;
     private readonly string objectDirectory;
     private readonly IObjectFormat format;
     private readonly ILogger logger;
     private readonly SemaphoreSlim concurrency;
     private readonly TimeProvider time;
-    private readonly Action<long> uploaded;
-    private readonly Action<TimeSpan, bool> finished;
-    private readonly Action retried;
+    private readonly RetryRunner retry;
+    private readonly UploadEvents events;
     private readonly OwnershipFence fence;
+    private readonly CancellationTokenSource lifetime = new();
+    private readonly ConcurrentDictionary<string, Task> pendingAborts = new(StringComparer.Ordinal);
     private long sequence;
     private long stagedObjectBytes;
     private int consecutiveFailures;
+    private int listUploadsDenied;
 
-    public S3ObjectUploader(IAmazonS3 s3, S3StorageOptions options, string stagingRoot, IObjectFormat format, OwnershipFence fence, TimeProvider time, ILogger logger, Action<long> uploaded, Action<TimeSpan, bool> finished, Action retried)
+    public S3ObjectUploader(IAmazonS3 s3, KafkaS3SinkOptions options, IObjectFormat format, OwnershipFence fence, RetryRunner retry, TimeProvider time, ILogger logger, UploadEvents events)
     {
         this.fence = fence;
         this.s3 = s3;
-        storage = options;
-        sse = options.ServerSideEncryption is { } method ? ServerSideEncryptionMethod.FindValue(method) : null;
-        storageClass = options.StorageClass is { } sc ? S3StorageClass.FindValue(sc) : null;
-        cannedAcl = options.CannedAcl is { } acl ? S3CannedACL.FindValue(acl) : null;
-        bucket = options.BucketName;
-        partSize = options.PartSize;
-        maxRetries = options.MaxRetries;
-        objectDirectory = Path.Combine(stagingRoot, ".objects");
-        Directory.CreateDirectory(objectDirectory);
+        storage = options.S3;
+        sse = storage.ServerSideEncryption is { } method ? ServerSideEncryptionMethod.FindValue(method) : null;
+        storageClass = storage.StorageClass is { } sc ? S3StorageClass.FindValue(sc) : null;
+        cannedAcl = storage.CannedAcl is { } acl ? S3CannedACL.FindValue(acl) : null;
+        bucket = storage.BucketName;
+        topicsDir = options.TopicsDir;
+        partSize = storage.PartSize;
+        objectDirectory = Path.Combine(options.Staging.Directory!, ".objects");
+        ClearObjectDirectory();
         this.format = format;
+        this.retry = retry;
         this.time = time;
         this.logger = logger;
-        this.uploaded = uploaded;
-        this.finished = finished;
-        this.retried = retried;
-        concurrency = new SemaphoreSlim(options.MaxConcurrentUploads, options.MaxConcurrentUploads);
+        this.events = events;
+        concurrency = new SemaphoreSlim(storage.MaxConcurrentUploads, storage.MaxConcurrentUploads);
     }
 
     public string Extension => format.Extension;
 
-    /// <summary>Failed upload attempts since the last successful upload (for health checks).</summary>
+    /// <summary>Failed request attempts since the last successful upload (for status).</summary>
     public int ConsecutiveFailures => Volatile.Read(ref consecutiveFailures);
 
     /// <summary>Bytes of object files formatted and not yet deleted (part of the staging quota).</summary>
@@ -65,106 +73,239 @@ internal sealed class S3ObjectUploader : IDisposable
 
     /// <summary>Formats and uploads one segment; with fencing, never over an object of a newer epoch.</summary>
     /// <exception cref="OwnershipLostException">A newer owner wrote the key or holds the lease.</exception>
+    /// <exception cref="StagedDataException">The staged segment could not be read or formatted (damaged, disk failing).</exception>
+    /// <exception cref="S3PermanentException">S3 refused the upload for good (credentials, permissions, bucket).</exception>
     public async Task UploadAsync(ISealedSegment segment, string? avroSchema, string key, long epoch, CancellationToken cancellationToken)
     {
         await concurrency.WaitAsync(cancellationToken).ConfigureAwait(false);
-        var file = Path.Combine(objectDirectory, Interlocked.Increment(ref sequence).ToString(System.Globalization.CultureInfo.InvariantCulture) + ".obj");
+        var file = Path.Combine(objectDirectory, Interlocked.Increment(ref sequence).ToString(CultureInfo.InvariantCulture) + ".obj");
         long length = 0;
         var started = time.GetTimestamp();
         var succeeded = false;
-        var fencedOut = false;
+        var counted = true;
+        var partition = string.Create(CultureInfo.InvariantCulture, $"{segment.Descriptor.Topic}[{segment.Descriptor.Partition}]");
         try
         {
-            // Formatting reads the segment from disk and writes the body to disk: no whole object in memory.
-            await Task.Run(
-                () =>
-                {
-                    using var output = new FileStream(file, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 64 * 1024);
-                    format.Write(segment, avroSchema, output);
-                },
-                cancellationToken).ConfigureAwait(false);
-
-            length = new FileInfo(file).Length;
+            length = await FormatAsync(segment, avroSchema, file, cancellationToken).ConfigureAwait(false);
             Interlocked.Add(ref stagedObjectBytes, length);
-            for (var attempt = 0; ; attempt++)
+            for (var restarts = 0; ; restarts++)
             {
                 try
                 {
                     if (length <= partSize)
                     {
-                        await PutAsync(file, key, segment, epoch, cancellationToken).ConfigureAwait(false);
+                        await PutAsync(file, key, partition, segment, epoch, cancellationToken).ConfigureAwait(false);
                     }
                     else
                     {
-                        await MultipartAsync(file, key, segment, length, epoch, cancellationToken).ConfigureAwait(false);
+                        await MultipartAsync(file, key, partition, segment, length, epoch, cancellationToken).ConfigureAwait(false);
                     }
 
-                    Log.Uploaded(logger, key, segment.RecordCount, length);
-                    Volatile.Write(ref consecutiveFailures, 0);
-                    uploaded(length);
-                    succeeded = true;
-                    return;
+                    break;
                 }
-                catch (Exception ex) when (attempt < maxRetries && ex is AmazonS3Exception or HttpRequestException or IOException or TimeoutException
-                    && !cancellationToken.IsCancellationRequested)
+                catch (AmazonS3Exception ex) when (restarts < MaxRestarts && IsRestartable(ex) && !cancellationToken.IsCancellationRequested)
                 {
-                    Interlocked.Increment(ref consecutiveFailures);
-                    retried();
-                    var delay = TimeSpan.FromMilliseconds(Math.Min(200 * Math.Pow(2, attempt), 10_000));
-                    Log.UploadRetry(logger, ex, key, attempt + 1, delay);
-                    await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
+                    // The multipart upload vanished (a complete that succeeded unseen, an abort by a cleanup) or the
+                    // object changed before the complete: start the object again; the fence re-reads its epoch.
+                    events.Retried("object");
                 }
             }
+
+            Log.Uploaded(logger, key, segment.RecordCount, length);
+            Volatile.Write(ref consecutiveFailures, 0);
+            events.Uploaded(length);
+            succeeded = true;
         }
         catch (OwnershipLostException)
         {
             // Not a failed upload: the write was refused on purpose (counted as a fenced partition).
-            fencedOut = true;
+            counted = false;
             throw;
+        }
+        catch (Exception ex) when (ex is AmazonS3Exception && !S3Errors.IsTransient(ex, cancellationToken) && !cancellationToken.IsCancellationRequested)
+        {
+            throw new S3PermanentException(S3Errors.DescribePermanent(ex, bucket, "the upload", key), ex);
         }
         finally
         {
-            if (!cancellationToken.IsCancellationRequested && !fencedOut)
+            if (!cancellationToken.IsCancellationRequested && counted)
             {
-                finished(time.GetElapsedTime(started), succeeded);
+                events.Finished(time.GetElapsedTime(started), succeeded);
             }
 
-            File.Delete(file);
+            DeleteQuietly(file);
             Interlocked.Add(ref stagedObjectBytes, -length);
             concurrency.Release();
         }
     }
 
-    public void Dispose() => concurrency.Dispose();
+    /// <summary>
+    /// Aborts incomplete multipart uploads of a topic-partition's objects (left by a crashed or fenced earlier
+    /// owner). Called when the partition is assigned, before this sink writes it.
+    /// </summary>
+    public async Task AbortStaleUploadsAsync(string topic, int partition, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref listUploadsDenied) == 1)
+        {
+            return;
+        }
 
-    private async Task PutAsync(string file, string key, ISealedSegment segment, long epoch, CancellationToken cancellationToken)
+        var prefix = (string.IsNullOrEmpty(topicsDir) ? string.Empty : topicsDir + "/") + topic + "/";
+        var fileStart = string.Create(CultureInfo.InvariantCulture, $"{topic}+{partition}+");
+        var name = string.Create(CultureInfo.InvariantCulture, $"{topic}[{partition}]");
+        var aborted = 0;
+        try
+        {
+            string? keyMarker = null;
+            string? uploadMarker = null;
+            do
+            {
+                var page = await retry.RunAsync(
+                    "ListMultipartUploads",
+                    prefix,
+                    name,
+                    ct => s3.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = bucket, Prefix = prefix, KeyMarker = keyMarker, UploadIdMarker = uploadMarker }, ct),
+                    cancellationToken).ConfigureAwait(false);
+                foreach (var upload in page.MultipartUploads ?? [])
+                {
+                    var slash = upload.Key.LastIndexOf('/');
+                    if (upload.Key.AsSpan(slash + 1).StartsWith(fileStart, StringComparison.Ordinal))
+                    {
+                        await AbortAsync(upload.Key, upload.UploadId, name, cancellationToken).ConfigureAwait(false);
+                        aborted++;
+                    }
+                }
+
+                (keyMarker, uploadMarker) = page.IsTruncated == true ? (page.NextKeyMarker, page.NextUploadIdMarker) : (null, null);
+            }
+            while (keyMarker is not null);
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.Forbidden)
+        {
+            // Without s3:ListBucketMultipartUploads the sink cannot clean up after others; its own aborts still run.
+            Interlocked.Exchange(ref listUploadsDenied, 1);
+            Log.ListUploadsDenied(logger, bucket, S3Errors.Summary(ex));
+        }
+
+        if (aborted > 0)
+        {
+            Log.StaleUploadsAborted(logger, aborted, name);
+        }
+    }
+
+    /// <summary>Waits (up to <paramref name="timeout"/>) for aborts of given-up multipart uploads, then cancels them.</summary>
+    public void FinishAborts(TimeSpan timeout)
+    {
+        var tasks = pendingAborts.Values.ToArray();
+        try
+        {
+            Task.WaitAll(tasks, timeout);
+        }
+        catch (AggregateException)
+        {
+            // Logged by each abort.
+        }
+
+        lifetime.Cancel();
+    }
+
+    public void Dispose()
+    {
+        lifetime.Cancel();
+        lifetime.Dispose();
+        concurrency.Dispose();
+    }
+
+    private static bool IsRestartable(AmazonS3Exception ex) =>
+        ex.ErrorCode == "NoSuchUpload" || OwnershipFence.IsConflict(ex);
+
+    private void ClearObjectDirectory()
+    {
+        Directory.CreateDirectory(objectDirectory);
+        var stale = Directory.GetFiles(objectDirectory);
+        foreach (var file in stale)
+        {
+            DeleteQuietly(file);
+        }
+
+        if (stale.Length > 0)
+        {
+            Log.StaleObjectFilesCleared(logger, stale.Length);
+        }
+    }
+
+    private static void DeleteQuietly(string file)
+    {
+        try
+        {
+            File.Delete(file);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Cleared at the next start.
+        }
+    }
+
+    private async Task<long> FormatAsync(ISealedSegment segment, string? avroSchema, string file, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Formatting reads the segment from disk and writes the body to disk: no whole object in memory.
+            return await Task.Run(
+                () =>
+                {
+                    using (var output = new FileStream(file, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 64 * 1024))
+                    {
+                        format.Write(segment, avroSchema, output);
+                    }
+
+                    return new FileInfo(file).Length;
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            throw new StagedDataException(segment.Descriptor, ex);
+        }
+    }
+
+    private async Task PutAsync(string file, string key, string partition, ISealedSegment segment, long epoch, CancellationToken cancellationToken)
     {
         for (var conflicts = 0; ; conflicts++)
         {
             var condition = await ConditionAsync(key, segment, epoch, cancellationToken).ConfigureAwait(false);
-            var request = new PutObjectRequest
-            {
-                BucketName = bucket,
-                Key = key,
-                FilePath = file,
-                ContentType = format.ContentType,
-                IfMatch = condition.IfMatch,
-                IfNoneMatch = condition.IfNoneMatch,
-            };
-            Describe(segment, epoch, request.Metadata);
-            request.ServerSideEncryptionMethod = sse;
-            request.ServerSideEncryptionKeyManagementServiceKeyId = storage.KmsKeyId;
-            request.StorageClass = storageClass;
-            request.CannedACL = cannedAcl;
-            request.TagSet = Tags(segment);
             try
             {
-                await s3.PutObjectAsync(request, cancellationToken).ConfigureAwait(false);
+                await retry.RunAsync(
+                    "PUT",
+                    key,
+                    partition,
+                    ct =>
+                    {
+                        var request = new PutObjectRequest
+                        {
+                            BucketName = bucket,
+                            Key = key,
+                            FilePath = file,
+                            ContentType = format.ContentType,
+                            IfMatch = condition.IfMatch,
+                            IfNoneMatch = condition.IfNoneMatch,
+                        };
+                        Describe(segment, epoch, request.Metadata);
+                        request.ServerSideEncryptionMethod = sse;
+                        request.ServerSideEncryptionKeyManagementServiceKeyId = storage.KmsKeyId;
+                        request.StorageClass = storageClass;
+                        request.CannedACL = cannedAcl;
+                        request.TagSet = Tags(segment);
+                        return Attempt(s3.PutObjectAsync(request, ct));
+                    },
+                    cancellationToken).ConfigureAwait(false);
                 return;
             }
             catch (AmazonS3Exception ex) when (fence.Enabled && OwnershipFence.IsConflict(ex) && conflicts < 5)
             {
-                // The object changed between reading its epoch and writing: read it again.
+                // The object changed between reading its epoch and writing (or an earlier attempt of this PUT
+                // landed unseen): read it again.
             }
         }
     }
@@ -174,16 +315,30 @@ internal sealed class S3ObjectUploader : IDisposable
             ? fence.PrepareWriteAsync(key, segment.Descriptor.Topic, segment.Descriptor.Partition, epoch, cancellationToken)
             : Task.FromResult(default(WriteCondition));
 
+    /// <summary>Counts a failed attempt for the status (reset by the next successful upload).</summary>
+    private async Task<T> Attempt<T>(Task<T> request)
+    {
+        try
+        {
+            return await request.ConfigureAwait(false);
+        }
+        catch
+        {
+            Interlocked.Increment(ref consecutiveFailures);
+            throw;
+        }
+    }
+
     /// <summary>Object metadata: where the records came from (topic, partition, offsets, count) and the writer's epoch.</summary>
     private static void Describe(ISealedSegment segment, long epoch, MetadataCollection metadata)
     {
         var d = segment.Descriptor;
-        metadata.Add(OwnershipFence.EpochMetadata, epoch.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        metadata.Add(OwnershipFence.EpochMetadata, epoch.ToString(CultureInfo.InvariantCulture));
         metadata.Add("kafkas3sink-topic", d.Topic);
-        metadata.Add("kafkas3sink-partition", d.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        metadata.Add("kafkas3sink-start-offset", d.StartOffset.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        metadata.Add("kafkas3sink-end-offset", segment.LastOffset.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        metadata.Add("kafkas3sink-record-count", segment.RecordCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        metadata.Add("kafkas3sink-partition", d.Partition.ToString(CultureInfo.InvariantCulture));
+        metadata.Add("kafkas3sink-start-offset", d.StartOffset.ToString(CultureInfo.InvariantCulture));
+        metadata.Add("kafkas3sink-end-offset", segment.LastOffset.ToString(CultureInfo.InvariantCulture));
+        metadata.Add("kafkas3sink-record-count", segment.RecordCount.ToString(CultureInfo.InvariantCulture));
     }
 
     /// <summary>The configured tags, plus Confluent's <c>startOffset</c>/<c>endOffset</c>/<c>recordCount</c> with <c>TagObjectsWithOffsets</c>.</summary>
@@ -197,7 +352,7 @@ internal sealed class S3ObjectUploader : IDisposable
         var tags = storage.ObjectTags.Select(t => new Tag { Key = t.Key, Value = t.Value }).ToList();
         if (storage.TagObjectsWithOffsets)
         {
-            var c = System.Globalization.CultureInfo.InvariantCulture;
+            var c = CultureInfo.InvariantCulture;
             tags.Add(new Tag { Key = "startOffset", Value = segment.Descriptor.StartOffset.ToString(c) });
             tags.Add(new Tag { Key = "endOffset", Value = segment.LastOffset.ToString(c) });
             tags.Add(new Tag { Key = "recordCount", Value = segment.RecordCount.ToString(c) });
@@ -206,66 +361,148 @@ internal sealed class S3ObjectUploader : IDisposable
         return tags;
     }
 
-    private async Task MultipartAsync(string file, string key, ISealedSegment segment, long length, long epoch, CancellationToken cancellationToken)
+    private async Task MultipartAsync(string file, string key, string partition, ISealedSegment segment, long length, long epoch, CancellationToken cancellationToken)
     {
         // Read the existing object's epoch before sending parts; the complete carries the condition
         // where the store honours it (otherwise the check above is all there is).
         var condition = await ConditionAsync(key, segment, epoch, cancellationToken).ConfigureAwait(false);
-        var initRequest = new InitiateMultipartUploadRequest { BucketName = bucket, Key = key, ContentType = format.ContentType };
-        Describe(segment, epoch, initRequest.Metadata);
-        initRequest.ServerSideEncryptionMethod = sse;
-        initRequest.ServerSideEncryptionKeyManagementServiceKeyId = storage.KmsKeyId;
-        initRequest.StorageClass = storageClass;
-        initRequest.CannedACL = cannedAcl;
-        initRequest.TagSet = Tags(segment);
-        var init = await s3.InitiateMultipartUploadAsync(initRequest, cancellationToken).ConfigureAwait(false);
+        var initiateAttempts = 0;
+        var init = await retry.RunAsync(
+            "CreateMultipartUpload",
+            key,
+            partition,
+            ct =>
+            {
+                initiateAttempts++;
+                var initRequest = new InitiateMultipartUploadRequest { BucketName = bucket, Key = key, ContentType = format.ContentType };
+                Describe(segment, epoch, initRequest.Metadata);
+                initRequest.ServerSideEncryptionMethod = sse;
+                initRequest.ServerSideEncryptionKeyManagementServiceKeyId = storage.KmsKeyId;
+                initRequest.StorageClass = storageClass;
+                initRequest.CannedACL = cannedAcl;
+                initRequest.TagSet = Tags(segment);
+                return Attempt(s3.InitiateMultipartUploadAsync(initRequest, ct));
+            },
+            cancellationToken).ConfigureAwait(false);
+        var completed = false;
         try
         {
             var parts = new List<PartETag>();
             var partNumber = 1;
             for (long position = 0; position < length; position += partSize, partNumber++)
             {
-                var response = await s3.UploadPartAsync(
-                    new UploadPartRequest
-                    {
-                        BucketName = bucket,
-                        Key = key,
-                        UploadId = init.UploadId,
-                        PartNumber = partNumber,
-                        FilePath = file,
-                        FilePosition = position,
-                        PartSize = Math.Min(partSize, length - position),
-                    },
+                var number = partNumber;
+                var at = position;
+                var response = await retry.RunAsync(
+                    "UploadPart",
+                    key,
+                    partition,
+                    ct => Attempt(s3.UploadPartAsync(
+                        new UploadPartRequest
+                        {
+                            BucketName = bucket,
+                            Key = key,
+                            UploadId = init.UploadId,
+                            PartNumber = number,
+                            FilePath = file,
+                            FilePosition = at,
+                            PartSize = Math.Min(partSize, length - at),
+                        },
+                        ct)),
                     cancellationToken).ConfigureAwait(false);
                 parts.Add(new PartETag(partNumber, response.ETag));
             }
 
-            await s3.CompleteMultipartUploadAsync(
-                new CompleteMultipartUploadRequest
+            await retry.RunAsync(
+                "CompleteMultipartUpload",
+                key,
+                partition,
+                ct => Attempt(s3.CompleteMultipartUploadAsync(
+                    new CompleteMultipartUploadRequest
+                    {
+                        BucketName = bucket,
+                        Key = key,
+                        UploadId = init.UploadId,
+                        PartETags = parts,
+                        IfMatch = fence.FencesMultipart ? condition.IfMatch : null,
+                        IfNoneMatch = fence.FencesMultipart ? condition.IfNoneMatch : null,
+                    },
+                    ct)),
+                cancellationToken).ConfigureAwait(false);
+            completed = true;
+        }
+        finally
+        {
+            if (!completed)
+            {
+                // Given up (cancelled, fenced, refused): abort in the background, retried, so no part stays billed.
+                StartAbort(key, init.UploadId, partition);
+            }
+            else if (initiateAttempts > 1)
+            {
+                // An earlier attempt to start the upload may have created one that this sink never saw.
+                StartCleanup(key, init.UploadId, partition);
+            }
+        }
+    }
+
+    private void StartAbort(string key, string uploadId, string partition)
+    {
+        var task = AbortAsync(key, uploadId, partition, lifetime.Token);
+        pendingAborts[uploadId] = task;
+        _ = task.ContinueWith(_ => pendingAborts.TryRemove(uploadId, out Task? _), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+    }
+
+    private void StartCleanup(string key, string keep, string partition)
+    {
+        var task = Task.Run(async () =>
+        {
+            var page = await retry.RunAsync(
+                "ListMultipartUploads",
+                key,
+                partition,
+                ct => s3.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = bucket, Prefix = key }, ct),
+                lifetime.Token).ConfigureAwait(false);
+            foreach (var upload in page.MultipartUploads ?? [])
+            {
+                if (upload.Key == key && upload.UploadId != keep)
                 {
-                    BucketName = bucket,
-                    Key = key,
-                    UploadId = init.UploadId,
-                    PartETags = parts,
-                    IfMatch = fence.FencesMultipart ? condition.IfMatch : null,
-                    IfNoneMatch = fence.FencesMultipart ? condition.IfNoneMatch : null,
-                },
+                    await AbortAsync(key, upload.UploadId, partition, lifetime.Token).ConfigureAwait(false);
+                }
+            }
+        });
+        pendingAborts["cleanup:" + keep] = task;
+        _ = task.ContinueWith(_ => pendingAborts.TryRemove("cleanup:" + keep, out Task? _), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+    }
+
+    private async Task AbortAsync(string key, string uploadId, string partition, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await retry.RunAsync(
+                "AbortMultipartUpload",
+                key,
+                partition,
+                ct => s3.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = bucket, Key = key, UploadId = uploadId }, ct),
                 cancellationToken).ConfigureAwait(false);
         }
-        catch
+        catch (AmazonS3Exception ex) when (ex.ErrorCode == "NoSuchUpload")
         {
-            try
-            {
-                await s3.AbortMultipartUploadAsync(
-                    new AbortMultipartUploadRequest { BucketName = bucket, Key = key, UploadId = init.UploadId },
-                    CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (AmazonS3Exception abortError)
-            {
-                Log.AbortFailed(logger, abortError, key);
-            }
-
-            throw;
+            // Completed or aborted already.
+        }
+        catch (Exception ex) when (ex is AmazonS3Exception or OperationCanceledException or KafkaS3SinkException)
+        {
+            Log.AbortFailed(logger, ex, key);
         }
     }
 }
+
+/// <summary>What an uploader reports to the sink's metrics.</summary>
+internal sealed record UploadEvents(Action<long> Uploaded, Action<TimeSpan, bool> Finished, Action<string> Retried);
+
+/// <summary>A staged segment could not be read or formatted: the partition is re-read from its last commit.</summary>
+internal sealed class StagedDataException(SegmentDescriptor segment, Exception inner)
+    : KafkaS3SinkException($"The staged segment of {segment.Topic}[{segment.Partition}] path '{segment.PartitionPath}' from offset {segment.StartOffset} cannot be read: {inner.Message}", inner);
+
+/// <summary>S3 refused a request for good (credentials, permissions, a missing bucket): the sink fails, saying what to fix.</summary>
+internal sealed class S3PermanentException(string message, Exception inner) : KafkaS3SinkException(message, inner);

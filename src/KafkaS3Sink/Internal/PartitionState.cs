@@ -1,0 +1,169 @@
+using Confluent.Kafka;
+
+namespace KafkaS3Sink.Internal;
+
+/// <summary>
+/// What the sink holds for one assigned topic-partition: its open segments (the open rotation), the FIFO
+/// of sealed rotations being uploaded, its commit point, its lease and its progress. Owned by the consumer
+/// thread; upload tasks only see the cancellation token.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Upload tasks may still hold the token after the state is dropped; a CancellationTokenSource without timers needs no disposal.")]
+internal sealed class PartitionState
+{
+    private readonly CancellationTokenSource cts = new();
+    private long bytes;
+    private DateTimeOffset firstTimestamp;
+    private DateTimeOffset lastTimestamp;
+    private DateTimeOffset firstAppendTime;
+    private DateTimeOffset lastAppendTime;
+
+    public PartitionState(TopicPartition tp, Task<long> setup, long now)
+    {
+        TopicPartition = tp;
+        Name = $"{tp.Topic}[{tp.Partition.Value}]";
+        Setup = setup;
+        LastProgress = now;
+    }
+
+    public TopicPartition TopicPartition { get; }
+
+    /// <summary><c>topic[partition]</c>, for logs and status.</summary>
+    public string Name { get; }
+
+    /// <summary>Taking the lease and cleaning up an earlier owner's uploads; its result is the epoch. Records wait until it completes.</summary>
+    public Task<long> Setup { get; }
+
+    /// <summary>Whether <see cref="Setup"/> succeeded and <see cref="Epoch"/> is set.</summary>
+    public bool Ready { get; private set; }
+
+    /// <summary>This owner's lease epoch for the partition (0 without fencing); valid once <see cref="Ready"/>.</summary>
+    public long Epoch { get; private set; }
+
+    /// <summary>Open segments by partition path.</summary>
+    public Dictionary<string, OpenEntry> Open { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Sealed rotations, oldest first, until they are committed.</summary>
+    public Queue<RotationUpload> InFlight { get; } = new();
+
+    /// <summary>The offset after the last rotation S3 acknowledged; -1 before the first.</summary>
+    public long CommittableOffset { get; set; } = -1;
+
+    /// <summary>The offset last committed to Kafka by this member; -1 before the first.</summary>
+    public long CommittedOffset { get; set; } = -1;
+
+    /// <summary>The first offset consumed since assignment (where a replay of this member starts); -1 before the first record.</summary>
+    public long StartOffset { get; set; } = -1;
+
+    public long RecordCount { get; private set; }
+
+    public long FirstOffset { get; private set; } = -1;
+
+    public long LastOffset { get; private set; } = -1;
+
+    /// <summary>The next offset to consume, as far as this sink has seen; -1 before the first record.</summary>
+    public long Position { get; set; } = -1;
+
+    /// <summary>When (timestamp) the partition last moved: assigned, a rotation uploaded or committed.</summary>
+    public long LastProgress { get; set; }
+
+    /// <summary>Whether the watchdog reported this partition as stalled (cleared by progress).</summary>
+    public bool Stalled { get; set; }
+
+    public CancellationToken Token => cts.Token;
+
+    /// <summary>The offset a replay of this member's uncommitted work starts from.</summary>
+    public long ReplayOffset => CommittableOffset >= 0 ? CommittableOffset : StartOffset;
+
+    /// <summary>Marks the setup done with the epoch it returned.</summary>
+    public void MarkReady(long epoch)
+    {
+        Epoch = epoch;
+        Ready = true;
+    }
+
+    public void OnAppended(KafkaRecord record, int payloadBytes, DateTimeOffset now)
+    {
+        if (RecordCount == 0)
+        {
+            FirstOffset = record.Offset;
+            firstTimestamp = record.Timestamp;
+            firstAppendTime = now;
+        }
+
+        lastAppendTime = now;
+
+        RecordCount++;
+        bytes += payloadBytes;
+        LastOffset = record.Offset;
+        lastTimestamp = record.Timestamp;
+    }
+
+    /// <summary>A record that is not written (e.g. an ignored tombstone) still moves the commit point past it.</summary>
+    public void OnSkipped(long offset) => LastOffset = offset;
+
+    public RotationState RotationState() => new(
+        TopicPartition.Topic, TopicPartition.Partition.Value, RecordCount, bytes, Open.Count, FirstOffset, LastOffset, firstTimestamp, lastTimestamp, firstAppendTime, lastAppendTime);
+
+    public void ResetOpen()
+    {
+        Open.Clear();
+        RecordCount = 0;
+        bytes = 0;
+        FirstOffset = -1;
+    }
+
+    public Task[] StartedTasks() => InFlight.Select(u => u.Task).OfType<Task>().ToArray();
+
+    public void Cancel() => cts.Cancel();
+}
+
+/// <summary>The sealed segments of one rotation of a topic-partition and their upload.</summary>
+internal sealed class RotationUpload(long commitOffset, List<ISealedSegment> segments, List<string?> avroSchemas, bool deterministic, DateTimeOffset sealedAt, DateTimeOffset firstAppendTime)
+{
+    public DateTimeOffset SealedAt { get; } = sealedAt;
+
+    public DateTimeOffset FirstAppendTime { get; } = firstAppendTime;
+
+    public long CommitOffset { get; } = commitOffset;
+
+    public List<ISealedSegment> Segments { get; } = segments;
+
+    /// <summary>The Avro writer schema of each segment's records; null where they are staged as JSON.</summary>
+    public List<string?> AvroSchemas { get; } = avroSchemas;
+
+    /// <summary>Whether a replay from the previous commit point cuts this rotation at the same offset.</summary>
+    public bool Deterministic { get; } = deterministic;
+
+    /// <summary>The upload of every segment; null until it may start.</summary>
+    public Task? Task { get; set; }
+
+    /// <summary>Deletes the staged segments (after commit, or when the rotation is given up).</summary>
+    public void DeleteSegments()
+    {
+        foreach (var segment in Segments)
+        {
+            segment.Delete();
+        }
+    }
+}
+
+/// <summary>An open segment with its place in the sink's LRU of open segments.</summary>
+internal sealed class OpenEntry
+{
+    public OpenEntry(PartitionState owner, IOpenSegment segment, string? avroSchema)
+    {
+        Owner = owner;
+        Segment = segment;
+        AvroSchema = avroSchema;
+        Node = new LinkedListNode<OpenEntry>(this);
+    }
+
+    public PartitionState Owner { get; }
+
+    public IOpenSegment Segment { get; }
+
+    /// <summary>The Avro writer schema of the staged records; null when they are staged as JSON.</summary>
+    public string? AvroSchema { get; }
+
+    public LinkedListNode<OpenEntry> Node { get; }
+}

@@ -1,0 +1,99 @@
+using System.Net;
+using System.Net.Sockets;
+using Amazon.Runtime;
+
+namespace KafkaS3Sink.Resilience;
+
+/// <summary>Sorts S3 failures into transient (retry) and permanent (fail, saying what to fix).</summary>
+internal static class S3Errors
+{
+    private static readonly HashSet<string> TransientCodes = new(StringComparer.Ordinal)
+    {
+        "SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "Throttling", "ThrottlingException",
+        "RequestLimitExceeded", "RequestThrottled", "TooManyRequests", "OperationAborted",
+    };
+
+    private static readonly HashSet<string> CredentialCodes = new(StringComparer.Ordinal)
+    {
+        "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken", "InvalidSecurity", "AuthorizationHeaderMalformed",
+    };
+
+    /// <summary>
+    /// Whether a failure may go away by itself: a 5xx, 429 or 408 answer, a throttling code, or no answer at
+    /// all (refused, reset, timed out). Never for a cancellation the caller asked for, nor for a local file
+    /// that is missing.
+    /// </summary>
+    public static bool IsTransient(Exception exception, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+
+        for (var ex = exception; ex is not null; ex = ex.InnerException)
+        {
+            switch (ex)
+            {
+                case AmazonServiceException service when service.StatusCode != 0:
+                    var status = (int)service.StatusCode;
+                    return status >= 500 || status is 429 or 408 || (service.ErrorCode is { } code && TransientCodes.Contains(code));
+                case FileNotFoundException or DirectoryNotFoundException:
+                    return false;
+                case HttpRequestException or IOException or SocketException or TimeoutException or OperationCanceledException:
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether S3 answered the request with a status code (as opposed to no answer).</summary>
+    public static bool IsAnswer(Exception exception, HttpStatusCode status) =>
+        exception is AmazonServiceException service && service.StatusCode == status;
+
+    /// <summary>A short text for logs and status: the status and code S3 answered, or what failed on the way.</summary>
+    public static string Summary(Exception exception)
+    {
+        for (var ex = exception; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is AmazonServiceException { StatusCode: not 0 } service)
+            {
+                return $"{(int)service.StatusCode} {service.ErrorCode}: {service.Message}";
+            }
+
+            if (ex is HttpRequestException or SocketException or IOException or TimeoutException && ex.InnerException is null)
+            {
+                return $"{ex.GetType().Name}: {ex.Message}";
+            }
+        }
+
+        return $"{exception.GetType().Name}: {exception.Message}";
+    }
+
+    /// <summary>A one-line description of a permanent failure that says what to fix.</summary>
+    public static string DescribePermanent(Exception exception, string bucket, string operation, string key)
+    {
+        if (exception is not AmazonServiceException { StatusCode: not 0 } s3)
+        {
+            return $"S3 {operation} of '{key}' in bucket '{bucket}' failed: {Summary(exception)}";
+        }
+
+        var answered = $"{(int)s3.StatusCode} {s3.ErrorCode}";
+        if (s3.ErrorCode is { } code && CredentialCodes.Contains(code))
+        {
+            return $"S3 rejected the sink's credentials for bucket '{bucket}' ({answered}): check S3.AccessKeyId and S3.SecretAccessKey (aws.access.key.id / aws.secret.access.key).";
+        }
+
+        if (s3.ErrorCode == "NoSuchBucket")
+        {
+            return $"S3 bucket '{bucket}' does not exist ({answered}): create it or correct S3.BucketName (s3.bucket.name).";
+        }
+
+        if (s3.StatusCode == HttpStatusCode.Forbidden)
+        {
+            return $"S3 denied {operation} of '{key}' in bucket '{bucket}' ({answered}): the sink's credentials need s3:PutObject and s3:GetObject on the sink's prefix and on _kafkas3sink/ (see docs/operations.md), or the credentials are wrong.";
+        }
+
+        return $"S3 refused {operation} of '{key}' in bucket '{bucket}' ({answered}): {s3.Message}";
+    }
+}
