@@ -1,0 +1,392 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Amazon.S3.Model;
+using KafkaS3Sink.Hosting;
+using KafkaS3Sink.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
+
+namespace KafkaS3Sink.IntegrationTests;
+
+/// <summary>
+/// Everyday faults, through the Kafka protocol and real RGW behind a fault-injecting HTTP proxy on loopback:
+/// the sink rides each out by itself, stays Running, and every record lands in S3 exactly once.
+/// </summary>
+[Collection(IntegrationCollection.Name)]
+[Trait("Category", "Integration")]
+[Trait("Category", "Faults")]
+public sealed class FaultTests : IDisposable
+{
+    private const int Partitions = 4;
+    private readonly string staging = Path.Combine(Path.GetTempPath(), "kafkas3sink-faults-" + Guid.NewGuid().ToString("N"));
+    private readonly ConcurrentQueue<string> logLines = new();
+    private readonly IntegrationServers servers;
+    private readonly ITestOutputHelper output;
+    private readonly ILoggerFactory loggerFactory;
+
+    public FaultTests(IntegrationServers servers, ITestOutputHelper output)
+    {
+        this.servers = servers;
+        this.output = output;
+        loggerFactory = LoggerFactory.Create(b => b.AddProvider(new CapturingLoggerProvider(logLines, output)).SetMinimumLevel(LogLevel.Information));
+    }
+
+    private ILoggerFactory Logs => loggerFactory;
+
+    /// <summary>Scenario 1: S3 refuses connections for 60 s in the middle of the stream, default retry settings.</summary>
+    [Fact]
+    public async Task S3RefusesConnectionsFor60sMidStream_SinkWaitsAndRecoversExactlyOnce()
+    {
+        var (topic, bucket) = await SetUpAsync("refuse");
+        await using var proxy = await S3FaultProxy.StartAsync(servers.S3.Endpoint);
+        using var sink = Sink(topic, bucket, proxy.Endpoint, flushSize: 250);
+        using var stop = new CancellationTokenSource();
+        var run = sink.RunAsync(stop.Token);
+
+        Produce(topic, 0, 2_000);
+        await SinkTestKit.WaitForCommitsAsync(servers.Kafka, topic, topic, [500, 500, 500, 500], TimeSpan.FromSeconds(90), run);
+        await proxy.RefuseAsync();
+        Produce(topic, 2_000, 2_000);
+        var outage = Stopwatch.StartNew();
+        var sawRetrying = false;
+        while (outage.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            run.IsCompleted.Should().BeFalse("the sink must ride out the outage");
+            var status = sink.GetStatus();
+            status.State.Should().Be(SinkState.Running);
+            sawRetrying |= status.RetryingSince is not null && status.Retrying.Count > 0;
+            await Task.Delay(500);
+        }
+
+        sawRetrying.Should().BeTrue("the status must show the S3 operations being retried");
+        SinkTestKit.Committed(servers.Kafka, topic, topic, Partitions).Should().OnlyContain(c => c == 500, "nothing past what is in S3 is committed");
+        await proxy.ListenAsync();
+
+        await SinkTestKit.WaitForCommitsAsync(servers.Kafka, topic, topic, [1_000, 1_000, 1_000, 1_000], TimeSpan.FromSeconds(120), run);
+        sink.GetStatus().State.Should().Be(SinkState.Running);
+        sink.GetStatus().LastError.Should().NotBeNull();
+        await StopAsync(stop, run);
+        await AssertExactlyOnceAsync(bucket, 4_000);
+        logLines.Count(l => l.StartsWith("S3 ", StringComparison.Ordinal) && l.Contains("retry", StringComparison.Ordinal))
+            .Should().BeLessThan(40, "retry warnings are rate-limited");
+    }
+
+    /// <summary>Scenario 2: S3 unreachable for 30 s right when partitions are assigned (the lease cannot be taken).</summary>
+    [Fact]
+    public async Task S3UnreachableFor30sAtAssignment_HealthIsNotHealthyAndTheSinkRecoversExactlyOnce()
+    {
+        var (topic, bucket) = await SetUpAsync("assign");
+        Produce(topic, 0, 2_000);
+        await using var proxy = await S3FaultProxy.StartAsync(servers.S3.Endpoint);
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders().AddProvider(new CapturingLoggerProvider(logLines, output));
+        builder.Services.AddKafkaS3Sink("assign", sink => Configure(sink, topic, bucket, proxy.Endpoint, flushSize: 250));
+        builder.Services.AddHealthChecks().AddKafkaS3Sinks();
+        using var host = builder.Build();
+        var controller = host.Services.GetRequiredService<IKafkaS3SinkController>();
+        var health = host.Services.GetRequiredService<HealthCheckService>();
+
+        await host.StartAsync();
+        await WaitForLogAsync("Conditional writes on bucket", TimeSpan.FromSeconds(30));
+        await proxy.RefuseAsync(); // the probe passed; the assignment and its leases come next
+        var outage = Stopwatch.StartNew();
+        var unhealthyOrDegraded = new List<HealthStatus>();
+        while (outage.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            var report = await health.CheckHealthAsync();
+            unhealthyOrDegraded.Add(report.Status);
+            controller.GetStatus("assign").State.Should().Be(SinkState.Running);
+            await Task.Delay(1_000);
+        }
+
+        unhealthyOrDegraded.Skip(5).Should().NotContain(HealthStatus.Healthy, "a sink waiting for S3 is not healthy");
+        controller.GetStatus("assign").Retrying.Should().Contain(r => r.Contains("leases/", StringComparison.Ordinal), "the lease is what waits");
+        SinkTestKit.Committed(servers.Kafka, topic, topic, Partitions).Should().OnlyContain(c => c == -1);
+        await proxy.ListenAsync();
+
+        await SinkTestKit.WaitForCommitsAsync(servers.Kafka, topic, topic, [500, 500, 500, 500], TimeSpan.FromSeconds(90));
+        (await health.CheckHealthAsync()).Status.Should().Be(HealthStatus.Healthy);
+        await host.StopAsync().WaitAsync(TimeSpan.FromMinutes(1));
+        await AssertExactlyOnceAsync(bucket, 2_000);
+    }
+
+    /// <summary>
+    /// Scenario 3: 30 % of requests fail (503 SlowDown, 500, stalls, resets before and in the middle of request
+    /// and response bodies), with single PUTs and with multipart objects (parts and completes fail too).
+    /// </summary>
+    [Theory]
+    [InlineData("single")]
+    [InlineData("multipart")]
+    public async Task ProxyFaultsAThirdOfRequests_ExactlyOnceAndNoIncompleteMultipartUploads(string shape)
+    {
+        var multipart = shape == "multipart";
+        var (topic, bucket) = await SetUpAsync("flaky" + shape[0]);
+        var perPartition = multipart ? 900 : 2_000;
+        Produce(topic, 0, Partitions * perPartition);
+        await using var proxy = await S3FaultProxy.StartAsync(servers.S3.Endpoint);
+        proxy.StallFor = TimeSpan.FromSeconds(1);
+        proxy.FaultRate = 0.3;
+        using var metrics = new MetricsRecorder(topic);
+        using var sink = Sink(topic, bucket, proxy.Endpoint, flushSize: multipart ? 300 : 250, o =>
+        {
+            if (multipart)
+            {
+                // 300 records of ~20 KB each: 6 MB objects, two 5 MiB parts (see FencingTests for why Bytes).
+                o.Format = OutputFormat.Bytes;
+                o.BytesSeparator = new string('-', 19_999) + "\n";
+                o.S3.PartSize = S3StorageOptions.MinimumPartSize;
+            }
+
+            o.Retry.MaxBackoff = TimeSpan.FromSeconds(1);
+        });
+        using var stop = new CancellationTokenSource();
+        var run = sink.RunAsync(stop.Token);
+
+        await SinkTestKit.WaitForCommitsAsync(servers.Kafka, topic, topic, Enumerable.Repeat((long)perPartition, Partitions).ToArray(), TimeSpan.FromMinutes(4), run);
+        sink.GetStatus().State.Should().Be(SinkState.Running);
+        proxy.FaultRate = 0;
+        await StopAsync(stop, run);
+
+        output.WriteLine($"{proxy.Requests} requests, faults: {string.Join(", ", proxy.Counts.OrderBy(c => c.Key).Select(c => $"{c.Key}={c.Value}"))}");
+        proxy.Counts.Where(c => !c.Key.Contains(' ', StringComparison.Ordinal)).Sum(c => c.Value).Should().BeGreaterThan((int)(proxy.Requests / 5), "about 30 % of requests were faulted");
+        metrics.Sums.GetValueOrDefault("kafkas3sink.s3.retries").Should().BeGreaterThan(0, "retries are counted");
+        if (multipart)
+        {
+            proxy.Counts.Keys.Should().Contain(k => k.EndsWith(" part", StringComparison.Ordinal), "parts were faulted");
+            using var s3 = servers.S3.CreateClient();
+            var uploads = await s3.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = bucket });
+            (uploads.MultipartUploads ?? []).Should().BeEmpty("every multipart upload that was given up was aborted");
+        }
+
+        await AssertExactlyOnceAsync(bucket, Partitions * perPartition, multipart);
+    }
+
+    /// <summary>Scenario 5a: the staging folder is read-only for 20 s (the sink pauses, then re-reads), then writable again.</summary>
+    [Fact]
+    public async Task StagingReadOnlyFor20s_SinkPausesAndRecoversExactlyOnce()
+    {
+        var (topic, bucket) = await SetUpAsync("rostage");
+        using var sink = Sink(topic, bucket, servers.S3.Endpoint, flushSize: 250);
+        using var stop = new CancellationTokenSource();
+        var run = sink.RunAsync(stop.Token);
+        Produce(topic, 0, 2_000);
+        await SinkTestKit.WaitForCommitsAsync(servers.Kafka, topic, topic, [500, 500, 500, 500], TimeSpan.FromSeconds(90), run);
+
+        Chattr("+i");
+        try
+        {
+            Produce(topic, 2_000, 2_000);
+            await Task.Delay(TimeSpan.FromSeconds(20));
+            run.IsCompleted.Should().BeFalse("a read-only staging folder must not stop the sink");
+            sink.GetStatus().State.Should().Be(SinkState.Running);
+        }
+        finally
+        {
+            Chattr("-i");
+        }
+
+        await SinkTestKit.WaitForCommitsAsync(servers.Kafka, topic, topic, [1_000, 1_000, 1_000, 1_000], TimeSpan.FromSeconds(90), run);
+        await StopAsync(stop, run);
+        logLines.Should().Contain(l => l.StartsWith("Consumption paused: a staging write failed", StringComparison.Ordinal));
+        await AssertExactlyOnceAsync(bucket, 4_000);
+    }
+
+    /// <summary>Scenario 5b: an open segment is truncated under the sink: the partition is re-read from its last commit.</summary>
+    [Fact]
+    public async Task OpenSegmentTruncatedUnderTheSink_PartitionIsReplayedExactlyOnce()
+    {
+        var (topic, bucket) = await SetUpAsync("trunc");
+        using var sink = Sink(topic, bucket, servers.S3.Endpoint, flushSize: 100_000, o => o.IdleRotateInterval = TimeSpan.FromSeconds(4));
+        using var stop = new CancellationTokenSource();
+        var run = sink.RunAsync(stop.Token);
+        Produce(topic, 0, 4_000);
+
+        // Wait until the records are staged in open segments, then cut one to 100 bytes.
+        var segments = Path.Combine(staging, "segments");
+        string[] open = [];
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while ((open = Directory.Exists(segments) ? Directory.GetFiles(segments, "*.tmp", SearchOption.AllDirectories) : []).Length == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        open.Should().NotBeEmpty();
+        await Task.Delay(500);
+        using (var file = new FileStream(open[0], FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            file.SetLength(100);
+        }
+
+        await SinkTestKit.WaitForCommitsAsync(servers.Kafka, topic, topic, [1_000, 1_000, 1_000, 1_000], TimeSpan.FromSeconds(90), run);
+        sink.GetStatus().State.Should().Be(SinkState.Running);
+        await StopAsync(stop, run);
+        logLines.Should().Contain(l => l.Contains("cannot be read", StringComparison.Ordinal) && l.Contains("re-read from offset", StringComparison.Ordinal));
+        await AssertExactlyOnceAsync(bucket, 4_000);
+    }
+
+    /// <summary>Scenario 6: permanent S3 errors fail the start at once, naming what to fix; nothing is consumed.</summary>
+    [Fact]
+    public async Task WrongSecretOrMissingBucket_StartFailsNamingTheCause()
+    {
+        var (topic, bucket) = await SetUpAsync("perm");
+        Produce(topic, 0, 100);
+        using (var wrongSecret = Sink(topic, bucket, servers.S3.Endpoint, 10, o => o.S3.SecretAccessKey = "not-the-secret"))
+        {
+            var act = () => wrongSecret.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+            (await act.Should().ThrowAsync<KafkaS3SinkException>()).Which.Message.Should().Be(
+                $"S3 rejected the sink's credentials for bucket '{bucket}' (403 SignatureDoesNotMatch): check S3.AccessKeyId and S3.SecretAccessKey (aws.access.key.id / aws.secret.access.key).");
+        }
+
+        var missing = bucket + "-missing";
+        using (var noBucket = Sink(topic, missing, servers.S3.Endpoint, 10))
+        {
+            var act = () => noBucket.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+            (await act.Should().ThrowAsync<KafkaS3SinkException>()).Which.Message.Should().StartWith($"S3 bucket '{missing}' does not exist (404 NoSuchBucket)");
+        }
+
+        SinkTestKit.Committed(servers.Kafka, topic, topic, Partitions).Should().OnlyContain(c => c == -1, "nothing is consumed before S3 works");
+        logLines.Should().NotContain(l => l.Contains("does not honour conditional writes", StringComparison.Ordinal));
+    }
+
+    /// <summary>Scenario 7: a stop during an S3 outage ends within the drain timeout; the next start completes exactly once.</summary>
+    [Fact]
+    public async Task StopDuringS3Outage_EndsWithinTheDrainTimeout_AndTheNextStartCompletesExactlyOnce()
+    {
+        var (topic, bucket) = await SetUpAsync("stopout");
+        await using var proxy = await S3FaultProxy.StartAsync(servers.S3.Endpoint);
+        var drain = TimeSpan.FromSeconds(5);
+        using (var sink = Sink(topic, bucket, proxy.Endpoint, flushSize: 250, drainTimeout: drain))
+        {
+            using var stop = new CancellationTokenSource();
+            var run = sink.RunAsync(stop.Token);
+            Produce(topic, 0, 2_000);
+            await SinkTestKit.WaitForCommitsAsync(servers.Kafka, topic, topic, [250, 250, 250, 250], TimeSpan.FromSeconds(90), run);
+            await proxy.RefuseAsync();
+            Produce(topic, 2_000, 2_000);
+            await Task.Delay(TimeSpan.FromSeconds(5));
+
+            var stopping = Stopwatch.StartNew();
+            await stop.CancelAsync();
+            await run.WaitAsync(TimeSpan.FromSeconds(60));
+            stopping.Elapsed.Should().BeLessThan(drain + TimeSpan.FromSeconds(10), "the stop waits for uploads at most the drain timeout (+ leaving the group)");
+            sink.State.Should().Be(SinkState.Stopped);
+        }
+
+        await proxy.ListenAsync();
+        using (var next = Sink(topic, bucket, proxy.Endpoint, flushSize: 250))
+        {
+            await SinkTestKit.RunToEndAsync(next, servers.Kafka, topic, topic, Partitions, TimeSpan.FromSeconds(120));
+        }
+
+        await AssertExactlyOnceAsync(bucket, 4_000);
+    }
+
+    public void Dispose()
+    {
+        loggerFactory.Dispose();
+        try
+        {
+            Chattr("-i");
+        }
+        catch (InvalidOperationException)
+        {
+            // Never made read-only.
+        }
+
+        if (Directory.Exists(staging))
+        {
+            Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    private async Task<(string Topic, string Bucket)> SetUpAsync(string name)
+    {
+        var topic = name + "-" + Guid.NewGuid().ToString("N")[..8];
+        servers.Kafka.CreateTopic(topic, Partitions);
+        return (topic, await servers.S3.CreateBucketAsync(name));
+    }
+
+    /// <summary>Records id from..from+count, id i on partition i % 4; the value is {"id":i}.</summary>
+    private void Produce(string topic, int from, int count) =>
+        SinkTestKit.Produce(servers.Kafka, topic, Enumerable.Range(from, count).Select(i => (i % Partitions, (string?)null, $"{{\"id\":{i}}}")));
+
+    private KafkaS3Sink Sink(string topic, string bucket, Uri endpoint, int flushSize, Action<KafkaS3SinkOptions>? configure = null, TimeSpan? drainTimeout = null)
+    {
+        var builder = new KafkaS3SinkBuilder().UseLoggerFactory(Logs);
+        Configure(builder, topic, bucket, endpoint, flushSize, configure);
+        if (drainTimeout is { } drain)
+        {
+            builder.UseDrainTimeout(drain);
+        }
+
+        return builder.Build();
+    }
+
+    private KafkaS3SinkBuilder Configure(KafkaS3SinkBuilder builder, string topic, string bucket, Uri endpoint, int flushSize, Action<KafkaS3SinkOptions>? configure = null) =>
+        builder.Configure(o =>
+        {
+            o.Name = topic;
+            o.BootstrapServers = servers.Kafka.BootstrapServers;
+            o.GroupId = topic;
+            o.Topics.Add(topic);
+            o.FlushSize = flushSize;
+            o.Staging.Directory = staging;
+            o.KafkaProperties["session.timeout.ms"] = "6000";
+            o.KafkaProperties["heartbeat.interval.ms"] = "500";
+            servers.S3.Configure(o.S3, bucket);
+            o.S3.ServiceUrl = endpoint;
+            configure?.Invoke(o);
+        });
+
+    private async Task WaitForLogAsync(string start, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!logLines.Any(l => l.StartsWith(start, StringComparison.Ordinal)))
+        {
+            DateTime.UtcNow.Should().BeBefore(deadline, $"the log should say '{start}…'");
+            await Task.Delay(10);
+        }
+    }
+
+    private static async Task StopAsync(CancellationTokenSource stop, Task run)
+    {
+        await stop.CancelAsync();
+        await run.WaitAsync(TimeSpan.FromMinutes(2));
+    }
+
+    /// <summary>Makes the staging folder read-only (immutable, which binds root too) or writable again.</summary>
+    private void Chattr(string flag)
+    {
+        if (!Directory.Exists(staging))
+        {
+            throw new InvalidOperationException("no staging folder");
+        }
+
+        using var chattr = Process.Start(new ProcessStartInfo("chattr", ["-R", flag, staging]) { RedirectStandardError = true })!;
+        chattr.WaitForExit();
+        if (chattr.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"chattr -R {flag} failed (the fault tests run as root on an ext file system): {chattr.StandardError.ReadToEnd()}");
+        }
+    }
+
+    private async Task AssertExactlyOnceAsync(string bucket, int records, bool bytes = false)
+    {
+        var objects = await SinkTestKit.ReadObjectsAsync(servers.S3, bucket);
+        var ids = objects.SelectMany(o => o.Lines)
+            .Where(l => !bytes || !l.StartsWith('-'))
+            .Select(l => SinkTestKit.Json(bytes ? l.TrimEnd('-') : l).GetProperty("id").GetInt32())
+            .ToList();
+        ids.Should().OnlyHaveUniqueItems("no record may be written twice");
+        ids.Order().Should().Equal(Enumerable.Range(0, records), "every record must be written");
+        foreach (var (key, lines) in objects)
+        {
+            var partition = int.Parse(key.Split('+')[1], System.Globalization.CultureInfo.InvariantCulture);
+            lines.Where(l => !bytes || !l.StartsWith('-')).Select(l => SinkTestKit.Json(bytes ? l.TrimEnd('-') : l).GetProperty("id").GetInt32() % Partitions)
+                .Should().OnlyContain(p => p == partition, $"{key} holds records of its partition only");
+        }
+    }
+}
