@@ -90,6 +90,13 @@ public sealed class MockKafkaCluster : IDisposable
     public void SetGroupCoordinator(string groupId, int brokerId)
         => Check(RdKafkaNative.rd_kafka_mock_coordinator_set(Cluster, "group", groupId, brokerId), "set coordinator");
 
+    /// <summary>Moves the leadership of a partition to another broker (clients must rediscover it).</summary>
+    /// <param name="topic">Topic name.</param>
+    /// <param name="partition">Partition number.</param>
+    /// <param name="brokerId">Broker id (1-based).</param>
+    public void SetPartitionLeader(string topic, int partition, int brokerId)
+        => Check(RdKafkaNative.rd_kafka_mock_partition_set_leader(Cluster, topic, partition, brokerId), "set partition leader");
+
     /// <summary>
     /// Makes the next requests with the given API key fail, one error per request, in order.
     /// </summary>

@@ -87,6 +87,9 @@ internal static partial class RdKafkaNative
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int rd_kafka_mock_coordinator_set(IntPtr mc, string keyType, string key, int brokerId);
 
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int rd_kafka_mock_partition_set_leader(IntPtr mc, string topic, int partition, int brokerId);
+
     [LibraryImport(Lib)]
     internal static partial void rd_kafka_mock_push_request_errors_array(IntPtr mc, short apiKey, UIntPtr count, int[] errors);
 

@@ -114,6 +114,80 @@ public sealed class FaultTests : IDisposable
     }
 
     /// <summary>
+    /// Scenario 4: every broker down for 30 s (health Degraded, a bounded number of log lines), a leader move,
+    /// and injected offset-commit errors; the sink keeps running and every record lands once.
+    /// </summary>
+    [Fact]
+    public async Task KafkaBrokersDown30s_LeaderMove_CommitErrors_BoundedLogsAndExactlyOnce()
+    {
+        var mock = servers.Kafka.Mock;
+        if (mock is null)
+        {
+            output.WriteLine("Against a real broker faults cannot be injected: nothing to test here.");
+            return;
+        }
+
+        var (topic, bucket) = await SetUpAsync("kafkaout");
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders().AddProvider(new CapturingLoggerProvider(logLines, output));
+        builder.Services.AddKafkaS3Sink("kafkaout", sink => Configure(sink, topic, bucket, servers.S3.Endpoint, flushSize: 250));
+        builder.Services.AddHealthChecks().AddKafkaS3Sinks();
+        using var host = builder.Build();
+        var controller = host.Services.GetRequiredService<IKafkaS3SinkController>();
+        var health = host.Services.GetRequiredService<HealthCheckService>();
+        await host.StartAsync();
+        Produce(topic, 0, 2_000);
+        await SinkTestKit.WaitForCommitsAsync(servers.Kafka, topic, topic, [500, 500, 500, 500], TimeSpan.FromSeconds(90));
+
+        var linesBefore = logLines.Count;
+        var statuses = new List<HealthStatus>();
+        for (var broker = 1; broker <= 3; broker++)
+        {
+            mock.SetBrokerDown(broker);
+        }
+
+        try
+        {
+            var outage = Stopwatch.StartNew();
+            while (outage.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                statuses.Add((await health.CheckHealthAsync()).Status);
+                controller.GetStatus("kafkaout").State.Should().Be(SinkState.Running);
+                await Task.Delay(1_000);
+            }
+        }
+        finally
+        {
+            for (var broker = 1; broker <= 3; broker++)
+            {
+                mock.SetBrokerUp(broker);
+            }
+        }
+
+        // The sink's own lines (the health check service logs each Degraded result by itself).
+        var outageLines = logLines.Skip(linesBefore).Where(l => !l.StartsWith("Health check ", StringComparison.Ordinal)).ToList();
+        output.WriteLine($"{outageLines.Count} log lines during the 30 s outage");
+        outageLines.Count.Should().BeLessThanOrEqualTo(20, "repeated warnings are rate-limited");
+        statuses.Should().Contain(HealthStatus.Degraded, "health is Degraded while no broker is reachable");
+        outageLines.Should().Contain(l => l.StartsWith("Kafka brokers unreachable", StringComparison.Ordinal));
+
+        // A leader move, then commits refused by the coordinator a few times.
+        mock.SetPartitionLeader(topic, 0, 2);
+        mock.SetPartitionLeader(topic, 1, 3);
+        Produce(topic, 2_000, 2_000);
+        mock.PushRequestErrors(8, 27, 27, 27, 15, 16); // OffsetCommit: REBALANCE_IN_PROGRESS ×3, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR
+        await SinkTestKit.WaitForCommitsAsync(servers.Kafka, topic, topic, [1_000, 1_000, 1_000, 1_000], TimeSpan.FromSeconds(120));
+        mock.ClearRequestErrors(8);
+        controller.GetStatus("kafkaout").State.Should().Be(SinkState.Running);
+        var commitWarnings = logLines.Count(l => l.StartsWith("Offset commit failed", StringComparison.Ordinal));
+        output.WriteLine($"{commitWarnings} commit warnings");
+        commitWarnings.Should().BeInRange(1, 10, "the injected commit errors surface, retried with backoff and rate-limited");
+        (await health.CheckHealthAsync()).Status.Should().Be(HealthStatus.Healthy);
+        await host.StopAsync().WaitAsync(TimeSpan.FromMinutes(1));
+        await AssertExactlyOnceAsync(bucket, 4_000);
+    }
+
+    /// <summary>
     /// Scenario 3: 30 % of requests fail (503 SlowDown, 500, stalls, resets before and in the middle of request
     /// and response bodies), with single PUTs and with multipart objects (parts and completes fail too).
     /// </summary>
