@@ -64,8 +64,10 @@ public sealed class FaultTests : IDisposable
         sawRetrying.Should().BeTrue("the status must show the S3 operations being retried");
         SinkTestKit.Committed(servers.Kafka, topic, topic, Partitions).Should().OnlyContain(c => c == 500, "nothing past what is in S3 is committed");
         await proxy.ListenAsync();
+        var recovery = Stopwatch.StartNew();
 
         await SinkTestKit.WaitForCommitsAsync(servers.Kafka, topic, topic, [1_000, 1_000, 1_000, 1_000], TimeSpan.FromSeconds(120), run);
+        output.WriteLine($"all committed {recovery.Elapsed.TotalSeconds:0.0} s after S3 took connections again");
         sink.GetStatus().State.Should().Be(SinkState.Running);
         sink.GetStatus().LastError.Should().NotBeNull();
         await StopAsync(stop, run);
@@ -83,7 +85,7 @@ public sealed class FaultTests : IDisposable
         await using var proxy = await S3FaultProxy.StartAsync(servers.S3.Endpoint);
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders().AddProvider(new CapturingLoggerProvider(logLines, output));
-        builder.Services.AddKafkaS3Sink("assign", sink => Configure(sink, topic, bucket, proxy.Endpoint, flushSize: 250));
+        builder.Services.AddKafkaS3Sink("assign", sink => Configure(sink, topic, bucket, proxy.Endpoint, flushSize: 250, o => o.Retry.StallTimeout = TimeSpan.FromSeconds(10)));
         builder.Services.AddHealthChecks().AddKafkaS3Sinks();
         using var host = builder.Build();
         var controller = host.Services.GetRequiredService<IKafkaS3SinkController>();
@@ -93,21 +95,30 @@ public sealed class FaultTests : IDisposable
         await WaitForLogAsync("Conditional writes on bucket", TimeSpan.FromSeconds(30));
         await proxy.RefuseAsync(); // the probe passed; the assignment and its leases come next
         var outage = Stopwatch.StartNew();
-        var unhealthyOrDegraded = new List<HealthStatus>();
+        var reports = new List<HealthReport>();
         while (outage.Elapsed < TimeSpan.FromSeconds(30))
         {
-            var report = await health.CheckHealthAsync();
-            unhealthyOrDegraded.Add(report.Status);
+            reports.Add(await health.CheckHealthAsync());
             controller.GetStatus("assign").State.Should().Be(SinkState.Running);
             await Task.Delay(1_000);
         }
 
-        unhealthyOrDegraded.Skip(5).Should().NotContain(HealthStatus.Healthy, "a sink waiting for S3 is not healthy");
+        reports.Skip(5).Select(r => r.Status).Should().NotContain(HealthStatus.Healthy, "a sink waiting for S3 is not healthy");
+        reports.Skip(5).Take(3).Select(r => r.Status).Should().Contain(HealthStatus.Degraded, "retrying within the budget is Degraded");
+
+        // The watchdog (StallTimeout 10 s): the partitions have lag and made no progress — Unhealthy, naming them.
+        var last = reports[^1];
+        last.Status.Should().Be(HealthStatus.Unhealthy);
+        last.Entries.Values.Single().Description.Should().Contain("is not making progress").And.Contain($"{topic}[0]: no upload or commit for")
+            .And.Contain("waiting for its lease in S3");
+        controller.GetStatus("assign").StalledPartitions.Should().HaveCount(Partitions);
         controller.GetStatus("assign").Retrying.Should().Contain(r => r.Contains("leases/", StringComparison.Ordinal), "the lease is what waits");
         SinkTestKit.Committed(servers.Kafka, topic, topic, Partitions).Should().OnlyContain(c => c == -1);
         await proxy.ListenAsync();
+        var recovery = Stopwatch.StartNew();
 
         await SinkTestKit.WaitForCommitsAsync(servers.Kafka, topic, topic, [500, 500, 500, 500], TimeSpan.FromSeconds(90));
+        output.WriteLine($"all committed {recovery.Elapsed.TotalSeconds:0.0} s after S3 took connections again");
         (await health.CheckHealthAsync()).Status.Should().Be(HealthStatus.Healthy);
         await host.StopAsync().WaitAsync(TimeSpan.FromMinutes(1));
         await AssertExactlyOnceAsync(bucket, 2_000);
@@ -165,6 +176,7 @@ public sealed class FaultTests : IDisposable
         }
 
         // The sink's own lines (the health check service logs each Degraded result by itself).
+        var recovery = Stopwatch.StartNew();
         var outageLines = logLines.Skip(linesBefore).Where(l => !l.StartsWith("Health check ", StringComparison.Ordinal)).ToList();
         output.WriteLine($"{outageLines.Count} log lines during the 30 s outage");
         outageLines.Count.Should().BeLessThanOrEqualTo(20, "repeated warnings are rate-limited");
@@ -178,6 +190,7 @@ public sealed class FaultTests : IDisposable
         mock.PushRequestErrors(8, 27, 27, 27, 15, 16); // OffsetCommit: REBALANCE_IN_PROGRESS ×3, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR
         await SinkTestKit.WaitForCommitsAsync(servers.Kafka, topic, topic, [1_000, 1_000, 1_000, 1_000], TimeSpan.FromSeconds(120));
         mock.ClearRequestErrors(8);
+        output.WriteLine($"all committed {recovery.Elapsed.TotalSeconds:0.0} s after the brokers came back (2,000 records produced after)");
         controller.GetStatus("kafkaout").State.Should().Be(SinkState.Running);
         var commitWarnings = logLines.Count(l => l.StartsWith("Offset commit failed", StringComparison.Ordinal));
         output.WriteLine($"{commitWarnings} commit warnings");
@@ -219,7 +232,9 @@ public sealed class FaultTests : IDisposable
         using var stop = new CancellationTokenSource();
         var run = sink.RunAsync(stop.Token);
 
+        var elapsed = Stopwatch.StartNew();
         await SinkTestKit.WaitForCommitsAsync(servers.Kafka, topic, topic, Enumerable.Repeat((long)perPartition, Partitions).ToArray(), TimeSpan.FromMinutes(4), run);
+        output.WriteLine($"all committed after {elapsed.Elapsed.TotalSeconds:0.0} s with faults on");
         sink.GetStatus().State.Should().Be(SinkState.Running);
         proxy.FaultRate = 0;
         await StopAsync(stop, run);
@@ -262,7 +277,9 @@ public sealed class FaultTests : IDisposable
             Chattr("-i");
         }
 
+        var recovery = Stopwatch.StartNew();
         await SinkTestKit.WaitForCommitsAsync(servers.Kafka, topic, topic, [1_000, 1_000, 1_000, 1_000], TimeSpan.FromSeconds(90), run);
+        output.WriteLine($"all committed {recovery.Elapsed.TotalSeconds:0.0} s after the staging folder became writable");
         await StopAsync(stop, run);
         logLines.Should().Contain(l => l.StartsWith("Consumption paused: a staging write failed", StringComparison.Ordinal));
         await AssertExactlyOnceAsync(bucket, 4_000);
@@ -294,7 +311,9 @@ public sealed class FaultTests : IDisposable
             file.SetLength(100);
         }
 
+        var recovery = Stopwatch.StartNew();
         await SinkTestKit.WaitForCommitsAsync(servers.Kafka, topic, topic, [1_000, 1_000, 1_000, 1_000], TimeSpan.FromSeconds(90), run);
+        output.WriteLine($"all committed {recovery.Elapsed.TotalSeconds:0.0} s after the segment was truncated");
         sink.GetStatus().State.Should().Be(SinkState.Running);
         await StopAsync(stop, run);
         logLines.Should().Contain(l => l.Contains("cannot be read", StringComparison.Ordinal) && l.Contains("re-read from offset", StringComparison.Ordinal));
@@ -332,6 +351,7 @@ public sealed class FaultTests : IDisposable
         var (topic, bucket) = await SetUpAsync("stopout");
         await using var proxy = await S3FaultProxy.StartAsync(servers.S3.Endpoint);
         var drain = TimeSpan.FromSeconds(5);
+        var stopTook = TimeSpan.Zero;
         using (var sink = Sink(topic, bucket, proxy.Endpoint, flushSize: 250, drainTimeout: drain))
         {
             using var stop = new CancellationTokenSource();
@@ -345,15 +365,19 @@ public sealed class FaultTests : IDisposable
             var stopping = Stopwatch.StartNew();
             await stop.CancelAsync();
             await run.WaitAsync(TimeSpan.FromSeconds(60));
-            stopping.Elapsed.Should().BeLessThan(drain + TimeSpan.FromSeconds(10), "the stop waits for uploads at most the drain timeout (+ leaving the group)");
+            stopTook = stopping.Elapsed;
+            stopTook.Should().BeLessThan(drain + TimeSpan.FromSeconds(10), "the stop waits for uploads at most the drain timeout (+ leaving the group)");
             sink.State.Should().Be(SinkState.Stopped);
         }
 
         await proxy.ListenAsync();
+        var recovery = Stopwatch.StartNew();
         using (var next = Sink(topic, bucket, proxy.Endpoint, flushSize: 250))
         {
             await SinkTestKit.RunToEndAsync(next, servers.Kafka, topic, topic, Partitions, TimeSpan.FromSeconds(120));
         }
+
+        output.WriteLine($"stopped in {stopTook.TotalSeconds:0.0} s; the next start committed everything in {recovery.Elapsed.TotalSeconds:0.0} s");
 
         await AssertExactlyOnceAsync(bucket, 4_000);
     }

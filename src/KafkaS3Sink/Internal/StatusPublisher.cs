@@ -146,7 +146,11 @@ internal sealed class StatusPublisher(SinkControl control, FaultRegistry faults,
             return 0;
         }
 
-        var position = state.Position >= 0 ? state.Position : state.CommittedOffset;
-        return position >= 0 ? Math.Max(0, high.Value - position) : 0;
+        // Before its first record (e.g. held while its lease waits for S3) a partition is behind by all it holds.
+        var watermarks = consumer.GetWatermarkOffsets(state.TopicPartition);
+        var position = state.Position >= 0 ? state.Position
+            : state.CommittedOffset >= 0 ? state.CommittedOffset
+            : watermarks.Low.IsSpecial ? 0 : watermarks.Low.Value;
+        return Math.Max(0, high.Value - position);
     }
 }

@@ -346,14 +346,26 @@ internal sealed class OwnershipFence
         }
         finally
         {
+            // Abort the probe's upload, and any an earlier attempt to create it started unseen (a lost answer).
+            using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             try
             {
-                using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-                await retry.RunAsync("AbortMultipartUpload", probe, null, ct => s3.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = bucket, Key = probe, UploadId = init.UploadId }, ct), bounded.Token).ConfigureAwait(false);
+                var uploads = await retry.RunAsync("ListMultipartUploads", probe, null, ct => s3.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = bucket, Prefix = probe }, ct), bounded.Token).ConfigureAwait(false);
+                foreach (var uploadId in (uploads.MultipartUploads ?? []).Where(u => u.Key == probe).Select(u => u.UploadId).Append(init.UploadId).Distinct(StringComparer.Ordinal))
+                {
+                    try
+                    {
+                        await retry.RunAsync("AbortMultipartUpload", probe, null, ct => s3.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = bucket, Key = probe, UploadId = uploadId }, ct), bounded.Token).ConfigureAwait(false);
+                    }
+                    catch (AmazonS3Exception)
+                    {
+                        // Completed (nothing to abort) or already gone.
+                    }
+                }
             }
             catch (Exception ex) when (ex is AmazonS3Exception or OperationCanceledException)
             {
-                // Completed (nothing to abort) or already gone.
+                Log.ProbeCleanupFailed(logger, ex, probe);
             }
         }
     }

@@ -54,11 +54,11 @@ internal sealed class S3ObjectUploader : IDisposable
         topicsDir = options.TopicsDir;
         partSize = storage.PartSize;
         objectDirectory = Path.Combine(options.Staging.Directory!, ".objects");
-        ClearObjectDirectory();
         this.format = format;
         this.retry = retry;
         this.time = time;
         this.logger = logger;
+        ClearObjectDirectory();
         this.events = events;
         concurrency = new SemaphoreSlim(storage.MaxConcurrentUploads, storage.MaxConcurrentUploads);
     }
@@ -88,7 +88,8 @@ internal sealed class S3ObjectUploader : IDisposable
         {
             length = await FormatAsync(segment, avroSchema, file, cancellationToken).ConfigureAwait(false);
             Interlocked.Add(ref stagedObjectBytes, length);
-            for (var restarts = 0; ; restarts++)
+            var restarts = 0;
+            for (; ; restarts++)
             {
                 try
                 {
@@ -109,6 +110,13 @@ internal sealed class S3ObjectUploader : IDisposable
                     // object changed before the complete: start the object again; the fence re-reads its epoch.
                     events.Retried("object");
                 }
+            }
+
+            if (restarts > 0 && length > partSize)
+            {
+                // A multipart upload of this key vanished or was refused on the way: whatever an earlier attempt
+                // started and never saw (a create whose answer was lost) is aborted.
+                StartCleanup(key, keep: null, partition);
             }
 
             Log.Uploaded(logger, key, segment.RecordCount, length);
@@ -381,7 +389,7 @@ internal sealed class S3ObjectUploader : IDisposable
                 initRequest.StorageClass = storageClass;
                 initRequest.CannedACL = cannedAcl;
                 initRequest.TagSet = Tags(segment);
-                return Attempt(s3.InitiateMultipartUploadAsync(initRequest, ct));
+                return Attempt(CreateAsync(initRequest, ct));
             },
             cancellationToken).ConfigureAwait(false);
         var completed = false;
@@ -446,6 +454,15 @@ internal sealed class S3ObjectUploader : IDisposable
         }
     }
 
+    /// <summary>Starts a multipart upload; an answer without an upload id (a cut response read as complete) is retried.</summary>
+    private async Task<InitiateMultipartUploadResponse> CreateAsync(InitiateMultipartUploadRequest request, CancellationToken cancellationToken)
+    {
+        var response = await s3.InitiateMultipartUploadAsync(request, cancellationToken).ConfigureAwait(false);
+        return string.IsNullOrEmpty(response.UploadId)
+            ? throw new IOException($"CreateMultipartUpload of '{request.Key}' returned no upload id (a cut response)")
+            : response;
+    }
+
     private void StartAbort(string key, string uploadId, string partition)
     {
         var task = AbortAsync(key, uploadId, partition, lifetime.Token);
@@ -453,26 +470,36 @@ internal sealed class S3ObjectUploader : IDisposable
         _ = task.ContinueWith(_ => pendingAborts.TryRemove(uploadId, out Task? _), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
 
-    private void StartCleanup(string key, string keep, string partition)
+    /// <summary>Aborts, in the background, every incomplete upload of <paramref name="key"/> but <paramref name="keep"/>.</summary>
+    private void StartCleanup(string key, string? keep, string partition)
     {
+        var id = "cleanup:" + key + ":" + (keep ?? Guid.NewGuid().ToString("N"));
+        var token = lifetime.Token;
         var task = Task.Run(async () =>
         {
-            var page = await retry.RunAsync(
-                "ListMultipartUploads",
-                key,
-                partition,
-                ct => s3.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = bucket, Prefix = key }, ct),
-                lifetime.Token).ConfigureAwait(false);
-            foreach (var upload in page.MultipartUploads ?? [])
+            try
             {
-                if (upload.Key == key && upload.UploadId != keep)
+                var page = await retry.RunAsync(
+                    "ListMultipartUploads",
+                    key,
+                    partition,
+                    ct => s3.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = bucket, Prefix = key }, ct),
+                    token).ConfigureAwait(false);
+                foreach (var upload in page.MultipartUploads ?? [])
                 {
-                    await AbortAsync(key, upload.UploadId, partition, lifetime.Token).ConfigureAwait(false);
+                    if (upload.Key == key && upload.UploadId != keep)
+                    {
+                        await AbortAsync(key, upload.UploadId, partition, token).ConfigureAwait(false);
+                    }
                 }
             }
+            catch (Exception ex) when (ex is AmazonS3Exception or OperationCanceledException or KafkaS3SinkException)
+            {
+                Log.AbortFailed(logger, ex, key);
+            }
         });
-        pendingAborts["cleanup:" + keep] = task;
-        _ = task.ContinueWith(_ => pendingAborts.TryRemove("cleanup:" + keep, out Task? _), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        pendingAborts[id] = task;
+        _ = task.ContinueWith(_ => pendingAborts.TryRemove(id, out Task? _), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
 
     private async Task AbortAsync(string key, string uploadId, string partition, CancellationToken cancellationToken)

@@ -1,0 +1,168 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Amazon.S3.Model;
+using KafkaS3Sink.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
+
+namespace KafkaS3Sink.IntegrationTests;
+
+/// <summary>
+/// What a start checks and cleans up after an earlier run: the staging volume's size against the quota,
+/// formatted object files a killed process left, incomplete multipart uploads of an earlier owner, and a
+/// failed sink leaving its group.
+/// </summary>
+[Collection(IntegrationCollection.Name)]
+[Trait("Category", "Integration")]
+[Trait("Category", "Faults")]
+public sealed class StartupChecksTests : IDisposable
+{
+    private readonly string staging = Path.Combine(Path.GetTempPath(), "kafkas3sink-start-" + Guid.NewGuid().ToString("N"));
+    private readonly ConcurrentQueue<string> logLines = new();
+    private readonly IntegrationServers servers;
+    private readonly ILoggerFactory loggerFactory;
+    private bool mounted;
+
+    public StartupChecksTests(IntegrationServers servers, ITestOutputHelper output)
+    {
+        this.servers = servers;
+        loggerFactory = LoggerFactory.Create(b => b.AddProvider(new CapturingLoggerProvider(logLines, output)).SetMinimumLevel(LogLevel.Information));
+    }
+
+    [Fact]
+    public async Task StagingVolumeSmallerThanMinFreeDiskBytes_StartFailsWithTheNumbers()
+    {
+        Directory.CreateDirectory(staging);
+        Run("mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", staging);
+        mounted = true;
+        var (topic, bucket) = await SetUpAsync("smallvol", 10);
+        using var sink = Sink(topic, bucket, 10);
+
+        var act = () => sink.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+
+        var message = (await act.Should().ThrowAsync<KafkaS3SinkException>()).Which.Message;
+        message.Should().StartWith($"The staging volume of '{staging}' has 20,971,520 bytes in all, not more than Staging.MinFreeDiskBytes (536,870,912)");
+        message.Should().Contain("Lower Staging.MinFreeDiskBytes or stage on a larger volume");
+    }
+
+    [Fact]
+    public async Task ObjectFilesLeftByAKilledProcess_AreClearedAtStart()
+    {
+        var leftover = Path.Combine(staging, ".objects", "17.obj");
+        Directory.CreateDirectory(Path.GetDirectoryName(leftover)!);
+        await File.WriteAllBytesAsync(leftover, new byte[1024]);
+        var (topic, bucket) = await SetUpAsync("leftover", 100);
+        using var sink = Sink(topic, bucket, 100);
+
+        await SinkTestKit.RunToEndAsync(sink, servers.Kafka, topic, topic, 1, TimeSpan.FromSeconds(90));
+
+        File.Exists(leftover).Should().BeFalse();
+        logLines.Should().Contain("Cleared 1 formatted object file(s) left in the staging folder by an earlier run.");
+        (await SinkTestKit.ReadObjectsAsync(servers.S3, bucket)).SelectMany(o => o.Lines).Should().HaveCount(100);
+    }
+
+    [Fact]
+    public async Task IncompleteMultipartUploadsOfAnEarlierOwner_AreAbortedOnAssignment()
+    {
+        var (topic, bucket) = await SetUpAsync("staleup", 100);
+        using var s3 = servers.S3.CreateClient();
+        var stale = $"topics/{topic}/partition=0/{topic}+0+0000000000.json";
+        var other = $"topics/{topic}/partition=1/{topic}+1+0000000000.json";
+        await s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = bucket, Key = stale });
+        await s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = bucket, Key = other });
+        using var sink = Sink(topic, bucket, 100);
+
+        await SinkTestKit.RunToEndAsync(sink, servers.Kafka, topic, topic, 1, TimeSpan.FromSeconds(90));
+
+        var left = await s3.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = bucket });
+        (left.MultipartUploads ?? []).Select(u => u.Key).Should().Equal([other], "only the assigned partition's uploads are the sink's to clean up");
+        logLines.Should().Contain($"Aborted 1 incomplete multipart upload(s) of {topic}[0] left by an earlier owner.");
+    }
+
+    /// <summary>
+    /// A sink that fails closes its consumer (the revoke runs, then LeaveGroup), so on a real cluster its
+    /// partitions move at once instead of after session.timeout.ms. librdkafka's mock cluster makes the next
+    /// member wait for the session timeout even after a clean leave, so this checks the close itself (the
+    /// revoke logged before the failure) rather than the time to reassignment; a restart then completes.
+    /// </summary>
+    [Fact]
+    public async Task FailedSink_ClosesItsConsumerBeforeItEnds_AndARestartCompletesExactlyOnce()
+    {
+        var (topic, bucket) = await SetUpAsync("leave", 0);
+
+        // A tombstone fails the sink (the default NullValues = Fail).
+        SinkTestKit.Produce(servers.Kafka, topic, Enumerable.Range(0, 50).Select(i => (0, (string?)null, $"{{\"id\":{i}}}")));
+        using (var producer = new Confluent.Kafka.ProducerBuilder<string, string?>(new Confluent.Kafka.ProducerConfig { BootstrapServers = servers.Kafka.BootstrapServers }).Build())
+        {
+            producer.Produce(new Confluent.Kafka.TopicPartition(topic, 0), new Confluent.Kafka.Message<string, string?> { Key = "k", Value = null });
+            producer.Flush(TimeSpan.FromSeconds(10));
+        }
+
+        SinkTestKit.Produce(servers.Kafka, topic, Enumerable.Range(50, 10).Select(i => (0, (string?)null, $"{{\"id\":{i}}}")));
+        using (var failing = Sink(topic, bucket, 10))
+        {
+            var act = () => failing.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+            await act.Should().ThrowAsync<RecordConversionException>();
+        }
+
+        var lines = logLines.ToList();
+        var revoked = lines.FindIndex(l => l == $"Partitions revoked: {topic}[0].");
+        var failed = lines.FindIndex(l => l.StartsWith($"Sink '{topic}' failed.", StringComparison.Ordinal));
+        revoked.Should().BeGreaterThan(-1, "the failed sink closes its consumer, which revokes its partitions and leaves the group");
+        revoked.Should().BeLessThan(failed, "the consumer is closed before the sink reports its failure");
+
+        using var next = Sink(topic, bucket, 10, o => o.NullValues = NullValueBehavior.Ignore);
+        await SinkTestKit.RunToEndAsync(next, servers.Kafka, topic, topic, 1, TimeSpan.FromSeconds(60));
+        var ids = (await SinkTestKit.ReadObjectsAsync(servers.S3, bucket)).SelectMany(o => o.Lines).Select(l => SinkTestKit.Json(l).GetProperty("id").GetInt32()).Order();
+        ids.Should().Equal(Enumerable.Range(0, 60));
+    }
+
+    public void Dispose()
+    {
+        loggerFactory.Dispose();
+        if (mounted)
+        {
+            Run("umount", staging);
+        }
+
+        if (Directory.Exists(staging))
+        {
+            Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    private static void Run(string file, params string[] args)
+    {
+        using var process = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardError = true })!;
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed (these tests run as root): {process.StandardError.ReadToEnd()}");
+        }
+    }
+
+    private async Task<(string Topic, string Bucket)> SetUpAsync(string name, int records)
+    {
+        var topic = name + "-" + Guid.NewGuid().ToString("N")[..8];
+        servers.Kafka.CreateTopic(topic, 1);
+        SinkTestKit.Produce(servers.Kafka, topic, Enumerable.Range(0, records).Select(i => (0, (string?)null, $"{{\"id\":{i}}}")));
+        return (topic, await servers.S3.CreateBucketAsync(name));
+    }
+
+    private KafkaS3Sink Sink(string topic, string bucket, int flushSize, Action<KafkaS3SinkOptions>? configure = null) => new KafkaS3SinkBuilder()
+        .Configure(o =>
+        {
+            o.Name = topic;
+            o.BootstrapServers = servers.Kafka.BootstrapServers;
+            o.GroupId = topic;
+            o.Topics.Add(topic);
+            o.FlushSize = flushSize;
+            o.Staging.Directory = staging;
+            o.KafkaProperties["session.timeout.ms"] = "6000";
+            o.KafkaProperties["heartbeat.interval.ms"] = "500";
+            servers.S3.Configure(o.S3, bucket);
+            configure?.Invoke(o);
+        })
+        .UseLoggerFactory(loggerFactory)
+        .Build();
+}
