@@ -1,4 +1,3 @@
-using Amazon.S3;
 using Confluent.Kafka;
 using KafkaS3Sink.Resilience;
 using KafkaS3Sink.Upload;
@@ -12,7 +11,7 @@ namespace KafkaS3Sink.Internal;
 /// uploads and partition set-up run on the thread pool and are only observed from that thread, so no
 /// commit ever races a rebalance. The stages it drives, each in its own file: <see cref="RotationWriter"/>
 /// (open segments, rotation), <see cref="UploadScheduler"/>, <see cref="CommitTracker"/>,
-/// <see cref="Backpressure"/> and <see cref="StatusPublisher"/>. The per-record path is <see cref="Process"/>;
+/// <see cref="Backpressure"/>, <see cref="StatusPublisher"/> and <see cref="PartitionAssignments"/> (the callbacks). The per-record path is <see cref="Process"/>;
 /// everything else runs on a cadence (<see cref="Housekeeping"/>).
 /// </summary>
 internal sealed class SinkRunner
@@ -27,9 +26,6 @@ internal sealed class SinkRunner
     private readonly IRecordConverter? keyConverter;
     private readonly IS3Partitioner partitioner;
     private readonly IRotationPolicy rotation;
-    private readonly ISegmentBuffer buffer;
-    private readonly S3ObjectUploader uploader;
-    private readonly OwnershipFence fence;
     private readonly SinkMetrics metrics;
     private readonly TimeProvider time;
     private readonly ILogger logger;
@@ -39,10 +35,7 @@ internal sealed class SinkRunner
     private readonly CommitTracker commits;
     private readonly Backpressure backpressure;
     private readonly StatusPublisher status;
-    private readonly Dictionary<TopicPartition, PartitionState> partitions = [];
-
-    /// <summary>Assigned partitions a newer owner fenced: their records are dropped until the next assignment.</summary>
-    private readonly HashSet<TopicPartition> fenced = [];
+    private readonly PartitionAssignments assignments;
 
     private readonly List<(PartitionState State, Exception Reason)> problems = [];
     private IConsumer<byte[], byte[]>? consumer;
@@ -72,9 +65,6 @@ internal sealed class SinkRunner
         this.keyConverter = keyConverter;
         this.partitioner = partitioner;
         this.rotation = rotation;
-        this.buffer = buffer;
-        this.uploader = uploader;
-        this.fence = fence;
         this.metrics = metrics;
         this.time = time;
         this.logger = logger;
@@ -84,6 +74,7 @@ internal sealed class SinkRunner
         commits = new CommitTracker(uploads, metrics, retry, throttle, time, logger);
         backpressure = new Backpressure(options, buffer, uploader, uploads, control, metrics, retry, time, logger);
         status = new StatusPublisher(control, retry.Faults, options.Retry, time, logger);
+        assignments = new PartitionAssignments(buffer, uploader, fence, writer, uploads, commits, backpressure, metrics, time, logger);
         writer.WriteFailed = OnWriteFailed;
         writer.Sealed = backpressure.WritesSucceeded;
     }
@@ -95,6 +86,7 @@ internal sealed class SinkRunner
     {
         using var c = BuildConsumer();
         consumer = c;
+        assignments.Consumer = c;
         backpressure.Attach(c);
         c.Subscribe(options.Topics);
         var left = false;
@@ -124,14 +116,14 @@ internal sealed class SinkRunner
                 }
             }
 
-            StopGracefully(c);
+            assignments.StopGracefully(c);
             left = true;
         }
         finally
         {
             if (!left)
             {
-                LeaveAfterFailure(c);
+                assignments.LeaveAfterFailure(c);
             }
 
             consumer = null;
@@ -172,9 +164,9 @@ internal sealed class SinkRunner
                 }
             })
             .SetStatisticsHandler((_, json) => status.OnStatistics(json))
-            .SetPartitionsAssignedHandler((_, assigned) => OnAssigned(assigned))
-            .SetPartitionsRevokedHandler((_, revoked) => OnRevoked(revoked))
-            .SetPartitionsLostHandler((_, lost) => OnLost(lost))
+            .SetPartitionsAssignedHandler((_, assigned) => assignments.OnAssigned(assigned))
+            .SetPartitionsRevokedHandler((_, revoked) => assignments.OnRevoked(revoked))
+            .SetPartitionsLostHandler((_, lost) => assignments.OnLost(lost))
             .Build();
     }
 
@@ -183,15 +175,16 @@ internal sealed class SinkRunner
     {
         var tp = result.TopicPartition;
         var offset = result.Offset.Value;
-        if (fenced.Contains(tp))
+        if (assignments.Fenced.Contains(tp))
         {
             // A newer owner writes this partition; its records are neither staged nor committed here.
             return;
         }
 
+        var partitions = assignments.Partitions;
         if (!partitions.TryGetValue(tp, out var state))
         {
-            state = NewPartitionState(tp);
+            state = assignments.NewPartitionState(tp);
             partitions[tp] = state;
         }
 
@@ -291,6 +284,7 @@ internal sealed class SinkRunner
     private void Housekeeping(long now)
     {
         nextHousekeeping = now + Ticks(HousekeepingInterval);
+        var partitions = assignments.Partitions;
         foreach (var state in partitions.Values)
         {
             if (!state.Ready && state.Setup.IsCompleted && TryMakeReady(state))
@@ -305,11 +299,11 @@ internal sealed class SinkRunner
         {
             if (reason is OwnershipLostException lost)
             {
-                Fence(state, lost);
+                assignments.Fence(state, lost);
             }
             else
             {
-                Reset(state, reason);
+                assignments.Reset(state, reason);
             }
         }
 
@@ -319,7 +313,7 @@ internal sealed class SinkRunner
         {
             nextStatus = now + Ticks(StatusInterval);
             writer.RotateOnTimers(partitions.Values, rotation);
-            status.Publish(consumer!, partitions, fenced, backpressure.OperatorPaused);
+            status.Publish(consumer!, partitions, assignments.Fenced, backpressure.OperatorPaused);
         }
     }
 
@@ -359,77 +353,6 @@ internal sealed class SinkRunner
         }
     }
 
-    /// <summary>
-    /// A new partition state whose set-up runs in the background: with fencing, take the lease (a
-    /// compare-and-swap, retried while S3 fails); then abort incomplete uploads an earlier owner left.
-    /// </summary>
-    private PartitionState NewPartitionState(TopicPartition tp)
-    {
-        var setup = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var state = new PartitionState(tp, setup.Task, time.GetTimestamp());
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                var epoch = fence.Enabled ? await fence.AcquireAsync(tp.Topic, tp.Partition.Value, state.Token).ConfigureAwait(false) : 0;
-                try
-                {
-                    await uploader.AbortStaleUploadsAsync(tp.Topic, tp.Partition.Value, state.Token).ConfigureAwait(false);
-                }
-                catch (AmazonS3Exception ex)
-                {
-                    Log.AbortFailed(logger, ex, state.Name);
-                }
-
-                setup.TrySetResult(epoch);
-            }
-            catch (Exception ex)
-            {
-                setup.TrySetException(ex);
-            }
-        });
-        return state;
-    }
-
-    /// <summary>
-    /// A newer owner took the partition (its lease, or an object this sink was about to overwrite): stop
-    /// writing it, drop what is staged, commit nothing more. It is cleared when the partition is assigned again.
-    /// </summary>
-    private void Fence(PartitionState state, OwnershipLostException reason)
-    {
-        Log.Fenced(logger, reason.Message);
-        metrics.Fenced();
-        writer.DiscardOpen(state);
-        uploads.Abandon([state]);
-        backpressure.Forget(state.TopicPartition);
-        partitions.Remove(state.TopicPartition);
-        fenced.Add(state.TopicPartition);
-    }
-
-    /// <summary>
-    /// The partition's staged data cannot be trusted (a damaged segment, a failing disk): give up what is not
-    /// committed and re-read the partition from its last commit point, as after a crash (same keys).
-    /// </summary>
-    private void Reset(PartitionState state, Exception reason)
-    {
-        var replay = state.ReplayOffset;
-        Log.PartitionReset(logger, reason, state.Name, reason.Message, replay);
-        writer.DiscardOpen(state);
-        uploads.Abandon([state]);
-        var fresh = new PartitionState(state.TopicPartition, Task.FromResult(state.Epoch), time.GetTimestamp())
-        {
-            CommittedOffset = state.CommittedOffset,
-            CommittableOffset = state.CommittableOffset,
-            StartOffset = replay,
-        };
-        fresh.MarkReady(state.Epoch);
-        partitions[state.TopicPartition] = fresh;
-        if (replay >= 0)
-        {
-            backpressure.Rewind(state.TopicPartition, replay);
-        }
-    }
-
     /// <summary>A staging write failed: the partition is re-read from its open rotation once the disk takes writes again.</summary>
     private void OnWriteFailed(PartitionState state, long rewind, Exception ex)
     {
@@ -442,121 +365,6 @@ internal sealed class SinkRunner
         backpressure.NotAppended(state.TopicPartition, rewind);
     }
 
-    private void OnAssigned(List<TopicPartition> assigned)
-    {
-        Log.Assigned(logger, Describe(assigned));
-        foreach (var tp in assigned)
-        {
-            // Consumption restarts at the committed offset, a rotation boundary: anything staged is stale.
-            fenced.Remove(tp);
-            buffer.DiscardPartition(tp.Topic, tp.Partition.Value);
-            partitions[tp] = NewPartitionState(tp);
-        }
-    }
-
-    private void OnRevoked(List<TopicPartitionOffset> revoked)
-    {
-        Log.Revoked(logger, Describe(revoked.Select(r => r.TopicPartition)));
-        var states = new List<PartitionState>();
-        foreach (var tpo in revoked)
-        {
-            backpressure.Forget(tpo.TopicPartition);
-            fenced.Remove(tpo.TopicPartition);
-            if (partitions.Remove(tpo.TopicPartition, out var state))
-            {
-                states.Add(state);
-            }
-        }
-
-        // Stop appending, finish (or cancel) in-flight uploads before the callback returns, then commit what
-        // S3 acknowledged; the rest is discarded and the new owner replays it.
-        FinishAndCommit(states);
-    }
-
-    private void OnLost(List<TopicPartitionOffset> lost)
-    {
-        Log.Lost(logger, Describe(lost.Select(l => l.TopicPartition)));
-        var states = new List<PartitionState>();
-        foreach (var tpo in lost)
-        {
-            backpressure.Forget(tpo.TopicPartition);
-            fenced.Remove(tpo.TopicPartition);
-            if (partitions.Remove(tpo.TopicPartition, out var state))
-            {
-                states.Add(state);
-            }
-        }
-
-        // Another member may own the partitions already: commit nothing, stop uploading.
-        foreach (var state in states)
-        {
-            writer.DiscardOpen(state);
-        }
-
-        uploads.Abandon(states);
-    }
-
-    /// <summary>
-    /// Graceful stop: open segments are discarded (replayed later, same keys); uploads in flight get the drain
-    /// timeout (one deadline for all partitions); what S3 acknowledged is committed; then the member leaves.
-    /// </summary>
-    private void StopGracefully(IConsumer<byte[], byte[]> c)
-    {
-        FinishAndCommit([.. partitions.Values]);
-        partitions.Clear();
-        c.Close();
-    }
-
-    private void FinishAndCommit(List<PartitionState> states)
-    {
-        foreach (var state in states)
-        {
-            writer.DiscardOpen(state);
-        }
-
-        uploads.Drain(states);
-        var offsets = new List<TopicPartitionOffset>();
-        foreach (var state in states)
-        {
-            while (state.InFlight.TryPeek(out var upload) && upload.Task is { IsCompletedSuccessfully: true })
-            {
-                uploads.Dequeue(state).DeleteSegments();
-                state.CommittableOffset = upload.CommitOffset;
-            }
-
-            uploads.DropUncommitted(state);
-            state.Cancel();
-            if (state.CommittableOffset > state.CommittedOffset)
-            {
-                offsets.Add(new TopicPartitionOffset(state.TopicPartition, state.CommittableOffset));
-            }
-        }
-
-        if (offsets.Count > 0)
-        {
-            commits.Commit(consumer!, offsets);
-        }
-    }
-
-    /// <summary>After a failure: cancel every upload and set-up and leave the group, so the partitions move at once.</summary>
-    private void LeaveAfterFailure(IConsumer<byte[], byte[]> c)
-    {
-        foreach (var state in partitions.Values)
-        {
-            state.Cancel();
-        }
-
-        partitions.Clear();
-        try
-        {
-            c.Close();
-        }
-        catch (Exception ex) when (ex is KafkaException or InvalidOperationException or ObjectDisposedException)
-        {
-            Log.CloseFailed(logger, ex);
-        }
-    }
-
     private void ConsumerError(string kind, string reason)
     {
         if (throttle.ShouldLog("kafka " + kind, out var suppressed))
@@ -566,12 +374,6 @@ internal sealed class SinkRunner
     }
 
     private long Ticks(TimeSpan interval) => (long)(interval.TotalSeconds * time.TimestampFrequency);
-
-    private static string Describe(IEnumerable<TopicPartition> partitions)
-    {
-        var text = string.Join(", ", partitions.GroupBy(tp => tp.Topic).Select(g => $"{g.Key}[{string.Join(",", g.Select(tp => tp.Partition.Value).Order())}]"));
-        return text.Length == 0 ? "none" : text;
-    }
 
     private static KeyValuePair<string, byte[]>[] ToHeaders(Headers? headers)
     {

@@ -25,7 +25,6 @@ internal sealed class S3ObjectUploader : IDisposable
     private readonly S3StorageClass? storageClass;
     private readonly S3CannedACL? cannedAcl;
     private readonly string bucket;
-    private readonly string topicsDir;
     private readonly long partSize;
     private readonly string objectDirectory;
     private readonly IObjectFormat format;
@@ -35,12 +34,10 @@ internal sealed class S3ObjectUploader : IDisposable
     private readonly RetryRunner retry;
     private readonly UploadEvents events;
     private readonly OwnershipFence fence;
-    private readonly CancellationTokenSource lifetime = new();
-    private readonly ConcurrentDictionary<string, Task> pendingAborts = new(StringComparer.Ordinal);
+    private readonly MultipartCleanup cleanup;
     private long sequence;
     private long stagedObjectBytes;
     private int consecutiveFailures;
-    private int listUploadsDenied;
 
     public S3ObjectUploader(IAmazonS3 s3, KafkaS3SinkOptions options, IObjectFormat format, OwnershipFence fence, RetryRunner retry, TimeProvider time, ILogger logger, UploadEvents events)
     {
@@ -51,7 +48,6 @@ internal sealed class S3ObjectUploader : IDisposable
         storageClass = storage.StorageClass is { } sc ? S3StorageClass.FindValue(sc) : null;
         cannedAcl = storage.CannedAcl is { } acl ? S3CannedACL.FindValue(acl) : null;
         bucket = storage.BucketName;
-        topicsDir = options.TopicsDir;
         partSize = storage.PartSize;
         objectDirectory = Path.Combine(options.Staging.Directory!, ".objects");
         this.format = format;
@@ -60,6 +56,7 @@ internal sealed class S3ObjectUploader : IDisposable
         this.logger = logger;
         ClearObjectDirectory();
         this.events = events;
+        cleanup = new MultipartCleanup(s3, bucket, options.TopicsDir, retry, logger);
         concurrency = new SemaphoreSlim(storage.MaxConcurrentUploads, storage.MaxConcurrentUploads);
     }
 
@@ -116,7 +113,7 @@ internal sealed class S3ObjectUploader : IDisposable
             {
                 // A multipart upload of this key vanished or was refused on the way: whatever an earlier attempt
                 // started and never saw (a create whose answer was lost) is aborted.
-                StartCleanup(key, keep: null, partition);
+                cleanup.StartCleanup(key, keep: null, partition);
             }
 
             Log.Uploaded(logger, key, segment.RecordCount, length);
@@ -147,80 +144,16 @@ internal sealed class S3ObjectUploader : IDisposable
         }
     }
 
-    /// <summary>
-    /// Aborts incomplete multipart uploads of a topic-partition's objects (left by a crashed or fenced earlier
-    /// owner). Called when the partition is assigned, before this sink writes it.
-    /// </summary>
-    public async Task AbortStaleUploadsAsync(string topic, int partition, CancellationToken cancellationToken)
-    {
-        if (Volatile.Read(ref listUploadsDenied) == 1)
-        {
-            return;
-        }
+    /// <summary>Aborts incomplete uploads an earlier owner of the partition left (see <see cref="MultipartCleanup"/>).</summary>
+    public Task AbortStaleUploadsAsync(string topic, int partition, CancellationToken cancellationToken) =>
+        cleanup.AbortStaleUploadsAsync(topic, partition, cancellationToken);
 
-        var prefix = (string.IsNullOrEmpty(topicsDir) ? string.Empty : topicsDir + "/") + topic + "/";
-        var fileStart = string.Create(CultureInfo.InvariantCulture, $"{topic}+{partition}+");
-        var name = string.Create(CultureInfo.InvariantCulture, $"{topic}[{partition}]");
-        var aborted = 0;
-        try
-        {
-            string? keyMarker = null;
-            string? uploadMarker = null;
-            do
-            {
-                var page = await retry.RunAsync(
-                    "ListMultipartUploads",
-                    prefix,
-                    name,
-                    ct => s3.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = bucket, Prefix = prefix, KeyMarker = keyMarker, UploadIdMarker = uploadMarker }, ct),
-                    cancellationToken).ConfigureAwait(false);
-                foreach (var upload in page.MultipartUploads ?? [])
-                {
-                    var slash = upload.Key.LastIndexOf('/');
-                    if (upload.Key.AsSpan(slash + 1).StartsWith(fileStart, StringComparison.Ordinal))
-                    {
-                        await AbortAsync(upload.Key, upload.UploadId, name, cancellationToken).ConfigureAwait(false);
-                        aborted++;
-                    }
-                }
-
-                (keyMarker, uploadMarker) = page.IsTruncated == true ? (page.NextKeyMarker, page.NextUploadIdMarker) : (null, null);
-            }
-            while (keyMarker is not null);
-        }
-        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.Forbidden)
-        {
-            // Without s3:ListBucketMultipartUploads the sink cannot clean up after others; its own aborts still run.
-            Interlocked.Exchange(ref listUploadsDenied, 1);
-            Log.ListUploadsDenied(logger, bucket, S3Errors.Summary(ex));
-        }
-
-        if (aborted > 0)
-        {
-            Log.StaleUploadsAborted(logger, aborted, name);
-        }
-    }
-
-    /// <summary>Waits (up to <paramref name="timeout"/>) for aborts of given-up multipart uploads, then cancels them.</summary>
-    public void FinishAborts(TimeSpan timeout)
-    {
-        var tasks = pendingAborts.Values.ToArray();
-        try
-        {
-            Task.WaitAll(tasks, timeout);
-        }
-        catch (AggregateException)
-        {
-            // Logged by each abort.
-        }
-
-        lifetime.Cancel();
-    }
+    /// <summary>Waits (bounded) for the aborts of given-up multipart uploads.</summary>
+    public void FinishAborts(TimeSpan timeout) => cleanup.FinishAborts(timeout);
 
     public void Dispose()
     {
-        lifetime.Cancel();
-        lifetime.Dispose();
+        cleanup.Dispose();
         concurrency.Dispose();
     }
 
@@ -444,12 +377,12 @@ internal sealed class S3ObjectUploader : IDisposable
             if (!completed)
             {
                 // Given up (cancelled, fenced, refused): abort in the background, retried, so no part stays billed.
-                StartAbort(key, init.UploadId, partition);
+                cleanup.StartAbort(key, init.UploadId, partition);
             }
             else if (initiateAttempts > 1)
             {
                 // An earlier attempt to start the upload may have created one that this sink never saw.
-                StartCleanup(key, init.UploadId, partition);
+                cleanup.StartCleanup(key, init.UploadId, partition);
             }
         }
     }
@@ -463,65 +396,6 @@ internal sealed class S3ObjectUploader : IDisposable
             : response;
     }
 
-    private void StartAbort(string key, string uploadId, string partition)
-    {
-        var task = AbortAsync(key, uploadId, partition, lifetime.Token);
-        pendingAborts[uploadId] = task;
-        _ = task.ContinueWith(_ => pendingAborts.TryRemove(uploadId, out Task? _), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
-    }
-
-    /// <summary>Aborts, in the background, every incomplete upload of <paramref name="key"/> but <paramref name="keep"/>.</summary>
-    private void StartCleanup(string key, string? keep, string partition)
-    {
-        var id = "cleanup:" + key + ":" + (keep ?? Guid.NewGuid().ToString("N"));
-        var token = lifetime.Token;
-        var task = Task.Run(async () =>
-        {
-            try
-            {
-                var page = await retry.RunAsync(
-                    "ListMultipartUploads",
-                    key,
-                    partition,
-                    ct => s3.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = bucket, Prefix = key }, ct),
-                    token).ConfigureAwait(false);
-                foreach (var upload in page.MultipartUploads ?? [])
-                {
-                    if (upload.Key == key && upload.UploadId != keep)
-                    {
-                        await AbortAsync(key, upload.UploadId, partition, token).ConfigureAwait(false);
-                    }
-                }
-            }
-            catch (Exception ex) when (ex is AmazonS3Exception or OperationCanceledException or KafkaS3SinkException)
-            {
-                Log.AbortFailed(logger, ex, key);
-            }
-        });
-        pendingAborts[id] = task;
-        _ = task.ContinueWith(_ => pendingAborts.TryRemove(id, out Task? _), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
-    }
-
-    private async Task AbortAsync(string key, string uploadId, string partition, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await retry.RunAsync(
-                "AbortMultipartUpload",
-                key,
-                partition,
-                ct => s3.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = bucket, Key = key, UploadId = uploadId }, ct),
-                cancellationToken).ConfigureAwait(false);
-        }
-        catch (AmazonS3Exception ex) when (ex.ErrorCode == "NoSuchUpload")
-        {
-            // Completed or aborted already.
-        }
-        catch (Exception ex) when (ex is AmazonS3Exception or OperationCanceledException or KafkaS3SinkException)
-        {
-            Log.AbortFailed(logger, ex, key);
-        }
-    }
 }
 
 /// <summary>What an uploader reports to the sink's metrics.</summary>

@@ -1,0 +1,225 @@
+using Amazon.S3;
+using Confluent.Kafka;
+using KafkaS3Sink.Upload;
+using Microsoft.Extensions.Logging;
+
+namespace KafkaS3Sink.Internal;
+
+/// <summary>
+/// The partitions a sink holds and how they come and go: set-up on assignment (lease, clean-up), the
+/// rebalance callbacks (revoke: finish and commit; lost: give up), fencing by a newer owner, a reset to the
+/// last commit when staged data cannot be read, and the graceful and failed ends. Consumer thread only.
+/// </summary>
+internal sealed class PartitionAssignments(
+    ISegmentBuffer buffer,
+    S3ObjectUploader uploader,
+    OwnershipFence fence,
+    RotationWriter writer,
+    UploadScheduler uploads,
+    CommitTracker commits,
+    Backpressure backpressure,
+    SinkMetrics metrics,
+    TimeProvider time,
+    ILogger logger)
+{
+    /// <summary>The assigned partitions' state.</summary>
+    public Dictionary<TopicPartition, PartitionState> Partitions { get; } = [];
+
+    /// <summary>Assigned partitions a newer owner fenced: their records are dropped until the next assignment.</summary>
+    public HashSet<TopicPartition> Fenced { get; } = [];
+
+    /// <summary>The consumer, for the commits made from the callbacks.</summary>
+    public IConsumer<byte[], byte[]>? Consumer { get; set; }
+
+    /// <summary>
+    /// A new partition state whose set-up runs in the background: with fencing, take the lease (a
+    /// compare-and-swap, retried while S3 fails); then abort incomplete uploads an earlier owner left.
+    /// </summary>
+    public PartitionState NewPartitionState(TopicPartition tp)
+    {
+        var setup = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var state = new PartitionState(tp, setup.Task, time.GetTimestamp());
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                var epoch = fence.Enabled ? await fence.AcquireAsync(tp.Topic, tp.Partition.Value, state.Token).ConfigureAwait(false) : 0;
+                try
+                {
+                    await uploader.AbortStaleUploadsAsync(tp.Topic, tp.Partition.Value, state.Token).ConfigureAwait(false);
+                }
+                catch (AmazonS3Exception ex)
+                {
+                    Log.AbortFailed(logger, ex, state.Name);
+                }
+
+                setup.TrySetResult(epoch);
+            }
+            catch (Exception ex)
+            {
+                setup.TrySetException(ex);
+            }
+        });
+        return state;
+    }
+
+    /// <summary>
+    /// A newer owner took the partition (its lease, or an object this sink was about to overwrite): stop
+    /// writing it, drop what is staged, commit nothing more. It is cleared when the partition is assigned again.
+    /// </summary>
+    public void Fence(PartitionState state, OwnershipLostException reason)
+    {
+        Log.Fenced(logger, reason.Message);
+        metrics.Fenced();
+        writer.DiscardOpen(state);
+        uploads.Abandon([state]);
+        backpressure.Forget(state.TopicPartition);
+        Partitions.Remove(state.TopicPartition);
+        Fenced.Add(state.TopicPartition);
+    }
+
+    /// <summary>
+    /// The partition's staged data cannot be trusted (a damaged segment, a failing disk): give up what is not
+    /// committed and re-read the partition from its last commit point, as after a crash (same keys).
+    /// </summary>
+    public void Reset(PartitionState state, Exception reason)
+    {
+        var replay = state.ReplayOffset;
+        Log.PartitionReset(logger, reason, state.Name, reason.Message, replay);
+        writer.DiscardOpen(state);
+        uploads.Abandon([state]);
+        var fresh = new PartitionState(state.TopicPartition, Task.FromResult(state.Epoch), time.GetTimestamp())
+        {
+            CommittedOffset = state.CommittedOffset,
+            CommittableOffset = state.CommittableOffset,
+            StartOffset = replay,
+        };
+        fresh.MarkReady(state.Epoch);
+        Partitions[state.TopicPartition] = fresh;
+        if (replay >= 0)
+        {
+            backpressure.Rewind(state.TopicPartition, replay);
+        }
+    }
+
+    public void OnAssigned(List<TopicPartition> assigned)
+    {
+        Log.Assigned(logger, Describe(assigned));
+        foreach (var tp in assigned)
+        {
+            // Consumption restarts at the committed offset, a rotation boundary: anything staged is stale.
+            Fenced.Remove(tp);
+            buffer.DiscardPartition(tp.Topic, tp.Partition.Value);
+            Partitions[tp] = NewPartitionState(tp);
+        }
+    }
+
+    public void OnRevoked(List<TopicPartitionOffset> revoked)
+    {
+        Log.Revoked(logger, Describe(revoked.Select(r => r.TopicPartition)));
+        var states = new List<PartitionState>();
+        foreach (var tpo in revoked)
+        {
+            backpressure.Forget(tpo.TopicPartition);
+            Fenced.Remove(tpo.TopicPartition);
+            if (Partitions.Remove(tpo.TopicPartition, out var state))
+            {
+                states.Add(state);
+            }
+        }
+
+        // Stop appending, finish (or cancel) in-flight uploads before the callback returns, then commit what
+        // S3 acknowledged; the rest is discarded and the new owner replays it.
+        FinishAndCommit(states);
+    }
+
+    public void OnLost(List<TopicPartitionOffset> lost)
+    {
+        Log.Lost(logger, Describe(lost.Select(l => l.TopicPartition)));
+        var states = new List<PartitionState>();
+        foreach (var tpo in lost)
+        {
+            backpressure.Forget(tpo.TopicPartition);
+            Fenced.Remove(tpo.TopicPartition);
+            if (Partitions.Remove(tpo.TopicPartition, out var state))
+            {
+                states.Add(state);
+            }
+        }
+
+        // Another member may own the Partitions already: commit nothing, stop uploading.
+        foreach (var state in states)
+        {
+            writer.DiscardOpen(state);
+        }
+
+        uploads.Abandon(states);
+    }
+
+    /// <summary>
+    /// Graceful stop: open segments are discarded (replayed later, same keys); uploads in flight get the drain
+    /// timeout (one deadline for all Partitions); what S3 acknowledged is committed; then the member leaves.
+    /// </summary>
+    public void StopGracefully(IConsumer<byte[], byte[]> c)
+    {
+        FinishAndCommit([.. Partitions.Values]);
+        Partitions.Clear();
+        c.Close();
+    }
+
+    private void FinishAndCommit(List<PartitionState> states)
+    {
+        foreach (var state in states)
+        {
+            writer.DiscardOpen(state);
+        }
+
+        uploads.Drain(states);
+        var offsets = new List<TopicPartitionOffset>();
+        foreach (var state in states)
+        {
+            while (state.InFlight.TryPeek(out var upload) && upload.Task is { IsCompletedSuccessfully: true })
+            {
+                uploads.Dequeue(state).DeleteSegments();
+                state.CommittableOffset = upload.CommitOffset;
+            }
+
+            uploads.DropUncommitted(state);
+            state.Cancel();
+            if (state.CommittableOffset > state.CommittedOffset)
+            {
+                offsets.Add(new TopicPartitionOffset(state.TopicPartition, state.CommittableOffset));
+            }
+        }
+
+        if (offsets.Count > 0)
+        {
+            commits.Commit(Consumer!, offsets);
+        }
+    }
+
+    /// <summary>After a failure: cancel every upload and set-up and leave the group, so the Partitions move at once.</summary>
+    public void LeaveAfterFailure(IConsumer<byte[], byte[]> c)
+    {
+        foreach (var state in Partitions.Values)
+        {
+            state.Cancel();
+        }
+
+        Partitions.Clear();
+        try
+        {
+            c.Close();
+        }
+        catch (Exception ex) when (ex is KafkaException or InvalidOperationException or ObjectDisposedException)
+        {
+            Log.CloseFailed(logger, ex);
+        }
+    }
+
+    public static string Describe(IEnumerable<TopicPartition> partitions)
+    {
+        var text = string.Join(", ", partitions.GroupBy(tp => tp.Topic).Select(g => $"{g.Key}[{string.Join(",", g.Select(tp => tp.Partition.Value).Order())}]"));
+        return text.Length == 0 ? "none" : text;
+    }
+}
