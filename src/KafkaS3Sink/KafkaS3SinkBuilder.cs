@@ -38,7 +38,7 @@ public sealed class KafkaS3SinkBuilder
     private IAmazonS3? s3Client;
     private TimeProvider timeProvider = TimeProvider.System;
     private ILoggerFactory loggerFactory = NullLoggerFactory.Instance;
-    private TimeSpan drainTimeout = TimeSpan.FromSeconds(30);
+    private TimeSpan drainTimeout = TimeSpan.FromSeconds(20);
     private readonly List<string> configurationErrors = [];
 
     /// <summary>Adds a change to the sink's options; changes apply in order.</summary>
@@ -239,7 +239,7 @@ public sealed class KafkaS3SinkBuilder
         return this;
     }
 
-    /// <summary>How long stopping (or a revoke) waits for in-flight uploads before cancelling them. Default 30 s.</summary>
+    /// <summary>How long stopping (or a revoke) waits for in-flight uploads before cancelling them. Default 20 s (below a host's default 30 s shutdown timeout).</summary>
     /// <param name="timeout">The timeout.</param>
     /// <returns>This builder.</returns>
     public KafkaS3SinkBuilder UseDrainTimeout(TimeSpan timeout)

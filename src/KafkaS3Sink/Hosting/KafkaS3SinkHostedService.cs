@@ -38,7 +38,15 @@ internal sealed class KafkaS3SinkHostedService : IHostedService, IManagedSink, I
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         hostStopping = true;
-        await StopRunAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await StopRunAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The host gave up first (its ShutdownTimeout): nothing past S3 was committed, the rest is replayed.
+            Log.StopTimedOut(services.GetService<ILoggerFactory>()?.CreateLogger("KafkaS3Sink") ?? NullLogger.Instance, sink?.Name ?? "?");
+        }
     }
 
     /// <summary>Stops the sink (gracefully) and starts a new one from the same configuration.</summary>

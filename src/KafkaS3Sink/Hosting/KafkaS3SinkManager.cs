@@ -83,7 +83,19 @@ internal sealed class KafkaS3SinkManager(IServiceProvider services, KafkaS3SinkR
             all = [.. created];
         }
 
-        await Task.WhenAll(all.Select(s => s.StopAsync(cancellationToken))).ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(all.Select(s => s.StopAsync(cancellationToken))).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The host gave up first (its ShutdownTimeout): nothing past S3 was committed, the rest is replayed.
+            var logger = services.GetService<ILoggerFactory>()?.CreateLogger("KafkaS3Sink") ?? NullLogger.Instance;
+            foreach (var sink in all.Where(s => s.Sink?.State is SinkState.Running or SinkState.Paused))
+            {
+                Log.StopTimedOut(logger, sink.Sink!.Name);
+            }
+        }
     }
 
     public void Dispose()

@@ -108,4 +108,7 @@ internal static partial class Log
 
     [LoggerMessage(35, LogLevel.Warning, "The staging volume of '{Directory}' has {FreeBytes} bytes free, below Staging.MinFreeDiskBytes ({MinFreeBytes}): the sink stays paused until space is freed.")]
     public static partial void StagingVolumeFull(ILogger logger, string directory, long freeBytes, long minFreeBytes);
+
+    [LoggerMessage(36, LogLevel.Warning, "Sink '{Sink}' did not stop within the host's shutdown timeout; it is abandoned. Nothing past what is in S3 was committed: the next start replays the rest. Keep the drain timeout below the host's ShutdownTimeout.")]
+    public static partial void StopTimedOut(ILogger logger, string sink);
 }
