@@ -79,8 +79,8 @@ internal static partial class Log
     [LoggerMessage(25, LogLevel.Warning, "S3 {Operation} of '{Target}' failed ({Error}); failing for {FailingFor}, retry {Attempt} in {Delay}. Nothing is lost: staged records stay staged and nothing past S3 is committed ({Suppressed} similar warnings suppressed since the last one).")]
     public static partial void S3Retry(ILogger logger, string operation, string target, int attempt, TimeSpan failingFor, TimeSpan delay, string error, int suppressed);
 
-    [LoggerMessage(26, LogLevel.Information, "S3 {Operation} of '{Target}' succeeded after failing for {FailingFor}.")]
-    public static partial void S3Recovered(ILogger logger, string operation, string target, TimeSpan failingFor);
+    [LoggerMessage(26, LogLevel.Information, "S3 {Operation} of '{Target}' succeeded after failing for {FailingFor} ({Suppressed} similar recoveries not logged since the last one).")]
+    public static partial void S3Recovered(ILogger logger, string operation, string target, TimeSpan failingFor, int suppressed);
 
     [LoggerMessage(27, LogLevel.Warning, "{Partition}: {Reason}; the partition's staged records are discarded and re-read from offset {Offset}.")]
     public static partial void PartitionReset(ILogger logger, Exception exception, string partition, string reason, long offset);

@@ -72,7 +72,10 @@ internal sealed class RetryRunner(RetryOptions options, int quietRetries, TimePr
             if (fault is not null && firstFailure is not null)
             {
                 fault.Dispose();
-                Log.S3Recovered(logger, what, target, time.GetElapsedTime(firstFailure.Value));
+                if (throttle.ShouldLog("recovered " + what, out var suppressed))
+                {
+                    Log.S3Recovered(logger, what, target, time.GetElapsedTime(firstFailure.Value), suppressed);
+                }
             }
         }
     }
