@@ -85,8 +85,7 @@ internal sealed class S3ObjectUploader : IDisposable
         {
             length = await FormatAsync(segment, avroSchema, file, cancellationToken).ConfigureAwait(false);
             Interlocked.Add(ref stagedObjectBytes, length);
-            var restarts = 0;
-            for (; ; restarts++)
+            for (var restarts = 0; ; restarts++)
             {
                 try
                 {
@@ -109,10 +108,11 @@ internal sealed class S3ObjectUploader : IDisposable
                 }
             }
 
-            if (restarts > 0 && length > partSize)
+            if (length > partSize)
             {
-                // A multipart upload of this key vanished or was refused on the way: whatever an earlier attempt
-                // started and never saw (a create whose answer was lost) is aborted.
+                // Ours is complete, so any incomplete upload of this key left is an orphan: a create whose answer
+                // was lost on the way (seen with cut responses even when no retry of ours ran). One LIST per
+                // multipart object, in the background.
                 cleanup.StartCleanup(key, keep: null, partition);
             }
 
@@ -307,14 +307,12 @@ internal sealed class S3ObjectUploader : IDisposable
         // Read the existing object's epoch before sending parts; the complete carries the condition
         // where the store honours it (otherwise the check above is all there is).
         var condition = await ConditionAsync(key, segment, epoch, cancellationToken).ConfigureAwait(false);
-        var initiateAttempts = 0;
         var init = await retry.RunAsync(
             "CreateMultipartUpload",
             key,
             partition,
             ct =>
             {
-                initiateAttempts++;
                 var initRequest = new InitiateMultipartUploadRequest { BucketName = bucket, Key = key, ContentType = format.ContentType };
                 Describe(segment, epoch, initRequest.Metadata);
                 initRequest.ServerSideEncryptionMethod = sse;
@@ -378,11 +376,6 @@ internal sealed class S3ObjectUploader : IDisposable
             {
                 // Given up (cancelled, fenced, refused): abort in the background, retried, so no part stays billed.
                 cleanup.StartAbort(key, init.UploadId, partition);
-            }
-            else if (initiateAttempts > 1)
-            {
-                // An earlier attempt to start the upload may have created one that this sink never saw.
-                cleanup.StartCleanup(key, init.UploadId, partition);
             }
         }
     }
