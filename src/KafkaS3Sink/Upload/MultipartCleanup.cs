@@ -63,8 +63,10 @@ internal sealed class MultipartCleanup(IAmazonS3 s3, string bucket, string topic
         catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.Forbidden)
         {
             // Without s3:ListBucketMultipartUploads the sink cannot clean up after others; its own aborts still run.
-            Interlocked.Exchange(ref listUploadsDenied, 1);
-            Log.ListUploadsDenied(logger, bucket, S3Errors.Summary(ex));
+            if (Interlocked.Exchange(ref listUploadsDenied, 1) == 0)
+            {
+                Log.ListUploadsDenied(logger, bucket, S3Errors.Summary(ex));
+            }
         }
 
         if (aborted > 0)
@@ -106,6 +108,11 @@ internal sealed class MultipartCleanup(IAmazonS3 s3, string bucket, string topic
     /// <summary>Aborts, in the background, every incomplete upload of <paramref name="key"/> but <paramref name="keep"/>.</summary>
     public void StartCleanup(string key, string? keep, string partition)
     {
+        if (Volatile.Read(ref listUploadsDenied) == 1)
+        {
+            return;
+        }
+
         var id = "cleanup:" + key + ":" + (keep ?? Guid.NewGuid().ToString("N"));
         var token = lifetime.Token;
         var task = Task.Run(async () =>
@@ -124,6 +131,14 @@ internal sealed class MultipartCleanup(IAmazonS3 s3, string bucket, string topic
                     {
                         await AbortAsync(key, upload.UploadId, partition, token).ConfigureAwait(false);
                     }
+                }
+            }
+            catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.Forbidden)
+            {
+                // Without s3:ListBucketMultipartUploads: said once, then left to the bucket's lifecycle rule.
+                if (Interlocked.Exchange(ref listUploadsDenied, 1) == 0)
+                {
+                    Log.ListUploadsDenied(logger, bucket, S3Errors.Summary(ex));
                 }
             }
             catch (Exception ex) when (ex is AmazonS3Exception or OperationCanceledException or KafkaS3SinkException)
