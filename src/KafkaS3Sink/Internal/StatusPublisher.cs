@@ -140,14 +140,14 @@ internal sealed class StatusPublisher(SinkControl control, FaultRegistry faults,
 
     private static long Lag(IConsumer<byte[], byte[]> consumer, PartitionState state)
     {
-        var high = consumer.GetWatermarkOffsets(state.TopicPartition).High;
+        var watermarks = consumer.GetWatermarkOffsets(state.TopicPartition);
+        var high = watermarks.High;
         if (high.IsSpecial)
         {
             return 0;
         }
 
         // Before its first record (e.g. held while its lease waits for S3) a partition is behind by all it holds.
-        var watermarks = consumer.GetWatermarkOffsets(state.TopicPartition);
         var position = state.Position >= 0 ? state.Position
             : state.CommittedOffset >= 0 ? state.CommittedOffset
             : watermarks.Low.IsSpecial ? 0 : watermarks.Low.Value;

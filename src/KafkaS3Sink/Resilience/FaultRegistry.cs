@@ -25,21 +25,6 @@ internal sealed class FaultRegistry
         return fault;
     }
 
-    /// <summary>When the longest-failing operation started failing; null when nothing is failing.</summary>
-    public DateTimeOffset? OldestSince()
-    {
-        DateTimeOffset? oldest = null;
-        foreach (var fault in active.Values)
-        {
-            if (oldest is null || fault.Since < oldest)
-            {
-                oldest = fault.Since;
-            }
-        }
-
-        return oldest;
-    }
-
     /// <summary>Every failing operation, oldest first, as <c>what (partition) since …: error</c>.</summary>
     public IReadOnlyList<FaultSnapshot> Snapshot() =>
         [.. active.Values.OrderBy(f => f.Since).Select(f => new FaultSnapshot(f.What, f.Partition, f.Since, f.Attempts, f.Error))];

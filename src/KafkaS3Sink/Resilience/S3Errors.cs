@@ -47,10 +47,6 @@ internal static class S3Errors
         return false;
     }
 
-    /// <summary>Whether S3 answered the request with a status code (as opposed to no answer).</summary>
-    public static bool IsAnswer(Exception exception, HttpStatusCode status) =>
-        exception is AmazonServiceException service && service.StatusCode == status;
-
     /// <summary>A short text for logs and status: the status and code S3 answered, or what failed on the way.</summary>
     public static string Summary(Exception exception)
     {
