@@ -102,6 +102,8 @@ public sealed class KafkaS3Sink : IDisposable
             StalledPartitions = control.StalledPartitions,
             KafkaUnreachableSince = control.KafkaUnreachableSince,
             Lag = control.Lag,
+            RecordsSkipped = control.RecordsSkipped,
+            RecordErrors = control.RecordErrors,
         };
     }
 
@@ -130,6 +132,11 @@ public sealed class KafkaS3Sink : IDisposable
                     if (keyConverter is not null && !options.WriteEnvelope)
                     {
                         Log.KeyConverterUnused(logger, Name);
+                    }
+
+                    if (options.Errors.DeadLetterTopic is not null && options.Errors.Tolerance == ErrorTolerance.None)
+                    {
+                        Log.DeadLetterTopicUnused(logger, Name);
                     }
                     failure = null;
                     stopped = false;
@@ -169,6 +176,8 @@ public sealed class KafkaS3Sink : IDisposable
                         }
                         finally
                         {
+                            runner.Dispose();
+
                             // Give-ups of multipart uploads are aborted (retried) before the sink ends, bounded.
                             uploader.FinishAborts(TimeSpan.FromSeconds(10));
                         }
@@ -278,4 +287,10 @@ public sealed record KafkaS3SinkStatus(
 
     /// <summary>Records behind the end of the assigned partitions.</summary>
     public long Lag { get; init; }
+
+    /// <summary>Bad records skipped (dead-lettered ones included) since the sink started, with <see cref="ErrorTolerance.All"/>.</summary>
+    public long RecordsSkipped { get; init; }
+
+    /// <summary>The last bad record of each partition that had one: <c>topic[partition]: offset N (reason, outcome): why</c>. Empty when none.</summary>
+    public IReadOnlyList<string> RecordErrors { get; init; } = [];
 }

@@ -100,6 +100,9 @@ public sealed class KafkaS3SinkOptions
     /// <summary>Retries of transient faults, the health budget and the progress watchdog.</summary>
     public RetryOptions Retry { get; } = new();
 
+    /// <summary>What happens to records the sink cannot write: stop, skip, or a dead-letter topic (Kafka Connect's <c>errors.*</c>).</summary>
+    public ErrorOptions Errors { get; } = new();
+
     /// <summary>
     /// Extra librdkafka consumer properties (e.g. <c>security.protocol</c>), applied after the sink's own.
     /// <c>enable.auto.commit</c> and <c>enable.auto.offset.store</c> cannot be overridden.
@@ -205,6 +208,7 @@ public sealed class KafkaS3SinkOptions
         Staging.Validate(errors);
         S3.Validate(errors);
         Retry.Validate(errors);
+        Errors.Validate(Topics, errors);
         return errors;
     }
 }

@@ -13,6 +13,16 @@ public enum ConditionalWrites
     Disabled,
 }
 
+/// <summary>What the sink does with a record it cannot write (Kafka Connect's <c>errors.tolerance</c>).</summary>
+public enum ErrorTolerance
+{
+    /// <summary>Stop the sink at the first bad record, naming it (<c>none</c>); a restart stops at the same record.</summary>
+    None,
+
+    /// <summary>Skip bad records (counted, logged, and produced to the dead-letter topic when one is set) and go on (<c>all</c>).</summary>
+    All,
+}
+
 /// <summary>What the sink does with a record whose value is null (a tombstone).</summary>
 public enum NullValueBehavior
 {

@@ -105,6 +105,23 @@ public static class KafkaConnectConfig
             return null;
         }
 
+        bool? Bool(string key)
+        {
+            var text = Get(key);
+            if (text is null)
+            {
+                return null;
+            }
+
+            if (bool.TryParse(text, out var value))
+            {
+                return value;
+            }
+
+            errors.Add($"{key}: '{text}' is not a boolean (true or false).");
+            return null;
+        }
+
         void Expect(string key, string? value, params string[] supported)
         {
             if (value is not null && !supported.Contains(value, StringComparer.Ordinal))
@@ -136,7 +153,14 @@ public static class KafkaConnectConfig
         Expect("storage.class", Get("storage.class"), "io.confluent.connect.s3.storage.S3Storage");
         var compression = Get("s3.compression.type");
         Expect("s3.compression.type", compression, "none", "gzip", "zstd");
-        Expect("errors.tolerance", Get("errors.tolerance"), "none");
+        var tolerance = Get("errors.tolerance")?.ToLowerInvariant();
+        Expect("errors.tolerance", tolerance, "none", "all");
+        var logErrors = Bool("errors.log.enable");
+        var logMessages = Bool("errors.log.include.messages");
+        var deadLetterTopic = Get("errors.deadletterqueue.topic.name");
+        var deadLetterReplication = Long("errors.deadletterqueue.topic.replication.factor");
+        var contextHeaders = Bool("errors.deadletterqueue.context.headers.enable");
+        var maxRecordBytes = Long("max.record.bytes");
         var nullValues = Get("behavior.on.null.values");
         Expect("behavior.on.null.values", nullValues, "fail", "ignore", "write");
         Get("tasks.max");
@@ -322,6 +346,31 @@ public static class KafkaConnectConfig
                 "none" => OutputCompression.None,
                 _ => o.Compression,
             };
+            if (tolerance is "all" or "none")
+            {
+                o.Errors.Tolerance = tolerance == "all" ? ErrorTolerance.All : ErrorTolerance.None;
+            }
+
+            o.Errors.LogErrors = logErrors ?? o.Errors.LogErrors;
+            o.Errors.LogIncludeMessages = logMessages ?? o.Errors.LogIncludeMessages;
+            o.Errors.DeadLetterContextHeaders = contextHeaders ?? o.Errors.DeadLetterContextHeaders;
+
+            // Kafka Connect treats an empty topic name as "no dead-letter topic".
+            if (!string.IsNullOrEmpty(deadLetterTopic))
+            {
+                o.Errors.DeadLetterTopic = deadLetterTopic;
+            }
+
+            if (deadLetterReplication is { } rf)
+            {
+                o.Errors.DeadLetterTopicReplicationFactor = (short)Math.Clamp(rf, short.MinValue, short.MaxValue);
+            }
+
+            if (maxRecordBytes is { } mrb)
+            {
+                o.Errors.MaxRecordBytes = (int)Math.Clamp(mrb, int.MinValue, int.MaxValue);
+            }
+
             o.NullValues = nullValues switch
             {
                 "ignore" => NullValueBehavior.Ignore,

@@ -20,9 +20,33 @@ internal sealed class JsonRecordConverter : IRecordConverter
         return JsonElement.ParseValue(ref reader);
     }
 
+    private static int InvalidUtf8At(ReadOnlySpan<byte> span)
+    {
+        var offset = 0;
+        Span<char> chars = stackalloc char[256];
+        while (offset < span.Length)
+        {
+            var status = System.Text.Unicode.Utf8.ToUtf16(span[offset..], chars, out var read, out _, replaceInvalidSequences: false);
+            offset += read;
+            if (status == System.Buffers.OperationStatus.InvalidData || status == System.Buffers.OperationStatus.NeedMoreData)
+            {
+                return offset;
+            }
+        }
+
+        return offset;
+    }
+
     public SinkRecord Convert(KafkaRecord record)
     {
         var value = RecordConverters.ValueOf(record);
+
+        // The reader checks JSON syntax, not the UTF-8 inside strings: bytes that are not UTF-8 would reach the
+        // object as they are and make it unreadable for JSON readers (Athena, DuckDB, Spark).
+        if (!System.Text.Unicode.Utf8.IsValid(value.Span))
+        {
+            throw new RecordConversionException(record, $"the value is not valid UTF-8 (at byte {InvalidUtf8At(value.Span)}), so it is not JSON.");
+        }
 
         // Eagerly, parsing validates too (one pass). Lazily, validate without building a document (no
         // allocation); the JsonElement is built only if a partitioner reads the value.

@@ -65,6 +65,8 @@ internal sealed class CommitTracker(UploadScheduler uploads, SinkMetrics metrics
             {
                 uploads.Start(state);
             }
+
+            state.CommitSkippedTail();
         }
     }
 
@@ -79,9 +81,9 @@ internal sealed class CommitTracker(UploadScheduler uploads, SinkMetrics metrics
         List<TopicPartitionOffset>? offsets = null;
         foreach (var state in states)
         {
-            if (state.CommittableOffset > state.CommittedOffset)
+            if (state.CommitPoint > state.CommittedOffset)
             {
-                (offsets ??= []).Add(new TopicPartitionOffset(state.TopicPartition, state.CommittableOffset));
+                (offsets ??= []).Add(new TopicPartitionOffset(state.TopicPartition, state.CommitPoint));
             }
         }
 
@@ -90,9 +92,9 @@ internal sealed class CommitTracker(UploadScheduler uploads, SinkMetrics metrics
             var now = time.GetTimestamp();
             foreach (var state in states)
             {
-                if (state.CommittableOffset > state.CommittedOffset)
+                if (state.CommitPoint > state.CommittedOffset)
                 {
-                    state.CommittedOffset = state.CommittableOffset;
+                    state.CommittedOffset = state.CommitPoint;
                     state.LastProgress = now;
                 }
             }

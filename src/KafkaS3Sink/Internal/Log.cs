@@ -111,4 +111,22 @@ internal static partial class Log
 
     [LoggerMessage(36, LogLevel.Warning, "Sink '{Sink}' did not stop within the host's shutdown timeout; it is abandoned. Nothing past what is in S3 was committed: the next start replays the rest. Keep the drain timeout below the host's ShutdownTimeout.")]
     public static partial void StopTimedOut(ILogger logger, string sink);
+
+    [LoggerMessage(37, LogLevel.Error, "Bad record {Record} at stage {Stage} ({Class}) {Outcome} (errors.tolerance=all).{Content}")]
+    public static partial void BadRecord(ILogger logger, Exception exception, string record, string stage, string @class, string outcome, string content);
+
+    [LoggerMessage(38, LogLevel.Warning, "Bad record {Outcome} (errors.tolerance=all; {Suppressed} more since the last report; set Errors.LogErrors / errors.log.enable to log each): {Reason}")]
+    public static partial void BadRecordsSkipped(ILogger logger, string reason, int suppressed, string outcome);
+
+    [LoggerMessage(39, LogLevel.Warning, "Dead letters: {Problem} ({Suppressed} similar since the last report).")]
+    public static partial void DeadLetterProblem(ILogger logger, string problem, int suppressed);
+
+    [LoggerMessage(40, LogLevel.Information, "Producing to the dead-letter topic '{Topic}' works again.")]
+    public static partial void DeadLettersRecovered(ILogger logger, string topic);
+
+    [LoggerMessage(41, LogLevel.Information, "Created the dead-letter topic '{Topic}' (1 partition, replication factor {ReplicationFactor}).")]
+    public static partial void DeadLetterTopicCreated(ILogger logger, string topic, short replicationFactor);
+
+    [LoggerMessage(42, LogLevel.Warning, "Sink '{Sink}': Errors.DeadLetterTopic is set but Errors.Tolerance is None (errors.tolerance=none): a bad record stops the sink and nothing is dead-lettered. Set Errors.Tolerance = All to use the dead-letter topic.")]
+    public static partial void DeadLetterTopicUnused(ILogger logger, string sink);
 }

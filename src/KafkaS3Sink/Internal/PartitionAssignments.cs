@@ -1,5 +1,6 @@
 using Amazon.S3;
 using Confluent.Kafka;
+using KafkaS3Sink.Errors;
 using KafkaS3Sink.Upload;
 using Microsoft.Extensions.Logging;
 
@@ -18,6 +19,8 @@ internal sealed class PartitionAssignments(
     UploadScheduler uploads,
     CommitTracker commits,
     Backpressure backpressure,
+    DeadLetterQueue? deadLetters,
+    TimeSpan drainTimeout,
     SinkMetrics metrics,
     TimeProvider time,
     ILogger logger)
@@ -95,6 +98,7 @@ internal sealed class PartitionAssignments(
             StartOffset = replay,
         };
         fresh.MarkReady(state.Epoch);
+        fresh.InheritDeadLetters(state);
         Partitions[state.TopicPartition] = fresh;
         if (replay >= 0)
         {
@@ -175,6 +179,19 @@ internal sealed class PartitionAssignments(
         }
 
         uploads.Drain(states);
+
+        // Dead-lettered records hold the commit point until acknowledged: give those in flight a moment.
+        if (deadLetters is not null)
+        {
+            var owned = new Dictionary<TopicPartition, PartitionState>(Partitions);
+            foreach (var state in states)
+            {
+                owned[state.TopicPartition] = state;
+            }
+
+            deadLetters.Settle(owned, drainTimeout < TimeSpan.FromSeconds(5) ? drainTimeout : TimeSpan.FromSeconds(5));
+        }
+
         var offsets = new List<TopicPartitionOffset>();
         foreach (var state in states)
         {
@@ -186,9 +203,10 @@ internal sealed class PartitionAssignments(
 
             uploads.DropUncommitted(state);
             state.Cancel();
-            if (state.CommittableOffset > state.CommittedOffset)
+            state.CommitSkippedTail();
+            if (state.CommitPoint > state.CommittedOffset)
             {
-                offsets.Add(new TopicPartitionOffset(state.TopicPartition, state.CommittableOffset));
+                offsets.Add(new TopicPartitionOffset(state.TopicPartition, state.CommitPoint));
             }
         }
 

@@ -98,14 +98,66 @@ internal sealed class PartitionState
         lastTimestamp = record.Timestamp;
     }
 
+    /// <summary>
+    /// The offset after the last record that was not written (an ignored tombstone, a skipped or dead-lettered
+    /// bad record); -1 before the first. Records are seen in order (a rewind seeks back before anything later is
+    /// processed), so with no open and no in-flight rotation everything before it is in S3 or skipped.
+    /// </summary>
+    public long SkippedThrough { get; private set; } = -1;
+
+    /// <summary>Offsets of this partition's records produced to the dead-letter topic and not yet acknowledged; null before the first.</summary>
+    public SortedSet<long>? DeadLettersPending { get; private set; }
+
+    /// <summary>What may be committed: <see cref="CommittableOffset"/>, but never past a dead-lettered record the topic has not acknowledged.</summary>
+    public long CommitPoint => DeadLettersPending is { Count: > 0 } pending ? Math.Min(CommittableOffset, pending.Min) : CommittableOffset;
+
     /// <summary>A record that is not written (e.g. an ignored tombstone) still moves the commit point past it.</summary>
-    public void OnSkipped(long offset) => LastOffset = offset;
+    public void OnSkipped(long offset)
+    {
+        LastOffset = offset;
+        SkippedThrough = offset + 1;
+    }
+
+    /// <summary>
+    /// A skipped record is being produced to the dead-letter topic: commits stay before it until the topic
+    /// acknowledges it (its offset leaves the returned set, which the delivery holds).
+    /// </summary>
+    public SortedSet<long> DeadLetterProduced(long offset)
+    {
+        var pending = DeadLettersPending ??= [];
+        pending.Add(offset);
+        return pending;
+    }
+
+    /// <summary>After a reset: the dead-lettered records still unacknowledged keep holding the commit point.</summary>
+    public void InheritDeadLetters(PartitionState previous) => DeadLettersPending = previous.DeadLettersPending;
+
+    /// <summary>
+    /// With nothing open and nothing uploading, skipped records past the last rotation are done: the commit
+    /// point moves past them (a replay from there writes the same keys, as skipping changes none).
+    /// </summary>
+    public void CommitSkippedTail()
+    {
+        if (Open.Count == 0 && InFlight.Count == 0 && SkippedThrough > CommittableOffset)
+        {
+            CommittableOffset = SkippedThrough;
+        }
+    }
 
     public RotationState RotationState() => new(
         TopicPartition.Topic, TopicPartition.Partition.Value, RecordCount, bytes, Open.Count, FirstOffset, LastOffset, firstTimestamp, lastTimestamp, firstAppendTime, lastAppendTime);
 
+    /// <summary>
+    /// The open rotation was sealed (its commit offset covers the skipped records in it) or discarded (they are
+    /// re-read). With nothing open, the skipped records since the last rotation stay skipped.
+    /// </summary>
     public void ResetOpen()
     {
+        if (Open.Count > 0)
+        {
+            SkippedThrough = -1;
+        }
+
         Open.Clear();
         RecordCount = 0;
         bytes = 0;

@@ -12,6 +12,8 @@ internal sealed class SinkControl
     private long lag;
     private IReadOnlyList<string> fencedPartitions = [];
     private IReadOnlyList<string> stalledPartitions = [];
+    private System.Collections.Concurrent.ConcurrentDictionary<string, string> recordErrors = new(StringComparer.Ordinal);
+    private long recordsSkipped;
 
     public bool PauseRequested
     {
@@ -73,6 +75,19 @@ internal sealed class SinkControl
         set => Interlocked.Exchange(ref lag, value);
     }
 
+    /// <summary>Bad records skipped (or dead-lettered) since the sink started.</summary>
+    public long RecordsSkipped => Interlocked.Read(ref recordsSkipped);
+
+    /// <summary>The last bad record of each partition that had one (<c>topic[partition]: offset …: reason</c>), sorted.</summary>
+    public IReadOnlyList<string> RecordErrors => [.. Volatile.Read(ref recordErrors).OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => e.Key + ": " + e.Value)];
+
+    /// <summary>A bad record of <paramref name="partition"/> was skipped.</summary>
+    public void RecordError(string partition, string error)
+    {
+        Interlocked.Increment(ref recordsSkipped);
+        Volatile.Read(ref recordErrors)[partition] = error;
+    }
+
     /// <summary>Clears what a stopped sink reports.</summary>
     public void Reset()
     {
@@ -84,6 +99,8 @@ internal sealed class SinkControl
         FencedPartitions = [];
         StalledPartitions = [];
         Lag = 0;
+        Volatile.Write(ref recordErrors, new(StringComparer.Ordinal));
+        Interlocked.Exchange(ref recordsSkipped, 0);
     }
 
     private static DateTimeOffset? Read(ref long ticks)

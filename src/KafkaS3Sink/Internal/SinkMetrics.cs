@@ -23,6 +23,8 @@ internal sealed class SinkMetrics : IDisposable
     private readonly Counter<long> s3Retries;
     private readonly Counter<long> uploadFailures;
     private readonly Counter<long> fenced;
+    private readonly Counter<long> recordsSkipped;
+    private readonly Counter<long> recordsDeadLettered;
 
     public SinkMetrics(string sinkName, Func<SegmentBufferStatistics> buffer, Func<long> objectBytes, Func<bool> paused, SinkControl control, TimeProvider time)
     {
@@ -42,6 +44,8 @@ internal sealed class SinkMetrics : IDisposable
         s3Retries = meter.CreateCounter<long>("kafkas3sink.s3.retries", "{attempt}", "S3 requests that failed transiently and were retried (tag operation: PUT, UploadPart, lease GET, …).");
         fenced = meter.CreateCounter<long>("kafkas3sink.partitions.fenced", "{partition}", "Times a newer owner fenced this sink out of a topic-partition (conditional writes).");
         uploadFailures = meter.CreateCounter<long>("kafkas3sink.upload.failures", "{object}", "Objects whose upload failed for good (a permanent S3 error; the sink fails).");
+        recordsSkipped = meter.CreateCounter<long>("kafkas3sink.records.skipped", "{record}", "Bad records not written to S3 with errors.tolerance=all, dead-lettered ones included (tag reason: conversion, key-conversion, partitioning, oversized).");
+        recordsDeadLettered = meter.CreateCounter<long>("kafkas3sink.records.deadlettered", "{record}", "Bad records the dead-letter topic acknowledged (tag reason, as for records.skipped).");
         meter.CreateObservableGauge("kafkas3sink.consumer.lag", () => new Measurement<long>(control.Lag, tag), "{record}", "Records behind the end of the assigned partitions.");
         meter.CreateObservableGauge(
             "kafkas3sink.oldest_record.age",
@@ -77,6 +81,10 @@ internal sealed class SinkMetrics : IDisposable
     public void Paused() => pauses.Add(1, sinkTag);
 
     public void Fenced() => fenced.Add(1, sinkTag);
+
+    public void RecordSkipped(string reason) => recordsSkipped.Add(1, sinkTag, new KeyValuePair<string, object?>("reason", reason));
+
+    public void RecordDeadLettered(string reason) => recordsDeadLettered.Add(1, sinkTag, new KeyValuePair<string, object?>("reason", reason));
 
     public void Dispose() => meter.Dispose();
 }

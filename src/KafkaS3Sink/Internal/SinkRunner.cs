@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using KafkaS3Sink.Errors;
 using KafkaS3Sink.Resilience;
 using KafkaS3Sink.Upload;
 using Microsoft.Extensions.Logging;
@@ -14,17 +15,13 @@ namespace KafkaS3Sink.Internal;
 /// <see cref="Backpressure"/>, <see cref="StatusPublisher"/> and <see cref="PartitionAssignments"/> (the callbacks). The per-record path is <see cref="Process"/>;
 /// everything else runs on a cadence (<see cref="Housekeeping"/>).
 /// </summary>
-internal sealed class SinkRunner
+internal sealed class SinkRunner : IDisposable
 {
     private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan HousekeepingInterval = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan StatusInterval = TimeSpan.FromMilliseconds(100);
-    private static readonly ReadOnlyMemory<byte> NullPayload = "null"u8.ToArray();
 
     private readonly KafkaS3SinkOptions options;
-    private readonly IRecordConverter converter;
-    private readonly IRecordConverter? keyConverter;
-    private readonly IS3Partitioner partitioner;
     private readonly IRotationPolicy rotation;
     private readonly SinkMetrics metrics;
     private readonly TimeProvider time;
@@ -36,10 +33,11 @@ internal sealed class SinkRunner
     private readonly Backpressure backpressure;
     private readonly StatusPublisher status;
     private readonly PartitionAssignments assignments;
+    private readonly RecordPreparer preparer;
+    private readonly DeadLetterQueue? deadLetters;
 
     private readonly List<(PartitionState State, Exception Reason)> problems = [];
     private IConsumer<byte[], byte[]>? consumer;
-    private string? lastValidPath;
     private long nextHousekeeping;
     private long nextStatus;
 
@@ -61,9 +59,6 @@ internal sealed class SinkRunner
         LogThrottle throttle)
     {
         this.options = options;
-        this.converter = converter;
-        this.keyConverter = keyConverter;
-        this.partitioner = partitioner;
         this.rotation = rotation;
         this.metrics = metrics;
         this.time = time;
@@ -74,7 +69,13 @@ internal sealed class SinkRunner
         commits = new CommitTracker(uploads, metrics, retry, throttle, time, logger);
         backpressure = new Backpressure(options, buffer, uploader, uploads, control, metrics, retry, time, logger);
         status = new StatusPublisher(control, retry.Faults, options.Retry, time, logger);
-        assignments = new PartitionAssignments(buffer, uploader, fence, writer, uploads, commits, backpressure, metrics, time, logger);
+        if (options.Errors.DeadLetterTopic is not null && options.Errors.Tolerance == ErrorTolerance.All)
+        {
+            deadLetters = new DeadLetterQueue(options, retry, throttle, metrics, time, logger);
+        }
+
+        preparer = new RecordPreparer(options, converter, keyConverter, partitioner, new RecordErrorPolicy(options.Errors, deadLetters, metrics, control, throttle, logger));
+        assignments = new PartitionAssignments(buffer, uploader, fence, writer, uploads, commits, backpressure, deadLetters, drainTimeout, metrics, time, logger);
         writer.WriteFailed = OnWriteFailed;
         writer.Sealed = backpressure.WritesSucceeded;
     }
@@ -84,6 +85,7 @@ internal sealed class SinkRunner
 
     public void Run(CancellationToken stoppingToken)
     {
+        deadLetters?.Start(stoppingToken);
         using var c = BuildConsumer();
         consumer = c;
         assignments.Consumer = c;
@@ -129,6 +131,9 @@ internal sealed class SinkRunner
             consumer = null;
         }
     }
+
+    /// <summary>Flushes (bounded) and closes the dead-letter producer.</summary>
+    public void Dispose() => deadLetters?.Dispose();
 
     private IConsumer<byte[], byte[]> BuildConsumer()
     {
@@ -208,56 +213,12 @@ internal sealed class SinkRunner
             return;
         }
 
-        var message = result.Message;
-        var record = new KafkaRecord(
-            tp.Topic,
-            tp.Partition.Value,
-            offset,
-            message.Timestamp.Type == TimestampType.NotAvailable
-                ? DateTimeOffset.UnixEpoch
-                : DateTimeOffset.FromUnixTimeMilliseconds(message.Timestamp.UnixTimestampMs),
-
-            // A null byte[] would convert to an empty ReadOnlyMemory, turning tombstones into empty values.
-            message.Key is null ? null : (ReadOnlyMemory<byte>?)message.Key,
-            message.Value is null ? null : (ReadOnlyMemory<byte>?)message.Value,
-            ToHeaders(message.Headers));
-
-        // Tombstones: behavior.on.null.values. Ignored records count as done: the next rotation commits past them.
-        SinkRecord converted;
-        if (record.Value is null)
+        if (!preparer.TryPrepare(state, result, out var prepared))
         {
-            switch (options.NullValues)
-            {
-                case NullValueBehavior.Ignore:
-                    state.OnSkipped(offset);
-                    return;
-                case NullValueBehavior.Write:
-                    converted = new SinkRecord(record, NullPayload, null);
-                    break;
-                default:
-                    throw new RecordConversionException(record, "the value is null (a tombstone); set NullValues (behavior.on.null.values) to Ignore or Write to accept tombstones.");
-            }
-        }
-        else
-        {
-            // Bad input stops the sink with a clear error naming the record (the default error policy).
-            converted = converter.Convert(record);
+            return;
         }
 
-        var path = partitioner.GetPartitionPath(converted);
-        if (!ReferenceEquals(path, lastValidPath))
-        {
-            PathValidation.ThrowIfInvalid(path, record);
-            lastValidPath = path;
-        }
-
-        // What is staged: the raw value (Bytes output), the value in its envelope, or the converted value.
-        // Avro values keep their writer schema in Avro and Parquet files (one schema per segment).
-        var avro = options.Format is OutputFormat.Avro or OutputFormat.Parquet && !options.WriteEnvelope ? converted.Avro : null;
-        var payload = options.Format == OutputFormat.Bytes ? record.Value ?? ReadOnlyMemory<byte>.Empty
-            : options.WriteEnvelope ? Formats.RecordEnvelope.Wrap(converted, ConvertKey(record))
-            : avro is not null ? avro.Datum
-            : converted.Payload;
+        var (record, path, payload, avroSchema) = prepared;
 
         // Backpressure: a record that would pass the quota is not appended; the partition is re-read from it.
         if (backpressure.OverQuota(payload.Length, out var reason))
@@ -267,7 +228,7 @@ internal sealed class SinkRunner
             return;
         }
 
-        if (!writer.Append(state, path, offset, payload.Span, avro?.Schema))
+        if (!writer.Append(state, path, offset, payload.Span, avroSchema))
         {
             return;
         }
@@ -293,6 +254,7 @@ internal sealed class SinkRunner
             }
         }
 
+        deadLetters?.Poll(partitions);
         problems.Clear();
         commits.Collect(partitions.Values, problems);
         foreach (var (state, reason) in problems)
@@ -335,24 +297,6 @@ internal sealed class SinkRunner
         return false;
     }
 
-    /// <summary>The key as the key converter reads it; null without one or for a null key (the envelope's default encoding).</summary>
-    private ReadOnlyMemory<byte>? ConvertKey(KafkaRecord record)
-    {
-        if (keyConverter is null || record.Key is null)
-        {
-            return null;
-        }
-
-        try
-        {
-            return keyConverter.Convert(new KafkaRecord(record.Topic, record.Partition, record.Offset, record.Timestamp, record.Key, record.Key, record.Headers)).Payload;
-        }
-        catch (RecordConversionException ex)
-        {
-            throw new RecordConversionException(record, $"the key cannot be read by the key converter ({ex.Message})", ex);
-        }
-    }
-
     /// <summary>A staging write failed: the partition is re-read from its open rotation once the disk takes writes again.</summary>
     private void OnWriteFailed(PartitionState state, long rewind, Exception ex)
     {
@@ -374,20 +318,4 @@ internal sealed class SinkRunner
     }
 
     private long Ticks(TimeSpan interval) => (long)(interval.TotalSeconds * time.TimestampFrequency);
-
-    private static KeyValuePair<string, byte[]>[] ToHeaders(Headers? headers)
-    {
-        if (headers is null || headers.Count == 0)
-        {
-            return [];
-        }
-
-        var list = new KeyValuePair<string, byte[]>[headers.Count];
-        for (var i = 0; i < headers.Count; i++)
-        {
-            list[i] = new KeyValuePair<string, byte[]>(headers[i].Key, headers[i].GetValueBytes());
-        }
-
-        return list;
-    }
 }

@@ -40,6 +40,55 @@ public sealed class KafkaConnectConfigTests
         Import(extra).KeyConverter.Should().Be(expected);
     }
 
+    [Fact]
+    public void ErrorSettings_MapToTheErrorOptions()
+    {
+        var imported = Import(new Dictionary<string, string>
+        {
+            ["errors.tolerance"] = "all",
+            ["errors.log.enable"] = "true",
+            ["errors.log.include.messages"] = "TRUE",
+            ["errors.deadletterqueue.topic.name"] = "orders-dlq",
+            ["errors.deadletterqueue.topic.replication.factor"] = "1",
+            ["errors.deadletterqueue.context.headers.enable"] = "true",
+            ["max.record.bytes"] = "1048576",
+        });
+
+        imported.Errors.Tolerance.Should().Be(ErrorTolerance.All);
+        imported.Errors.LogErrors.Should().BeTrue();
+        imported.Errors.LogIncludeMessages.Should().BeTrue();
+        imported.Errors.DeadLetterTopic.Should().Be("orders-dlq");
+        imported.Errors.DeadLetterTopicReplicationFactor.Should().Be(1);
+        imported.Errors.DeadLetterContextHeaders.Should().BeTrue();
+        imported.Errors.MaxRecordBytes.Should().Be(1_048_576);
+    }
+
+    [Fact]
+    public void ErrorSettings_KafkaConnectDefaults_StopAtABadRecordWithoutDeadLetters()
+    {
+        var imported = Import(new Dictionary<string, string> { ["errors.deadletterqueue.topic.name"] = string.Empty });
+
+        imported.Errors.Tolerance.Should().Be(ErrorTolerance.None);
+        imported.Errors.DeadLetterTopic.Should().BeNull("Connect reads an empty name as no dead-letter topic");
+        imported.Errors.DeadLetterTopicReplicationFactor.Should().Be(3);
+        imported.Errors.DeadLetterContextHeaders.Should().BeFalse();
+        imported.Errors.MaxRecordBytes.Should().BeNull();
+    }
+
+    [Theory]
+    [InlineData("errors.tolerance", "some", "errors.tolerance: 'some' is not supported")]
+    [InlineData("errors.log.enable", "yes", "errors.log.enable: 'yes' is not a boolean")]
+    [InlineData("errors.deadletterqueue.topic.name", "orders", "is one of the sink's own topics")]
+    [InlineData("errors.deadletterqueue.topic.name", "bad/topic", "is not a valid topic name")]
+    [InlineData("errors.deadletterqueue.topic.replication.factor", "0", "errors.deadletterqueue.topic.replication.factor): must be at least 1")]
+    [InlineData("max.record.bytes", "0", "max.record.bytes): must be at least 1")]
+    public void ErrorSettings_Invalid_AreReportedNamingTheSetting(string key, string value, string expected)
+    {
+        var act = () => Import(new Dictionary<string, string> { [key] = value, ["errors.tolerance"] = key == "errors.tolerance" ? value : "all" });
+
+        act.Should().Throw<KafkaS3SinkConfigurationException>().Which.Errors.Should().Contain(e => e.Contains(expected, StringComparison.Ordinal));
+    }
+
     private static KafkaS3SinkOptions Import(Dictionary<string, string> extra)
     {
         var config = new Dictionary<string, string>

@@ -56,6 +56,42 @@ public sealed class JsonRecordConverterTests
     }
 }
 
+public sealed class JsonUtf8Tests
+{
+    public static TheoryData<string, byte[], int> InvalidUtf8 => new()
+    {
+        { "a lone continuation byte in a string", [.. "{\"a\":\""u8, 0x80, .. "\"}"u8], 6 },
+        { "Latin-1 in a string", [.. "{\"name\":\"M"u8, 0xFC, .. "ller\"}"u8], 10 },
+        { "an overlong encoding of '/'", [.. "{\"a\":\""u8, 0xC0, 0xAF, .. "\"}"u8], 6 },
+        { "an encoded surrogate (CESU-8)", [.. "{\"a\":\""u8, 0xED, 0xA0, 0x80, .. "\"}"u8], 6 },
+        { "a truncated sequence at the end of a property name", [.. "{\"a"u8, 0xE2, 0x82, .. "\":1}"u8], 3 },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidUtf8))]
+    public void Convert_InvalidUtf8InsideJson_IsRejectedNamingTheRecordAndByte(string what, byte[] value, int at)
+    {
+        _ = what;
+        var record = new KafkaRecord("orders", 2, 41, DateTimeOffset.UnixEpoch, null, value);
+
+        var lazy = () => new JsonRecordConverter().Convert(record);
+        var eager = () => new JsonRecordConverter { ParseEagerly = true }.Convert(record);
+
+        lazy.Should().Throw<RecordConversionException>().Where(e => e.Message.Contains("orders[2]@41", StringComparison.Ordinal) && e.Message.Contains($"not valid UTF-8 (at byte {at})", StringComparison.Ordinal));
+        eager.Should().Throw<RecordConversionException>().Where(e => e.Message.Contains("not valid UTF-8", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Convert_MultiByteUtf8_IsStagedAsProduced()
+    {
+        var value = "{\"city\":\"München\",\"emoji\":\"🦀\",\"escaped\":\"\\ud83e\\udd80\"}"u8.ToArray();
+
+        var converted = new JsonRecordConverter().Convert(new KafkaRecord("orders", 0, 0, DateTimeOffset.UnixEpoch, null, value));
+
+        converted.Payload.ToArray().Should().Equal(value);
+    }
+}
+
 public sealed class SinkRecordTests
 {
     [Fact]
