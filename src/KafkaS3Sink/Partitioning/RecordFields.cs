@@ -38,6 +38,10 @@ internal static class RecordFields
                     break;
                 case null or JsonElement { ValueKind: JsonValueKind.Null } when i > 0:
                     return $"field '{string.Join('.', path[..i])}' is null, so '{string.Join('.', path)}' is missing";
+                case JsonElement other:
+                    return i == 0
+                        ? $"the record value is a JSON {other.ValueKind.ToString().ToLowerInvariant()}, not an object with field '{path[0]}'"
+                        : $"field '{string.Join('.', path[..i])}' is a JSON {other.ValueKind.ToString().ToLowerInvariant()}, not an object, so '{string.Join('.', path)}' is missing";
                 default:
                     return i == 0
                         ? "the record value is not structured (use a JSON or structured converter)"

@@ -77,6 +77,15 @@ public sealed class MetricsRecorder : IDisposable
                 else if (instrument is Counter<long>)
                 {
                     Sums.AddOrUpdate(instrument.Name, value, (_, old) => old + value);
+
+                    // Also per tag, as "name{tag=value}" (e.g. kafkas3sink.records.skipped{reason=conversion}).
+                    foreach (var other in tags)
+                    {
+                        if (other.Key != "kafkas3sink.sink")
+                        {
+                            Sums.AddOrUpdate($"{instrument.Name}{{{other.Key}={other.Value}}}", value, (_, old) => old + value);
+                        }
+                    }
                 }
                 else
                 {
