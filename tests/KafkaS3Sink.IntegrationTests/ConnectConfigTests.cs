@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using Confluent.Kafka;
 using KafkaS3Sink.Configuration;
 using KafkaS3Sink.IntegrationTests.Infrastructure;
@@ -22,10 +23,33 @@ public sealed class ConnectConfigTests(IntegrationServers servers, ITestOutputHe
     private readonly ILoggerFactory loggerFactory = LoggerFactory.Create(b => b.AddProvider(new XunitLoggerProvider(output)).SetMinimumLevel(LogLevel.Information));
 
     [Fact]
-    public async Task TalkConfig_RunsUnchanged_WritesHourlySeoulPartitionsUnderBackup()
+    public Task TalkConfig_RunsUnchanged_WritesHourlySeoulPartitionsUnderBackup() => RunTalkConfigAsync(withPoison: false);
+
+    /// <summary>
+    /// The talk's config plus what Kafka Connect users add first: errors.tolerance=all and a dead-letter topic.
+    /// Only the name and topic differ from the unchanged run (they share the cluster), plus the errors.* keys.
+    /// </summary>
+    [Fact]
+    public Task TalkConfigWithErrorToleranceAllAndDeadLetterTopic_PoisonMixedIn_GoodRecordsOnceBadOnesDeadLettered() => RunTalkConfigAsync(withPoison: true);
+
+    private static bool IsPoison(int seq) => seq % 50 == 7;
+
+    private async Task RunTalkConfigAsync(bool withPoison)
     {
         var config = KafkaConnectConfig.Parse(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Fixtures", "talk-connector-config.json")))
             .ToDictionary(kv => kv.Key, kv => kv.Value);
+        if (withPoison)
+        {
+            config["name"] += "-poison";
+            config["topics"] += "-poison";
+            config["errors.tolerance"] = "all";
+            config["errors.log.enable"] = "true";
+            config["errors.deadletterqueue.topic.name"] = config["topics"] + "-dlq";
+            config["errors.deadletterqueue.topic.replication.factor"] = "1";
+            config["errors.deadletterqueue.context.headers.enable"] = "true";
+            servers.Kafka.CreateTopic(config["errors.deadletterqueue.topic.name"], 1);
+        }
+
         // The bucket belongs to the config's own user (eng/s3/start-rgw.sh creates "user"/"secret").
         var bucket = await servers.S3.CreateBucketAsync("talk", config["aws.access.key.id"], config["aws.secret.access.key"]);
         config["s3.proxy.url"] = servers.S3.Endpoint.ToString();
@@ -35,17 +59,24 @@ public sealed class ConnectConfigTests(IntegrationServers servers, ITestOutputHe
 
         // String keys, schemaless JSON values, record timestamps over ~5.5 hours; "seq" is the record's offset.
         var start = new DateTimeOffset(2026, 11, 27, 14, 10, 0, TimeSpan.Zero);
-        using (var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = servers.Kafka.BootstrapServers, EnableIdempotence = true }).Build())
+        using (var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = servers.Kafka.BootstrapServers, EnableIdempotence = true }).Build())
         {
             for (var p = 0; p < Partitions; p++)
             {
                 for (var seq = 0; seq < PerPartition; seq++)
                 {
                     var time = start.AddSeconds(seq * 20);
-                    producer.Produce(new TopicPartition(topic, p), new Message<string, string>
+                    var value = Encoding.UTF8.GetBytes($"{{\"p\":{p},\"seq\":{seq},\"msg\":\"안녕 {seq}\"}}");
+                    if (withPoison && IsPoison(seq))
+                    {
+                        // Alternately malformed JSON and a Latin-1 byte inside a string (not UTF-8).
+                        value = seq % 100 == 7 ? value[..^1] : [.. value[..^2], 0xE9, .. "\"}"u8];
+                    }
+
+                    producer.Produce(new TopicPartition(topic, p), new Message<string, byte[]>
                     {
                         Key = $"user-{seq % 17}",
-                        Value = $"{{\"p\":{p},\"seq\":{seq},\"msg\":\"안녕 {seq}\"}}",
+                        Value = value,
                         Timestamp = new Timestamp(time),
                     });
                 }
@@ -66,7 +97,7 @@ public sealed class ConnectConfigTests(IntegrationServers servers, ITestOutputHe
         using (var host = builder.Build())
         {
             await host.StartAsync();
-            await SinkTestKit.WaitForCommitsAsync(servers.Kafka, "connect-examples-s3-sink", topic, [PerPartition, PerPartition], TimeSpan.FromMinutes(2));
+            await SinkTestKit.WaitForCommitsAsync(servers.Kafka, "connect-" + config["name"], topic, [PerPartition, PerPartition], TimeSpan.FromMinutes(2));
             await host.StopAsync();
         }
 
@@ -90,7 +121,30 @@ public sealed class ConnectConfigTests(IntegrationServers servers, ITestOutputHe
             }
         }
 
-        seen.Should().HaveCount(Partitions * PerPartition, "every record once");
+        var poisonPerPartition = withPoison ? Enumerable.Range(0, PerPartition).Count(IsPoison) : 0;
+        seen.Should().HaveCount(Partitions * (PerPartition - poisonPerPartition), "every good record once");
+        if (withPoison)
+        {
+            seen.Should().NotContain(s => IsPoison(s.Item2));
+            using var consumer = new ConsumerBuilder<string, byte[]>(servers.Kafka.ConsumerConfig("read-" + Guid.NewGuid().ToString("N"))).Build();
+            var deadLetters = new TopicPartition(config["errors.deadletterqueue.topic.name"], 0);
+            consumer.Assign(new TopicPartitionOffset(deadLetters, Offset.Beginning));
+            var dead = new List<(int Partition, int Offset, string Key, string Stage)>();
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (dead.Count < Partitions * poisonPerPartition && DateTime.UtcNow < deadline)
+            {
+                if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { Message: { } m })
+                {
+                    string H(string name) => Encoding.UTF8.GetString(m.Headers.GetLastBytes(name));
+                    dead.Add((int.Parse(H("__connect.errors.partition"), CultureInfo.InvariantCulture), int.Parse(H("__connect.errors.offset"), CultureInfo.InvariantCulture), m.Key, H("__connect.errors.stage")));
+                }
+            }
+
+            dead.Select(d => (d.Partition, d.Offset)).Should().BeEquivalentTo(
+                Enumerable.Range(0, Partitions).SelectMany(p => Enumerable.Range(0, PerPartition).Where(IsPoison).Select(seq => (p, seq))),
+                "each bad record is in the dead-letter topic once (the offset is the seq)");
+            dead.Should().OnlyContain(d => d.Key == $"user-{d.Offset % 17}" && d.Stage == "VALUE_CONVERTER");
+        }
         objects.Should().Contain(o => o.Key.Contains("/day=27/hour=23/", StringComparison.Ordinal))
             .And.Contain(o => o.Key.Contains("/day=28/hour=04/", StringComparison.Ordinal), "14:10 UTC is 23:10 in Seoul, and the data runs past midnight");
     }

@@ -211,6 +211,69 @@ public sealed class ErrorPolicyTests : IDisposable
         await AssertGoodRecordsOnceAsync(topic, bucket, partitions: 1);
     }
 
+    /// <summary>
+    /// SIGKILL after the dead-letter topic acknowledged two bad records but before the rotation around them was
+    /// committed: the restart replays them and dead-letters them again (the documented at-least-once of the
+    /// dead-letter topic, each copy with the same source coordinates), while S3 gets every good record once.
+    /// </summary>
+    [Fact]
+    public async Task KilledBetweenDeadLetterAndCommit_S3ExactlyOnce_DeadLetterCopiesCarryTheSameCoordinates()
+    {
+        var topic = "dlqkill-" + Guid.NewGuid().ToString("N")[..8];
+        var deadLetters = topic + "-dlq";
+        servers.Kafka.CreateTopic(topic, 1);
+        servers.Kafka.CreateTopic(deadLetters, 1);
+        var bad = ProduceMixed(topic, 0, [(10, Poison("malformed-json", 0).Value), (20, Poison("invalid-utf8", 1).Value)]);
+        var bucket = await servers.S3.CreateBucketAsync("dlqkill");
+        var environment = new Dictionary<string, string>
+        {
+            ["SINK_BOOTSTRAP"] = servers.Kafka.BootstrapServers,
+            ["SINK_TOPIC"] = topic,
+            ["SINK_GROUP"] = topic,
+            ["SINK_BUCKET"] = bucket,
+            ["SINK_S3_ENDPOINT"] = servers.S3.Endpoint.ToString(),
+            ["SINK_S3_ACCESS_KEY"] = servers.S3.AccessKey,
+            ["SINK_S3_SECRET_KEY"] = servers.S3.SecretKey,
+            ["SINK_STAGING"] = staging,
+            ["SINK_FLUSH_SIZE"] = "1000", // no rotation completes in the first run: nothing is committed
+            ["SINK_ERRORS"] = "all",
+            ["SINK_DLQ"] = deadLetters,
+        };
+
+        using (var first = await SinkProcess.StartAsync(environment, line => logLines.Enqueue(line)))
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (ReadTopic(deadLetters, 0).Count < 2 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200);
+            }
+
+            first.Kill();
+        }
+
+        ReadTopic(deadLetters, 2).Should().HaveCount(2, "both bad records were acknowledged before the kill");
+        SinkTestKit.Committed(servers.Kafka, topic, topic, 1)[0].Should().Be(-1, "the rotation around them was not in S3, so nothing was committed");
+
+        environment["SINK_IDLE_MS"] = "500";
+        using (var second = await SinkProcess.StartAsync(environment, line => logLines.Enqueue(line)))
+        {
+            await SinkTestKit.WaitForCommitsAsync(servers.Kafka, topic, topic, SinkTestKit.EndOffsets(servers.Kafka, topic, 1), TimeSpan.FromSeconds(90));
+            await second.StopAsync();
+        }
+
+        await AssertGoodRecordsOnceAsync(topic, bucket, partitions: 1, defaultPartitioner: true);
+        var copies = ReadTopic(deadLetters, 4);
+        copies.Should().HaveCount(4, "the replay dead-letters both records again, and nothing more after the commit");
+        foreach (var (_, offset) in bad)
+        {
+            var same = copies.Where(c => Header(c, "__connect.errors.offset") == offset.ToString(CultureInfo.InvariantCulture)).ToList();
+            same.Should().HaveCount(2);
+            same[1].Message.Value.Should().Equal(same[0].Message.Value);
+            same[1].Message.Key.Should().Equal(same[0].Message.Key);
+            Header(same[1], "__connect.errors.topic").Should().Be(topic).And.Be(Header(same[0], "__connect.errors.topic"));
+        }
+    }
+
     public void Dispose()
     {
         loggerFactory.Dispose();
@@ -269,7 +332,7 @@ public sealed class ErrorPolicyTests : IDisposable
         return placed;
     }
 
-    private async Task AssertGoodRecordsOnceAsync(string topic, string bucket, int partitions)
+    private async Task AssertGoodRecordsOnceAsync(string topic, string bucket, int partitions, bool defaultPartitioner = false)
     {
         var seen = new HashSet<(int, int)>();
         foreach (var (key, lines) in await SinkTestKit.ReadObjectsAsync(servers.S3, bucket))
@@ -279,7 +342,7 @@ public sealed class ErrorPolicyTests : IDisposable
                 var json = SinkTestKit.Json(line);
                 var (p, id) = (json.GetProperty("p").GetInt32(), json.GetProperty("id").GetInt32());
                 seen.Add((p, id)).Should().BeTrue($"record {p}/{id} is written once");
-                key.Should().StartWith($"topics/{topic}/v=1/region={(id % 2 == 0 ? "eu" : "us")}/year=2026/month=11/day={1 + (id % 3):00}/{topic}+{p}+");
+                key.Should().StartWith(defaultPartitioner ? $"topics/{topic}/partition={p}/{topic}+{p}+" : $"topics/{topic}/v=1/region={(id % 2 == 0 ? "eu" : "us")}/year=2026/month=11/day={1 + (id % 3):00}/{topic}+{p}+");
             }
         }
 

@@ -40,6 +40,17 @@ builder.Services.AddKafkaS3Sink(sink =>
             o.IdleRotateInterval = TimeSpan.FromMilliseconds(int.Parse(idle, System.Globalization.CultureInfo.InvariantCulture));
         }
 
+        if (Environment.GetEnvironmentVariable("SINK_ERRORS") == "all")
+        {
+            o.Errors.Tolerance = KafkaS3Sink.ErrorTolerance.All;
+        }
+
+        if (Environment.GetEnvironmentVariable("SINK_DLQ") is { } deadLetters)
+        {
+            o.Errors.DeadLetterTopic = deadLetters;
+            o.Errors.DeadLetterContextHeaders = true;
+        }
+
         o.S3.BucketName = Env("SINK_BUCKET");
         o.S3.ServiceUrl = new Uri(Env("SINK_S3_ENDPOINT"));
         o.S3.ForcePathStyle = true;
