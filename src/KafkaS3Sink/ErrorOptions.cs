@@ -45,6 +45,14 @@ public sealed class ErrorOptions
     public bool DeadLetterContextHeaders { get; set; }
 
     /// <summary>
+    /// Extra librdkafka producer properties for the dead-letter producer (Kafka Connect's
+    /// <c>producer.override.*</c>), applied after the connection settings it shares with the consumer and its
+    /// own defaults (<c>linger.ms=5</c>, <c>message.timeout.ms=30000</c>). <c>enable.idempotence</c> and
+    /// <c>acks</c> are fixed (true, all).
+    /// </summary>
+    public IDictionary<string, string> DeadLetterProducerProperties { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>
     /// Records whose key and value together are larger than this many bytes are bad records (handled by
     /// <see cref="Tolerance"/>) instead of being written (<c>max.record.bytes</c>). <see langword="null"/>
     /// (default): no limit.
@@ -68,6 +76,14 @@ public sealed class ErrorOptions
         if (DeadLetterTopicReplicationFactor < 1 && DeadLetterTopicReplicationFactor != -1)
         {
             errors.Add($"Errors.DeadLetterTopicReplicationFactor (errors.deadletterqueue.topic.replication.factor): must be at least 1, or -1 for the broker's default (was {DeadLetterTopicReplicationFactor}).");
+        }
+
+        foreach (var key in DeadLetterProducerProperties.Keys)
+        {
+            if (key is "enable.idempotence" or "acks" or "request.required.acks")
+            {
+                errors.Add($"Errors.DeadLetterProducerProperties (producer.override.{key}): fixed by the sink (an idempotent producer with acks=all, so no dead letter is lost or reordered).");
+            }
         }
 
         if (MaxRecordBytes is < 1)

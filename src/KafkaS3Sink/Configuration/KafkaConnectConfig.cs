@@ -265,12 +265,19 @@ public static class KafkaConnectConfig
         // the common ones, e.g. session.timeout.ms, security.protocol, sasl.*). Names librdkafka does not know
         // fail the sink when its consumer is created, naming the property.
         var consumerOverrides = new Dictionary<string, string>(StringComparer.Ordinal);
+        var producerOverrides = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, value) in config)
         {
             if (key.StartsWith("consumer.override.", StringComparison.Ordinal))
             {
                 known.Add(key);
                 consumerOverrides[key["consumer.override.".Length..]] = value;
+            }
+            else if (key.StartsWith("producer.override.", StringComparison.Ordinal))
+            {
+                // A sink connector's producer is its dead-letter producer.
+                known.Add(key);
+                producerOverrides[key["producer.override.".Length..]] = value;
             }
         }
 
@@ -382,6 +389,11 @@ public static class KafkaConnectConfig
             foreach (var (key, value) in consumerOverrides)
             {
                 o.KafkaProperties[key] = value;
+            }
+
+            foreach (var (key, value) in producerOverrides)
+            {
+                o.Errors.DeadLetterProducerProperties[key] = value;
             }
 
             if (padWidth is { } pw)

@@ -34,6 +34,7 @@ internal sealed class DeadLetterQueue : IDisposable
     private readonly IProducer<byte[], byte[]> producer;
     private readonly ConcurrentQueue<(Delivery Delivery, Error? Error)> reports = new();
     private readonly List<Delivery> waiting = [];
+    private readonly HashSet<Delivery> failing = [];
     private Task? topicReady;
     private ActiveFault? fault;
 
@@ -57,6 +58,11 @@ internal sealed class DeadLetterQueue : IDisposable
             // retry loop (visible in status), instead of waiting out librdkafka's 5 minutes.
             MessageTimeoutMs = 30_000,
         };
+        foreach (var (key, value) in options.Errors.DeadLetterProducerProperties)
+        {
+            config.Set(key, value);
+        }
+
         producer = new ProducerBuilder<byte[], byte[]>(config)
             .SetErrorHandler((_, e) => Warn("error " + e.Code, e.ToString()))
             .SetLogHandler((_, m) =>
@@ -152,6 +158,7 @@ internal sealed class DeadLetterQueue : IDisposable
             if (report.Error is null)
             {
                 delivery.Pending.Remove(delivery.Offset);
+                failing.Remove(delivery);
                 Pending--;
                 metrics.RecordDeadLettered(delivery.Reason);
                 continue;
@@ -165,6 +172,7 @@ internal sealed class DeadLetterQueue : IDisposable
             }
 
             delivery.Attempts++;
+            failing.Add(delivery);
             delivery.DueAt = now + (long)(retry.Backoff(delivery.Attempts).TotalSeconds * time.TimestampFrequency);
             waiting.Add(delivery);
             var text = $"{report.Error.Code}: {report.Error.Reason}";
@@ -198,6 +206,7 @@ internal sealed class DeadLetterQueue : IDisposable
             if (!partitions.TryGetValue(delivery.Partition, out var state) || !ReferenceEquals(state.DeadLettersPending, delivery.Pending))
             {
                 // The partition left this member (or was assigned again): its next owner replays the record.
+                failing.Remove(delivery);
                 Pending--;
                 continue;
             }
@@ -249,7 +258,8 @@ internal sealed class DeadLetterQueue : IDisposable
 
     private void EndFaultIfClear()
     {
-        if (fault is not null && waiting.Count == 0)
+        // The fault lasts until every delivery that failed has been acknowledged (or left with its partition).
+        if (fault is not null && failing.Count == 0)
         {
             fault.Dispose();
             fault = null;

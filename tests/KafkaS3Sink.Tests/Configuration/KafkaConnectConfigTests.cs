@@ -75,6 +75,16 @@ public sealed class KafkaConnectConfigTests
         imported.Errors.MaxRecordBytes.Should().BeNull();
     }
 
+    [Fact]
+    public void ProducerOverrides_GoToTheDeadLetterProducer_ButNotItsDeliveryGuarantee()
+    {
+        var imported = Import(new Dictionary<string, string> { ["producer.override.linger.ms"] = "50", ["producer.override.compression.type"] = "zstd" });
+        imported.Errors.DeadLetterProducerProperties.Should().BeEquivalentTo(new Dictionary<string, string> { ["linger.ms"] = "50", ["compression.type"] = "zstd" });
+
+        var act = () => Import(new Dictionary<string, string> { ["producer.override.acks"] = "1" });
+        act.Should().Throw<KafkaS3SinkConfigurationException>().Which.Errors.Should().Contain(e => e.StartsWith("Errors.DeadLetterProducerProperties (producer.override.acks): fixed by the sink", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("errors.tolerance", "some", "errors.tolerance: 'some' is not supported")]
     [InlineData("errors.log.enable", "yes", "errors.log.enable: 'yes' is not a boolean")]

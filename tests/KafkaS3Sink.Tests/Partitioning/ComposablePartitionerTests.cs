@@ -29,7 +29,7 @@ public sealed class ComposablePartitionerTests
     [Theory]
     [InlineData("{\"order\":{}}", "field 'order.customer' is missing")]
     [InlineData("{\"other\":1}", "field 'order' is missing")]
-    [InlineData("{\"order\":{\"customer\":[1,2]}}", "field 'order.customer' is not an object")]
+    [InlineData("{\"order\":{\"customer\":[1,2]}}", "field 'order.customer' is a JSON array, not an object")]
     [InlineData("{\"order\":{\"customer\":{\"region\":[\"eu\"]}}}", "is a JSON array, not a scalar")]
     [InlineData("{\"order\":{\"customer\":{\"region\":{\"a\":1}}}}", "is a JSON object, not a scalar")]
     [InlineData("{\"order\":{\"customer\":{\"region\":null}}}", "is null")]
