@@ -24,7 +24,10 @@ internal sealed class TimeBasedPartitioner : IS3Partitioner, IValueReadingPartit
     private long lastBucketEndUtcMs = long.MinValue;
     private string lastPath = string.Empty;
 
-    // Formatted paths by floored local time: records that alternate between buckets allocate nothing.
+    private const long MinMs = -62_135_596_800_000; // 0001-01-01T00:00:00Z
+    private const long MaxMs = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
+
+    // Formatted paths by bucket start (UTC): records that alternate between buckets allocate nothing.
     private readonly Dictionary<long, string> pathCache = [];
 
     public TimeBasedPartitioner(TimeBasedPartitionerOptions options, TimeProvider time)
@@ -36,7 +39,7 @@ internal sealed class TimeBasedPartitioner : IS3Partitioner, IValueReadingPartit
             throw new ArgumentException("Invalid time-based partitioner settings: " + string.Join(" ", errors), nameof(options));
         }
 
-        format = PathFormat.Parse(options.PathFormat, ResolveCulture(options.Locale));
+        format = PathFormat.Parse(TrimTrailingDelimiter(options.PathFormat), ResolveCulture(options.Locale));
         durationMs = (long)options.PartitionDuration.TotalMilliseconds;
         zone = TimeZoneInfo.FindSystemTimeZoneById(options.TimeZone);
         source = options.TimestampSource;
@@ -51,7 +54,12 @@ internal sealed class TimeBasedPartitioner : IS3Partitioner, IValueReadingPartit
         var errors = new List<string>();
         try
         {
-            _ = PathFormat.Parse(options.PathFormat, CultureInfo.InvariantCulture);
+            if (options.PathFormat is { } pattern && (pattern.StartsWith('/') || pattern.Contains("//", StringComparison.Ordinal)))
+            {
+                throw new FormatException($"'{pattern}' must not start with '/' or hold an empty segment ('//'); a path starts after '<topics.dir>/<topic>/'.");
+            }
+
+            _ = PathFormat.Parse(TrimTrailingDelimiter(options.PathFormat), CultureInfo.InvariantCulture);
         }
         catch (FormatException ex)
         {
@@ -91,6 +99,9 @@ internal sealed class TimeBasedPartitioner : IS3Partitioner, IValueReadingPartit
 
     public bool ReadsValue => source == TimestampSource.RecordField;
 
+    /// <summary>As Confluent's <c>configure()</c>: one trailing delimiter is dropped (<c>'hour'=HH/</c> is a common form).</summary>
+    private static string TrimTrailingDelimiter(string? pattern) => pattern is { Length: > 1 } p && p[^1] == '/' ? p[..^1] : pattern ?? string.Empty;
+
     public string GetPartitionPath(SinkRecord record)
     {
         var utcMs = source switch
@@ -105,25 +116,42 @@ internal sealed class TimeBasedPartitioner : IS3Partitioner, IValueReadingPartit
             return lastPath;
         }
 
-        var utc = DateTimeOffset.FromUnixTimeMilliseconds(utcMs);
-        var offsetMs = (long)zone.GetUtcOffset(utc).TotalMilliseconds;
+        if (utcMs is < MinMs or > MaxMs)
+        {
+            throw new RecordPartitioningException(record.Source, string.Create(CultureInfo.InvariantCulture, $"its timestamp ({utcMs} ms since 1970) is outside years 1-9999, which a path cannot hold."));
+        }
+
+        // Confluent's getPartition(): the local time (convertUTCToLocal), floored with Java's truncating division
+        // (so before 1970 it rounds towards 1970), mapped back to UTC as Joda's convertLocalToUTC(local, false)
+        // does (a floored time in a DST gap moves forward by the gap); the path prints that instant in the zone.
+        var offsetMs = OffsetAt(utcMs);
         var localMs = utcMs + offsetMs;
-        var flooredLocalMs = localMs - Mod(localMs, durationMs);
-        if (!pathCache.TryGetValue(flooredLocalMs, out var path))
+        if (localMs is < MinMs or > MaxMs)
+        {
+            throw new RecordPartitioningException(record.Source, string.Create(CultureInfo.InvariantCulture, $"its timestamp ({utcMs} ms since 1970) is outside years 1-9999 in time zone {zone.Id}, which a path cannot hold."));
+        }
+
+        var partitionedLocalMs = localMs / durationMs * durationMs;
+        var bucketUtcMs = LocalToUtc(partitionedLocalMs);
+        if (!pathCache.TryGetValue(bucketUtcMs, out var path))
         {
             if (pathCache.Count >= 4096)
             {
                 pathCache.Clear();
             }
 
-            path = format.Format(new DateTime(DateTime.UnixEpoch.Ticks + (flooredLocalMs * TimeSpan.TicksPerMillisecond), DateTimeKind.Unspecified));
-            pathCache[flooredLocalMs] = path;
+            var bucketLocalMs = bucketUtcMs + OffsetAt(bucketUtcMs);
+            path = format.Format(new DateTime(DateTime.UnixEpoch.Ticks + (bucketLocalMs * TimeSpan.TicksPerMillisecond), DateTimeKind.Unspecified));
+            pathCache[bucketUtcMs] = path;
         }
 
-        // Cache only when the zone offset is the same over the whole bucket (not across a DST change).
-        var startUtc = flooredLocalMs - offsetMs;
+        // The instants whose local time floors to the same value: [partitioned, +duration) at this offset, as long
+        // as the offset is this one over the whole window (checked at its start, middle and end; not across a
+        // DST change). Before 1970 truncation makes the window end-inclusive, and within two days of year 9999's end
+        // the local time may leave the calendar: neither is cached.
+        var startUtc = partitionedLocalMs - offsetMs;
         var endUtc = startUtc + durationMs;
-        if ((long)zone.GetUtcOffset(DateTimeOffset.FromUnixTimeMilliseconds(endUtc - 1)).TotalMilliseconds == offsetMs)
+        if (localMs >= 0 && endUtc < MaxMs - (2 * 86_400_000) && OffsetAt(startUtc) == offsetMs && OffsetAt(startUtc + (durationMs / 2)) == offsetMs && OffsetAt(endUtc - 1) == offsetMs)
         {
             lastBucketStartUtcMs = startUtc;
             lastBucketEndUtcMs = endUtc;
@@ -137,10 +165,23 @@ internal sealed class TimeBasedPartitioner : IS3Partitioner, IValueReadingPartit
         return path;
     }
 
-    private static long Mod(long a, long b)
+    /// <summary>The zone's offset at a UTC instant (clamped into the calendar's range, where offsets are constant).</summary>
+    private long OffsetAt(long utcMs)
+        => (long)zone.GetUtcOffset(DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(utcMs, MinMs + 86_400_000, MaxMs - 86_400_000))).TotalMilliseconds;
+
+    /// <summary>Joda-Time's <c>DateTimeZone.convertLocalToUTC(local, strict: false)</c>.</summary>
+    private long LocalToUtc(long localMs)
     {
-        var m = a % b;
-        return m < 0 ? m + b : m;
+        var offsetLocal = OffsetAt(localMs);
+        var offset = OffsetAt(localMs - offsetLocal);
+        if (offsetLocal != offset && offsetLocal < 0
+            && zone.IsInvalidTime(new DateTime(DateTime.UnixEpoch.Ticks + (Math.Clamp(localMs, MinMs, MaxMs) * TimeSpan.TicksPerMillisecond), DateTimeKind.Unspecified)))
+        {
+            // West of UTC, a local time in a DST gap keeps the offset before the gap (Joda), so it too moves forward.
+            offset = offsetLocal;
+        }
+
+        return localMs - offset;
     }
 
     private long ReadField(SinkRecord record)

@@ -23,6 +23,53 @@ public sealed class TimeBasedPartitionerTests
     }
 
     [Fact]
+    public void PathFormat_EndingInADelimiter_IsTrimmedAsConfluentDoes()
+    {
+        var partitioner = Create(o => o.PathFormat = "'year'=YYYY/'month'=MM/'day'=dd/'hour'=HH/");
+        var record = TestRecords.Json("{}", timestamp: new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero));
+
+        partitioner.GetPartitionPath(record).Should().Be("year=2026/month=11/day=27/hour=09");
+    }
+
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/'year'=YYYY")]
+    [InlineData("YYYY//MM")]
+    public void PathFormat_LeadingDelimiterOrEmptySegment_IsAConfigurationError(string pattern)
+    {
+        TimeBasedPartitioner.Validate(new TimeBasedPartitionerOptions { PathFormat = pattern })
+            .Should().ContainSingle().Which.Should().StartWith($"PathFormat: '{pattern}' must not start with '/'");
+    }
+
+    [Fact]
+    public void SpringForwardDay_CachedBucketDoesNotCaptureThePreviousEvening_InAnyOrder()
+    {
+        // Berlin, 2026-03-29 (02:00 -> 03:00). A record on the DST day first, then one at 23:30 the evening before.
+        var partitioner = Create(o =>
+        {
+            o.TimeZone = "Europe/Berlin";
+            o.PartitionDuration = TimeSpan.FromDays(1);
+            o.PathFormat = "'day'=YYYY-MM-dd";
+        });
+        var dstDay = TestRecords.Json("{}", timestamp: new DateTimeOffset(2026, 3, 29, 10, 0, 0, TimeSpan.FromHours(2)));
+        var eveningBefore = TestRecords.Json("{}", timestamp: new DateTimeOffset(2026, 3, 28, 23, 30, 0, TimeSpan.FromHours(1)));
+
+        partitioner.GetPartitionPath(dstDay).Should().Be("day=2026-03-29");
+        partitioner.GetPartitionPath(eveningBefore).Should().Be("day=2026-03-28");
+    }
+
+    [Fact]
+    public void TimestampOutsideTheCalendarLocally_IsAPartitioningErrorNamingTheRecord()
+    {
+        var partitioner = Create(o => o.TimeZone = "Asia/Seoul");
+        var record = TestRecords.Json("{}", partition: 1, offset: 77, timestamp: DateTimeOffset.MaxValue.AddHours(-2));
+
+        var act = () => partitioner.GetPartitionPath(record);
+
+        act.Should().Throw<RecordPartitioningException>().WithMessage("Cannot partition record orders[1]@77: its timestamp (* ms since 1970) is outside years 1-9999 in time zone Asia/Seoul*");
+    }
+
+    [Fact]
     public void GetPartitionPath_AsiaSeoul_UsesLocalHour()
     {
         var partitioner = Create(o => o.TimeZone = "Asia/Seoul");
