@@ -317,7 +317,7 @@ public sealed class KafkaS3SinkBuilder
 
         if (options.RotateScheduleInterval is { } schedule)
         {
-            policies.Add(new ScheduledRotationPolicy(schedule, TimeZoneInfo.FindSystemTimeZoneById(options.RotateScheduleTimeZone)));
+            policies.Add(new ScheduledRotationPolicy(schedule, Partitioning.TimeZones.Find(options.RotateScheduleTimeZone)));
         }
 
         if (options.IdleRotateInterval is { } idle)

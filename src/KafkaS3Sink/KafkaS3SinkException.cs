@@ -58,7 +58,7 @@ public class RecordConversionException : KafkaS3SinkException
     }
 
     /// <summary>The record (topic, partition, offset, raw key, value and headers), when known.</summary>
-    public KafkaRecord? Record { get; }
+    public KafkaRecord? Record { get; internal init; }
 }
 
 /// <summary>A record could not be partitioned (e.g. a missing field or an unparsable timestamp).</summary>
@@ -95,5 +95,5 @@ public class RecordPartitioningException : KafkaS3SinkException
     }
 
     /// <summary>The record, when known.</summary>
-    public KafkaRecord? Record { get; }
+    public KafkaRecord? Record { get; internal init; }
 }

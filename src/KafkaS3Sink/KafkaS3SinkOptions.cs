@@ -192,9 +192,9 @@ public sealed class KafkaS3SinkOptions
             errors.Add($"IdleRotateInterval: must be positive (was {idle}).");
         }
 
-        if (!TimeZoneInfo.TryFindSystemTimeZoneById(RotateScheduleTimeZone ?? string.Empty, out _))
+        if (!Partitioning.TimeZones.TryFind(RotateScheduleTimeZone, out _))
         {
-            errors.Add($"RotateScheduleTimeZone: '{RotateScheduleTimeZone}' is not a known IANA time zone.");
+            errors.Add($"RotateScheduleTimeZone: '{RotateScheduleTimeZone}' is not a known IANA time zone or offset (e.g. +09:00).");
         }
 
         foreach (var key in KafkaProperties.Keys)

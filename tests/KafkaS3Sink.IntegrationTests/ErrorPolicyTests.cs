@@ -51,7 +51,10 @@ public sealed class ErrorPolicyTests : IDisposable
         {
             using var sink = Sink(topic, bucket, _ => { });
             var act = () => sink.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(90));
-            messages.Add((await act.Should().ThrowAsync<KafkaS3SinkException>()).Which.Message);
+            var thrown = (await act.Should().ThrowAsync<KafkaS3SinkException>()).Which;
+            thrown.Should().BeAssignableTo(stage == "VALUE_CONVERTER" || kind == "oversized" ? typeof(RecordConversionException) : typeof(RecordPartitioningException));
+            (thrown is RecordConversionException c ? c.Record : ((RecordPartitioningException)thrown).Record)!.Offset.Should().Be(25);
+            messages.Add(thrown.Message);
             sink.GetStatus().State.Should().Be(SinkState.Failed);
         }
 
@@ -61,7 +64,6 @@ public sealed class ErrorPolicyTests : IDisposable
         }
 
         messages[1].Should().Be(messages[0], "the policy is a function of the record: a restart stops at the same record for the same reason");
-        _ = stage;
         SinkTestKit.Committed(servers.Kafka, topic, topic, 1)[0].Should().BeLessThanOrEqualTo(25, "nothing past the bad record is committed");
     }
 
@@ -302,7 +304,7 @@ public sealed class ErrorPolicyTests : IDisposable
         "missing-field" => (Encoding.UTF8.GetBytes($"{{\"id\":{n},\"ts\":\"2026-11-03T10:00:00Z\"}}"), "field 'region' is missing", "TASK_PUT"),
         "long-path" => (Encoding.UTF8.GetBytes($"{{\"id\":{n},\"region\":\"{new string('r', 600)}\",\"ts\":\"2026-11-03T10:00:00Z\"}}"), "partition path is longer than 512 UTF-8 bytes", "TASK_PUT"),
         "bad-timestamp" => (Encoding.UTF8.GetBytes($"{{\"id\":{n},\"region\":\"eu\",\"ts\":\"yesterday\"}}"), "timestamp field 'ts' holds 'yesterday'", "TASK_PUT"),
-        "out-of-range-timestamp" => (Encoding.UTF8.GetBytes($"{{\"id\":{n},\"region\":\"eu\",\"ts\":400000000000000000}}"), "threw ArgumentOutOfRangeException", "TASK_PUT"),
+        "out-of-range-timestamp" => (Encoding.UTF8.GetBytes($"{{\"id\":{n},\"region\":\"eu\",\"ts\":400000000000000000}}"), "is outside years 1-9999, which a path cannot hold", "TASK_PUT"),
         "oversized" => (Encoding.UTF8.GetBytes($"{{\"id\":{n},\"region\":\"eu\",\"ts\":\"2026-11-03T10:00:00Z\",\"pad\":\"{new string('x', 1200)}\"}}"), "more than Errors.MaxRecordBytes (max.record.bytes) = 1000", "TASK_PUT"),
         "throwing-partitioner" => (Encoding.UTF8.GetBytes($"{{\"id\":{n},\"region\":\"eu\",\"ts\":\"2026-11-03T10:00:00Z\",\"boom\":true}}"), "threw InvalidOperationException: boom", "TASK_PUT"),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),

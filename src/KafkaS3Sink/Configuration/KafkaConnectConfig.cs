@@ -185,6 +185,11 @@ public static class KafkaConnectConfig
         var accessKey = Get("aws.access.key.id");
         var secretKey = Get("aws.secret.access.key");
         var timezone = Get("timezone");
+        if (timezone is not null && Partitioning.TimeZones.JodaProblem(timezone) is { } zoneProblem)
+        {
+            errors.Add("timezone: " + zoneProblem);
+        }
+
         var ssea = Get("s3.ssea.name");
         var kmsKey = Get("s3.sse.kms.key.id");
         var acl = Get("s3.acl.canned");
@@ -217,6 +222,7 @@ public static class KafkaConnectConfig
             t.PartitionDuration = duration is { } ms ? TimeSpan.FromMilliseconds(ms) : defaultDuration;
             t.TimeZone = timezone ?? "UTC";
             t.Locale = locale;
+            t.JavaLocale = true; // new Locale(locale), as Confluent: month and day names as its keys have them
             t.TimestampSource = source ?? TimestampSource.Record;
             t.TimestampField = timestampField;
         }

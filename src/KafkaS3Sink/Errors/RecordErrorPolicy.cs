@@ -59,10 +59,12 @@ internal sealed class RecordErrorPolicy(ErrorOptions options, DeadLetterQueue? d
         var error = Explain(record, stage, executing, exception);
         if (options.Tolerance == ErrorTolerance.None)
         {
-            throw new KafkaS3SinkException(
-                $"{error.Message} Errors.Tolerance is None (errors.tolerance=none), so a bad record stops the sink and a restart stops at it again: "
-                + "set Errors.Tolerance = All (errors.tolerance=all) to skip such records, with Errors.DeadLetterTopic (errors.deadletterqueue.topic.name) to keep them.",
-                error);
+            // The same exception type (callers catch RecordConversionException / RecordPartitioningException), with the way out.
+            var stopped = $"{error.Message} Errors.Tolerance is None (errors.tolerance=none), so a bad record stops the sink and a restart stops at it again: "
+                + "set Errors.Tolerance = All (errors.tolerance=all) to skip such records, with Errors.DeadLetterTopic (errors.deadletterqueue.topic.name) to keep them.";
+            throw error is RecordPartitioningException
+                ? new RecordPartitioningException(stopped, error) { Record = record }
+                : new RecordConversionException(stopped, error) { Record = record };
         }
 
         state.OnSkipped(record.Offset);

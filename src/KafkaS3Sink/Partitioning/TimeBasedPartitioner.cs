@@ -39,9 +39,9 @@ internal sealed class TimeBasedPartitioner : IS3Partitioner, IValueReadingPartit
             throw new ArgumentException("Invalid time-based partitioner settings: " + string.Join(" ", errors), nameof(options));
         }
 
-        format = PathFormat.Parse(TrimTrailingDelimiter(options.PathFormat), ResolveCulture(options.Locale));
         durationMs = (long)options.PartitionDuration.TotalMilliseconds;
-        zone = TimeZoneInfo.FindSystemTimeZoneById(options.TimeZone);
+        zone = TimeZones.Find(options.TimeZone);
+        format = PathFormat.Parse(TrimTrailingDelimiter(options.PathFormat), options.Locale, options.JavaLocale, zone);
         source = options.TimestampSource;
         fieldName = options.TimestampField;
         fieldPath = options.TimestampField?.Split('.');
@@ -59,7 +59,7 @@ internal sealed class TimeBasedPartitioner : IS3Partitioner, IValueReadingPartit
                 throw new FormatException($"'{pattern}' must not start with '/' or hold an empty segment ('//'); a path starts after '<topics.dir>/<topic>/'.");
             }
 
-            _ = PathFormat.Parse(TrimTrailingDelimiter(options.PathFormat), CultureInfo.InvariantCulture);
+            _ = PathFormat.Parse(TrimTrailingDelimiter(options.PathFormat), null, javaLocale: true, TimeZoneInfo.Utc);
         }
         catch (FormatException ex)
         {
@@ -73,7 +73,7 @@ internal sealed class TimeBasedPartitioner : IS3Partitioner, IValueReadingPartit
 
         try
         {
-            _ = TimeZoneInfo.FindSystemTimeZoneById(options.TimeZone);
+            _ = TimeZones.Find(options.TimeZone);
         }
         catch (Exception ex) when (ex is TimeZoneNotFoundException or InvalidTimeZoneException or ArgumentException)
         {
@@ -82,7 +82,10 @@ internal sealed class TimeBasedPartitioner : IS3Partitioner, IValueReadingPartit
 
         try
         {
-            _ = ResolveCulture(options.Locale);
+            if (!options.JavaLocale && !string.IsNullOrWhiteSpace(options.Locale))
+            {
+                _ = CultureInfo.GetCultureInfo(options.Locale.Replace('_', '-'));
+            }
         }
         catch (CultureNotFoundException)
         {
@@ -141,7 +144,7 @@ internal sealed class TimeBasedPartitioner : IS3Partitioner, IValueReadingPartit
             }
 
             var bucketLocalMs = bucketUtcMs + OffsetAt(bucketUtcMs);
-            path = format.Format(new DateTime(DateTime.UnixEpoch.Ticks + (bucketLocalMs * TimeSpan.TicksPerMillisecond), DateTimeKind.Unspecified));
+            path = format.Format(new DateTime(DateTime.UnixEpoch.Ticks + (bucketLocalMs * TimeSpan.TicksPerMillisecond), DateTimeKind.Unspecified), bucketLocalMs - bucketUtcMs);
             pathCache[bucketUtcMs] = path;
         }
 
@@ -263,144 +266,4 @@ internal sealed class TimeBasedPartitioner : IS3Partitioner, IValueReadingPartit
     }
 
     private long FromEpoch(decimal value) => unit == EpochUnit.Seconds ? (long)decimal.Floor(value * 1000m) : (long)decimal.Floor(value);
-
-    private static CultureInfo ResolveCulture(string? locale)
-        => string.IsNullOrWhiteSpace(locale) ? CultureInfo.InvariantCulture : CultureInfo.GetCultureInfo(locale.Replace('_', '-'));
-}
-
-/// <summary>A parsed Joda-style date pattern (the subset Confluent's path.format uses).</summary>
-internal sealed class PathFormat
-{
-    private readonly List<(char Field, int Width, string? Literal)> parts;
-    private readonly CultureInfo culture;
-
-    private PathFormat(List<(char, int, string?)> parts, CultureInfo culture)
-    {
-        this.parts = parts;
-        this.culture = culture;
-    }
-
-    public static PathFormat Parse(string pattern, CultureInfo culture)
-    {
-        if (string.IsNullOrEmpty(pattern))
-        {
-            throw new FormatException("the pattern is empty.");
-        }
-
-        var parts = new List<(char, int, string?)>();
-        var i = 0;
-        while (i < pattern.Length)
-        {
-            var c = pattern[i];
-            if (c == '\'')
-            {
-                var sb = new StringBuilder();
-                i++;
-                while (true)
-                {
-                    if (i >= pattern.Length)
-                    {
-                        throw new FormatException($"unterminated quote in '{pattern}'.");
-                    }
-
-                    if (pattern[i] == '\'')
-                    {
-                        if (i + 1 < pattern.Length && pattern[i + 1] == '\'')
-                        {
-                            sb.Append('\'');
-                            i += 2;
-                            continue;
-                        }
-
-                        i++;
-                        break;
-                    }
-
-                    sb.Append(pattern[i++]);
-                }
-
-                parts.Add(('\0', 0, sb.Length == 0 ? "'" : sb.ToString()));
-            }
-            else if (char.IsAsciiLetter(c))
-            {
-                var start = i;
-                while (i < pattern.Length && pattern[i] == c)
-                {
-                    i++;
-                }
-
-                if ("YyMdHmsDE".IndexOf(c, StringComparison.Ordinal) < 0)
-                {
-                    throw new FormatException($"field '{c}' in '{pattern}' is not supported (use YYYY, MM, dd, HH, mm, ss, DDD, E or quoted literals).");
-                }
-
-                parts.Add((c, i - start, null));
-            }
-            else
-            {
-                if (c == '\\' || char.IsControl(c))
-                {
-                    throw new FormatException($"character U+{(int)c:X4} is not allowed in '{pattern}'.");
-                }
-
-                parts.Add(('\0', 0, c.ToString()));
-                i++;
-            }
-        }
-
-        return new PathFormat(parts, culture);
-    }
-
-    public string Format(DateTime local)
-    {
-        var sb = new StringBuilder(48);
-        foreach (var (field, width, literal) in parts)
-        {
-            if (literal is not null)
-            {
-                sb.Append(literal);
-                continue;
-            }
-
-            switch (field)
-            {
-                case 'Y' or 'y':
-                    AppendNumber(sb, width == 2 ? local.Year % 100 : local.Year, width);
-                    break;
-                case 'M' when width >= 4:
-                    sb.Append(S3KeyEncoding.EncodeSegment(culture.DateTimeFormat.GetMonthName(local.Month)));
-                    break;
-                case 'M' when width == 3:
-                    sb.Append(S3KeyEncoding.EncodeSegment(culture.DateTimeFormat.GetAbbreviatedMonthName(local.Month)));
-                    break;
-                case 'M':
-                    AppendNumber(sb, local.Month, width);
-                    break;
-                case 'd':
-                    AppendNumber(sb, local.Day, width);
-                    break;
-                case 'H':
-                    AppendNumber(sb, local.Hour, width);
-                    break;
-                case 'm':
-                    AppendNumber(sb, local.Minute, width);
-                    break;
-                case 's':
-                    AppendNumber(sb, local.Second, width);
-                    break;
-                case 'D':
-                    AppendNumber(sb, local.DayOfYear, width);
-                    break;
-                case 'E':
-                    var name = width >= 4 ? culture.DateTimeFormat.GetDayName(local.DayOfWeek) : culture.DateTimeFormat.GetAbbreviatedDayName(local.DayOfWeek);
-                    sb.Append(S3KeyEncoding.EncodeSegment(name));
-                    break;
-            }
-        }
-
-        return sb.ToString();
-    }
-
-    private static void AppendNumber(StringBuilder sb, int value, int width)
-        => sb.Append(value.ToString(new string('0', Math.Max(width, 1)), CultureInfo.InvariantCulture));
 }

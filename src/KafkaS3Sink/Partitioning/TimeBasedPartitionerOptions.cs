@@ -17,8 +17,9 @@ public enum TimestampSource
 public sealed class TimeBasedPartitionerOptions
 {
     /// <summary>
-    /// The path pattern in Joda/Confluent syntax (<c>path.format</c>): quoted literals and the fields
-    /// <c>YYYY</c>/<c>yyyy</c>, <c>MM</c> (or <c>MMM</c>/<c>MMMM</c> names in <see cref="Locale"/>), <c>dd</c>, <c>HH</c>, <c>mm</c>, <c>ss</c>, <c>DDD</c>, <c>E</c>.
+    /// The path pattern in Joda-Time syntax (<c>path.format</c>): quoted literals and the letters <c>G C Y y x w e
+    /// E D M d a h K H k m s S Z</c> with Joda's meaning (names in <see cref="Locale"/>; <c>z</c> is not supported).
+    /// One trailing <c>/</c> is dropped, as Confluent does.
     /// Default <c>'year'=YYYY/'month'=MM/'day'=dd/'hour'=HH</c>.
     /// </summary>
     public string PathFormat { get; set; } = "'year'=YYYY/'month'=MM/'day'=dd/'hour'=HH";
@@ -29,8 +30,15 @@ public sealed class TimeBasedPartitionerOptions
     /// <summary>IANA time zone id (<c>timezone</c>), e.g. <c>Asia/Seoul</c>. Default <c>UTC</c>.</summary>
     public string TimeZone { get; set; } = "UTC";
 
-    /// <summary>Culture for month and day names (<c>locale</c>, e.g. <c>ko_KR</c> or <c>ko-KR</c>). Default invariant.</summary>
+    /// <summary>
+    /// Culture for month, day, half-day and era names (e.g. <c>ko-KR</c> or <c>ko_KR</c>, a .NET culture). Default:
+    /// English names. A Kafka Connect config's <c>locale</c> is read as Confluent's connector reads it instead
+    /// (docs/partitioning.md): <c>ko</c> is Korean, but <c>ko_KR</c> names no language there and gives English.
+    /// </summary>
     public string? Locale { get; set; }
+
+    /// <summary>Read <see cref="Locale"/> as Java's <c>new Locale(locale)</c> (set for imported Kafka Connect configs).</summary>
+    internal bool JavaLocale { get; set; }
 
     /// <summary>Where the time comes from. Default <see cref="TimestampSource.Record"/>.</summary>
     public TimestampSource TimestampSource { get; set; } = TimestampSource.Record;

@@ -76,6 +76,16 @@ public sealed class KafkaConnectConfigTests
     }
 
     [Fact]
+    public void Timezone_HeldToJodaRules_AndLocaleReadAsJavaDoes()
+    {
+        var act = () => Import(new Dictionary<string, string> { ["timezone"] = "utc" });
+        act.Should().Throw<KafkaS3SinkConfigurationException>().Which.Errors.Should().Contain(e => e.StartsWith("timezone: 'utc' is not an IANA time zone id as Joda-Time (Kafka Connect) reads them", StringComparison.Ordinal));
+
+        var imported = Import(new Dictionary<string, string> { ["timezone"] = "+09:00" });
+        imported.RotateScheduleTimeZone.Should().Be("+09:00");
+    }
+
+    [Fact]
     public void ProducerOverrides_GoToTheDeadLetterProducer_ButNotItsDeliveryGuarantee()
     {
         var imported = Import(new Dictionary<string, string> { ["producer.override.linger.ms"] = "50", ["producer.override.compression.type"] = "zstd" });

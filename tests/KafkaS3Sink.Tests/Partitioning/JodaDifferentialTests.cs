@@ -48,7 +48,7 @@ public sealed class JodaDifferentialTests
         var cases = new List<(string Zone, long Duration, string Pattern, long Utc)>();
         foreach (var zone in Zones)
         {
-            var stamps = Timestamps(TimeZoneInfo.FindSystemTimeZoneById(zone), random);
+            var stamps = Timestamps(TimeZones.Find(zone), random);
             foreach (var duration in Durations)
             {
                 foreach (var pattern in Patterns)
@@ -67,7 +67,7 @@ public sealed class JodaDifferentialTests
         var outside = 0;
         foreach (var group in cases.Select((c, i) => (Case: c, Expected: expected[i])).GroupBy(x => (x.Case.Zone, x.Case.Duration, x.Case.Pattern)))
         {
-            var tz = TimeZoneInfo.FindSystemTimeZoneById(group.Key.Zone);
+            var tz = TimeZones.Find(group.Key.Zone);
             var partitioner = new TimeBasedPartitioner(
                 new TimeBasedPartitionerOptions { TimeZone = group.Key.Zone, PartitionDuration = TimeSpan.FromMilliseconds(group.Key.Duration), PathFormat = group.Key.Pattern },
                 TimeProvider.System);
@@ -119,6 +119,61 @@ public sealed class JodaDifferentialTests
         differences.Should().BeEmpty($"{differences.Count} of {cases.Count} cases differ (tz data differ: {string.Join(", ", dataZones)}); the first: {string.Join(Environment.NewLine, differences.Take(15))}");
     }
 
+    [Fact]
+    public void PatternLettersAndLocales_MatchConfluentOnJodaTime_WithKafkaConnectLocaleStrings()
+    {
+        string[] zones = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "America/St_Johns", "+05:30", "-03", "+0945"];
+        string[] patterns =
+        [
+            "xxxx-'W'ww-e/G/CC/YY/yy/xx",
+            "hh-a/kk/KK/HH-mm-ss.SSS/S/SSSSSS/h/k",
+            "Z/ZZ/ZZZ",
+            "MMM/MMMM/EEE/EEEE/a/G/M/E",
+        ];
+        // German is left out: .NET's short day names drop the period the JDK's have ("So" for "So.").
+        string[] locales = ["en", "", "ko_KR", "en_US", "de_DE", "ko", "fr", "ja", "es", "zh"];
+        long[] durations = [420_000, 3_600_000, 86_400_000];
+        var random = new Random(20261203);
+        var cases = new List<(string Zone, long Duration, string Pattern, long Utc, string Locale)>();
+        foreach (var zone in zones)
+        {
+            var stamps = Timestamps(TimeZones.Find(zone), random).Where(t => t > 0 && !OutsideTheCalendar(zone, t)).ToList();
+            foreach (var (pattern, locale, duration) in patterns.SelectMany(p => locales.SelectMany(l => durations.Select(d => (p, l, d)))))
+            {
+                cases.AddRange(stamps.Where(_ => random.Next(4) == 0).Select(t => (zone, duration, pattern, t, locale)));
+            }
+        }
+
+        cases.Count.Should().BeGreaterThan(10_000);
+        var expected = RunJoda(cases);
+        var differences = new List<string>();
+        var index = 0;
+        foreach (var group in cases.Select(c => (Case: c, Expected: expected[index++])).GroupBy(x => (x.Case.Zone, x.Case.Duration, x.Case.Pattern, x.Case.Locale)))
+        {
+            var partitioner = new TimeBasedPartitioner(
+                new TimeBasedPartitionerOptions
+                {
+                    TimeZone = group.Key.Zone,
+                    PartitionDuration = TimeSpan.FromMilliseconds(group.Key.Duration),
+                    PathFormat = group.Key.Pattern,
+                    Locale = group.Key.Locale,
+                    JavaLocale = true,
+                },
+                TimeProvider.System);
+            foreach (var (c, line) in group.OrderBy(_ => random.Next()))
+            {
+                var want = line.Split('\t')[0];
+                var got = partitioner.GetPartitionPath(new SinkRecord(new KafkaRecord("t", 0, 0, DateTimeOffset.FromUnixTimeMilliseconds(c.Utc), null, "{}"u8.ToArray()), "{}"u8.ToArray(), null));
+                if (got != want)
+                {
+                    differences.Add(string.Create(CultureInfo.InvariantCulture, $"{c.Zone} {c.Duration} ms '{c.Pattern}' locale '{c.Locale}' {DateTimeOffset.FromUnixTimeMilliseconds(c.Utc):O}: Joda '{want}', sink '{got}'"));
+                }
+            }
+        }
+
+        differences.Should().BeEmpty($"{differences.Count} of {cases.Count} cases differ; the first: {string.Join(Environment.NewLine, differences.DistinctBy(d => d.Split(' ')[0] + d.Split('\'')[1] + d.Split('\'')[3]).Take(20))}");
+    }
+
     /// <summary>Whether Joda's offsets at the record's time and at its bucket's start equal the system's.</summary>
     private static bool SameOffsets(TimeZoneInfo zone, long utcMs, string[] joda)
         => Offset(zone, utcMs) == long.Parse(joda[1], CultureInfo.InvariantCulture)
@@ -127,7 +182,7 @@ public sealed class JodaDifferentialTests
     /// <summary>Whether the record's time, in UTC or in the zone, is outside years 1-9999.</summary>
     private static bool OutsideTheCalendar(string zone, long utcMs)
     {
-        var local = utcMs + Offset(TimeZoneInfo.FindSystemTimeZoneById(zone), utcMs);
+        var local = utcMs + Offset(TimeZones.Find(zone), utcMs);
         return utcMs < MinMs || utcMs > MaxMs || local < MinMs || local > MaxMs;
     }
 
@@ -173,6 +228,9 @@ public sealed class JodaDifferentialTests
     private static long Offset(TimeZoneInfo zone, long utcMs) => (long)zone.GetUtcOffset(DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(utcMs, MinMs + 86_400_000, MaxMs - 86_400_000))).TotalMilliseconds;
 
     private static string[] RunJoda(List<(string Zone, long Duration, string Pattern, long Utc)> cases)
+        => RunJoda([.. cases.Select(c => (c.Zone, c.Duration, c.Pattern, c.Utc, "en"))]);
+
+    private static string[] RunJoda(List<(string Zone, long Duration, string Pattern, long Utc, string Locale)> cases)
     {
         File.Exists(JodaJar).Should().BeTrue($"{JodaJar} is installed by eng/install-prereqs.sh (Debian's libjoda-time-java)");
         var work = Path.Combine(Path.GetTempPath(), "kafkas3sink-joda-" + Guid.NewGuid().ToString("N"));
@@ -184,10 +242,10 @@ public sealed class JodaDifferentialTests
             var input = new StringBuilder();
             foreach (var c in cases)
             {
-                input.Append(CultureInfo.InvariantCulture, $"{c.Zone}\t{c.Duration}\t{c.Utc}\t{c.Pattern}\ten\n");
+                input.Append(CultureInfo.InvariantCulture, $"{c.Zone}\t{c.Duration}\t{c.Utc}\t{c.Pattern}\t{c.Locale}\n");
             }
 
-            var output = Run("java", ["-Duser.timezone=UTC", "-cp", $"{JodaJar}:{work}", "ConfluentTimePartition"], input.ToString());
+            var output = Run("java", ["-Duser.timezone=UTC", "-Duser.language=en", "-Duser.country=US", "-cp", $"{JodaJar}:{work}", "ConfluentTimePartition"], input.ToString());
             var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             lines.Should().HaveCount(cases.Count);
             return lines;
