@@ -63,6 +63,9 @@ public sealed class KafkaS3Sink : IDisposable
     /// <summary>The validated options (for tests).</summary>
     internal KafkaS3SinkOptions Options => options;
 
+    /// <summary>The partitioner (for tests).</summary>
+    internal IS3Partitioner Partitioner => partitioner;
+
     /// <summary>Where the sink is in its life.</summary>
     public SinkState State => failure is not null ? SinkState.Failed
         : Volatile.Read(ref running) == 1 ? (control.OperatorPaused ? SinkState.Paused : SinkState.Running)

@@ -13,6 +13,9 @@ public static class KafkaConnectConfig
 {
     private const string Partitioner = "io.confluent.connect.storage.partitioner.";
 
+    /// <summary>This sink's partitioner class for field partitions followed by a time partition (docs/partitioning.md).</summary>
+    private const string FieldAndTime = "KafkaS3Sink.Partitioning.FieldAndTimeBasedPartitioner";
+
     /// <summary>
     /// Parses the JSON form Kafka Connect's REST API takes (<c>{"name": ..., "config": {...}}</c>) or a flat
     /// <c>{"key": "value"}</c> object into a flat key/value map (the name becomes <c>name</c>).
@@ -246,24 +249,33 @@ public static class KafkaConnectConfig
                 partitioner = p => p.Time(t => Time(t, "'year'=YYYY/'month'=MM/'day'=dd", TimeSpan.FromDays(1)));
                 break;
             case Partitioner + "FieldPartitioner":
+            case FieldAndTime or "FieldAndTimeBasedPartitioner":
+                var withTime = partitionerClass != Partitioner + "FieldPartitioner";
                 if (string.IsNullOrWhiteSpace(fieldNames))
                 {
-                    errors.Add("partition.field.name: required with the FieldPartitioner.");
+                    errors.Add($"partition.field.name: required with the {(withTime ? "FieldAndTimeBasedPartitioner" : "FieldPartitioner")}.");
                 }
                 else
                 {
+                    // Confluent names each segment after the whole field path (order.customer.region=eu); kept for imports.
                     partitioner = p =>
                     {
                         foreach (var field in fieldNames.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
                         {
                             p.Field(field, name: field);
                         }
+
+                        if (withTime)
+                        {
+                            // This sink's own class: fields first, then Confluent's time partition (what its connector cannot combine).
+                            p.Time(t => Time(t, "'year'=YYYY/'month'=MM/'day'=dd/'hour'=HH", TimeSpan.FromHours(1)));
+                        }
                     };
                 }
 
                 break;
             default:
-                errors.Add($"partitioner.class: '{partitionerClass}' is not supported (use DefaultPartitioner, TimeBasedPartitioner, HourlyPartitioner, DailyPartitioner or FieldPartitioner; custom partitioners are C# classes: IS3Partitioner).");
+                errors.Add($"partitioner.class: '{partitionerClass}' is not supported (use DefaultPartitioner, TimeBasedPartitioner, HourlyPartitioner, DailyPartitioner, FieldPartitioner or {FieldAndTime}; custom partitioners are C# classes: IS3Partitioner).");
                 break;
         }
 

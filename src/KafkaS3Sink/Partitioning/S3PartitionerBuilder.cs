@@ -117,8 +117,18 @@ public sealed class S3PartitionerBuilder
         return this;
     }
 
-    internal IS3Partitioner Build(TimeProvider time)
+    /// <summary>
+    /// Builds the partitioner on its own, e.g. to unit-test a layout without Kafka or S3:
+    /// <c>partitioner.GetPartitionPath(RecordConverters.Json().Convert(record))</c>. The sink also checks each
+    /// path it returns (<see cref="PartitionPaths.Of(IS3Partitioner, KafkaRecord, IRecordConverter?)"/> does both).
+    /// </summary>
+    /// <param name="time">The clock for <see cref="TimestampSource.Wallclock"/>; the system clock when null.</param>
+    /// <returns>The partitioner.</returns>
+    /// <exception cref="InvalidOperationException">No part was added.</exception>
+    /// <exception cref="ArgumentException">A time part has invalid settings.</exception>
+    public IS3Partitioner Build(TimeProvider? time = null)
     {
+        time ??= TimeProvider.System;
         if (parts.Count == 0)
         {
             throw new InvalidOperationException("The partitioner has no parts.");

@@ -1,3 +1,5 @@
+using KafkaS3Sink.Partitioning;
+
 namespace KafkaS3Sink.Tests.Configuration;
 
 public sealed class KafkaConnectConfigTests
@@ -76,6 +78,25 @@ public sealed class KafkaConnectConfigTests
     }
 
     [Fact]
+    public void FieldAndTimeBasedPartitioner_NestedFieldsThenSeoulHours_FromAConnectStyleConfig()
+    {
+        using var sink = Build(new Dictionary<string, string>
+        {
+            ["partitioner.class"] = "KafkaS3Sink.Partitioning.FieldAndTimeBasedPartitioner",
+            ["partition.field.name"] = "order.region, order.tier",
+            ["path.format"] = "'dt'=YYYY-MM-dd/'hour'=HH/",
+            ["partition.duration.ms"] = "3600000",
+            ["timezone"] = "Asia/Seoul",
+            ["timestamp.extractor"] = "RecordField",
+            ["timestamp.field"] = "order.at",
+            ["format.class"] = "io.confluent.connect.s3.format.json.JsonFormat",
+        });
+        var record = new KafkaRecord("orders", 0, 5, DateTimeOffset.UnixEpoch, null, "{\"order\":{\"region\":\"eu\",\"tier\":2,\"at\":\"2026-11-27T16:30:00Z\"}}"u8.ToArray());
+
+        PartitionPaths.Of(sink.Partitioner, record).Should().Be("order.region=eu/order.tier=2/dt=2026-11-28/hour=01");
+    }
+
+    [Fact]
     public void Timezone_HeldToJodaRules_AndLocaleReadAsJavaDoes()
     {
         var act = () => Import(new Dictionary<string, string> { ["timezone"] = "utc" });
@@ -111,6 +132,12 @@ public sealed class KafkaConnectConfigTests
 
     private static KafkaS3SinkOptions Import(Dictionary<string, string> extra)
     {
+        using var sink = Build(extra);
+        return sink.Options;
+    }
+
+    private static KafkaS3Sink Build(Dictionary<string, string> extra)
+    {
         var config = new Dictionary<string, string>
         {
             ["name"] = "orders-backup",
@@ -125,17 +152,14 @@ public sealed class KafkaConnectConfigTests
             config[key] = value;
         }
 
-        KafkaS3SinkOptions? seen = null;
-        using var sink = new KafkaS3SinkBuilder()
+        return new KafkaS3SinkBuilder()
             .UseKafkaConnectConfig(config)
             .Configure(o =>
             {
                 o.BootstrapServers = "localhost:9092";
                 o.S3.AccessKeyId = "a";
                 o.S3.SecretAccessKey = "b";
-                seen = o;
             })
             .Build();
-        return seen!;
     }
 }

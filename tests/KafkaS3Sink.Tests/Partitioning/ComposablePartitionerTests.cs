@@ -134,3 +134,25 @@ public sealed class ComposablePartitionerTests
         act.Should().Throw<ArgumentException>().WithMessage("*empty segment*");
     }
 }
+
+[Trait("Category", "Partitioning")]
+public sealed class PartitionPathsTests
+{
+    [Fact]
+    public void Of_ALayoutWithoutKafkaOrS3_GivesThePathTheSinkWrites()
+    {
+        var record = new KafkaRecord("orders", 1, 9, new DateTimeOffset(2026, 11, 27, 9, 15, 0, TimeSpan.Zero), null, "{\"region\":\"eu/west\"}"u8.ToArray());
+
+        PartitionPaths.Of(p => p.Field("region").Hourly(), record).Should().Be("region=eu%2Fwest/year=2026/month=11/day=27/hour=09");
+    }
+
+    [Fact]
+    public void Of_ACustomPartitionerReturningAnUnsafePath_FailsAsTheSinkWould()
+    {
+        var record = new KafkaRecord("orders", 1, 9, DateTimeOffset.UnixEpoch, null, "{}"u8.ToArray());
+
+        var act = () => PartitionPaths.Of(p => p.Custom(_ => "a/../b"), record);
+
+        act.Should().Throw<RecordPartitioningException>().WithMessage("Cannot partition record orders[1]@9: partition path 'a/../b' has an empty, '.' or '..' segment*");
+    }
+}
