@@ -76,10 +76,10 @@ internal sealed class FieldPartitioner : IS3Partitioner, IValueReadingPartitione
 
         if (isNull)
         {
-            text = nullValue ?? throw new RecordPartitioningException(record.Source, $"field '{string.Join('.', path)}' is null (set a null value to partition such records).");
+            return prefix + S3KeyEncoding.EncodeNullMarker(nullValue ?? throw new RecordPartitioningException(record.Source, $"field '{string.Join('.', path)}' is null (set a null value to partition such records)."));
         }
 
-        return prefix + S3KeyEncoding.EncodeSegment(text);
+        return prefix + Values.Encode(text, nullValue, record, $"field '{string.Join('.', path)}'");
     }
 }
 
@@ -105,11 +105,11 @@ internal sealed class HeaderPartitioner(string header, string? name, string? mis
 
         if (!found || value is null)
         {
-            return prefix + S3KeyEncoding.EncodeSegment(
+            return prefix + S3KeyEncoding.EncodeNullMarker(
                 missingValue ?? throw new RecordPartitioningException(record.Source, $"header '{header}' is {(found ? "null" : "missing")}."));
         }
 
-        return prefix + S3KeyEncoding.EncodeSegment(Encoding.UTF8.GetString(value));
+        return prefix + Values.Encode(Values.Utf8(value, record, $"header '{header}'"), missingValue, record, $"header '{header}'");
     }
 }
 
@@ -124,11 +124,11 @@ internal sealed class KeyPartitioner(string name, string? nullValue) : IS3Partit
     {
         if (record.Source.Key is not { } key)
         {
-            return prefix + S3KeyEncoding.EncodeSegment(
+            return prefix + S3KeyEncoding.EncodeNullMarker(
                 nullValue ?? throw new RecordPartitioningException(record.Source, "the key is null (set a null value to partition such records)."));
         }
 
-        return prefix + S3KeyEncoding.EncodeSegment(Encoding.UTF8.GetString(key.Span));
+        return prefix + Values.Encode(Values.Utf8(key.Span, record, "the key"), nullValue, record, "the key");
     }
 }
 
@@ -189,5 +189,29 @@ internal sealed class CompositePartitioner : IS3Partitioner, IValueReadingPartit
         }
 
         return true;
+    }
+}
+
+/// <summary>Encoding the value of a <c>name=value</c> part, with the record named when it cannot be.</summary>
+internal static class Values
+{
+    private static readonly UTF8Encoding Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    public static string Encode(string text, string? nullMarker, SinkRecord record, string what)
+        => S3KeyEncoding.TryEncodeValue(text, nullMarker, out var encoded)
+            ? encoded
+            : throw new RecordPartitioningException(record.Source, $"{what} holds a lone UTF-16 surrogate (e.g. from a \\uD800 escape), which no key can hold.");
+
+    /// <summary>Header and key bytes as UTF-8; bytes that are not UTF-8 would collide with U+FFFD, so they are a partitioning error.</summary>
+    public static string Utf8(ReadOnlySpan<byte> bytes, SinkRecord record, string what)
+    {
+        try
+        {
+            return Strict.GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new RecordPartitioningException(record.Source, $"{what} is not valid UTF-8, so it cannot be part of a key.");
+        }
     }
 }

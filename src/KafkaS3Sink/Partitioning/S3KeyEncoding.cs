@@ -4,23 +4,30 @@ using System.Text;
 namespace KafkaS3Sink.Partitioning;
 
 /// <summary>
-/// Encodes values taken from record content so that they stay inside one key segment.
+/// Encodes values taken from record content so that they stay inside one key segment, one-to-one: two
+/// different values never share a segment, and Hive-style readers (Athena, Trino, DuckDB with
+/// <c>hive_partitioning</c>) decode each back to the original.
 /// </summary>
 /// <remarks>
 /// Letters, digits and <c>- _ . ~</c> are kept (as in RFC 3986's unreserved set, plus non-ASCII
 /// letters and digits); every other character, including <c>/</c>, <c>=</c>, <c>%</c>, spaces and control
 /// characters, is written as <c>%XX</c> per UTF-8 byte, the way Hive escapes partition values. The values
-/// <c>.</c> and <c>..</c> and the empty string are written as <c>%2E</c>, <c>%2E%2E</c> and
-/// <c>__EMPTY__</c> so that no segment can be a relative path.
+/// <c>.</c> and <c>..</c> are written as <c>%2E</c> and <c>%2E%2E</c> and the empty string as <c>__EMPTY__</c>
+/// so that no segment can be a relative path; a value that is itself <c>__EMPTY__</c> has its first character
+/// escaped (<c>%5F_EMPTY__</c>). A string with a lone UTF-16 surrogate has no UTF-8 form and is refused.
 /// </remarks>
 public static class S3KeyEncoding
 {
     /// <summary>The segment written for an empty value.</summary>
     public const string EmptyValue = "__EMPTY__";
 
-    /// <summary>Encodes one value for use as a key segment (or the value part of <c>name=value</c>).</summary>
+    /// <summary>What Hive readers read as NULL (a partition value of this, or of <c>null</c> in any case).</summary>
+    internal const string HiveNull = "__HIVE_DEFAULT_PARTITION__";
+
+    /// <summary>Encodes one value for use as a whole key segment.</summary>
     /// <param name="value">The raw value.</param>
     /// <returns>The encoded value.</returns>
+    /// <exception cref="ArgumentException">The value holds a lone UTF-16 surrogate.</exception>
     public static string EncodeSegment(string value)
     {
         ArgumentNullException.ThrowIfNull(value);
@@ -29,14 +36,44 @@ public static class S3KeyEncoding
             return EmptyValue;
         }
 
-        if (value is "." or "..")
+        return TryEncode(value, escapeFirst: value == EmptyValue, out var encoded)
+            ? encoded
+            : throw new ArgumentException("The value holds a lone UTF-16 surrogate, which has no UTF-8 form for a key.", nameof(value));
+    }
+
+    /// <summary>
+    /// Encodes the value part of <c>name=value</c>: the empty string stays empty (readers read <c>""</c>); a
+    /// value a reader would take for NULL or for the part's null marker gets its first character escaped. False
+    /// for a lone surrogate.
+    /// </summary>
+    internal static bool TryEncodeValue(string value, string? nullMarker, out string encoded)
+    {
+        if (value.Length == 0)
         {
-            return value.Length == 1 ? "%2E" : "%2E%2E";
+            encoded = string.Empty;
+            return true;
         }
 
-        if (!NeedsEncoding(value))
+        var reserved = value == HiveNull || value == EmptyValue || value.Equals("null", StringComparison.OrdinalIgnoreCase) || value == nullMarker;
+        return TryEncode(value, reserved, out encoded);
+    }
+
+    /// <summary>The segment value of a part's null marker (e.g. <c>__HIVE_DEFAULT_PARTITION__</c>, read as NULL), encoded but not escaped.</summary>
+    internal static string EncodeNullMarker(string marker)
+        => marker.Length > 0 && TryEncode(marker, escapeFirst: false, out var encoded) ? encoded : throw new ArgumentException("A null marker must be a non-empty string without lone surrogates.", nameof(marker));
+
+    private static bool TryEncode(string value, bool escapeFirst, out string encoded)
+    {
+        if (value is "." or "..")
         {
-            return value;
+            encoded = value.Length == 1 ? "%2E" : "%2E%2E";
+            return true;
+        }
+
+        if (!escapeFirst && !NeedsEncoding(value))
+        {
+            encoded = value;
+            return true;
         }
 
         var sb = new StringBuilder(value.Length + 16);
@@ -44,7 +81,8 @@ public static class S3KeyEncoding
         for (var i = 0; i < value.Length; i++)
         {
             var c = value[i];
-            if (IsSafe(c))
+            var escape = escapeFirst && i == 0;
+            if (!escape && IsSafe(c))
             {
                 sb.Append(c);
                 continue;
@@ -53,7 +91,7 @@ public static class S3KeyEncoding
             int count;
             if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
             {
-                if (char.IsLetterOrDigit(value, i))
+                if (!escape && char.IsLetterOrDigit(value, i))
                 {
                     sb.Append(c).Append(value[i + 1]);
                     i++;
@@ -65,7 +103,9 @@ public static class S3KeyEncoding
             }
             else if (char.IsSurrogate(c))
             {
-                count = Encoding.UTF8.GetBytes("\uFFFD", utf8);
+                // A lone surrogate: any replacement would collide with a real character.
+                encoded = string.Empty;
+                return false;
             }
             else
             {
@@ -78,7 +118,8 @@ public static class S3KeyEncoding
             }
         }
 
-        return sb.ToString();
+        encoded = sb.ToString();
+        return true;
     }
 
     private const string HexUpper = "0123456789ABCDEF";
