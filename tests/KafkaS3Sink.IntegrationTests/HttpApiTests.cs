@@ -108,6 +108,70 @@ public sealed class HttpApiTests(IntegrationServers servers, ITestOutputHelper o
         logLines.Should().NotContain(l => l.Contains(servers.S3.SecretKey, StringComparison.Ordinal) || l.Contains("hunter2", StringComparison.Ordinal));
     }
 
+    /// <summary>What Confluent's connector cannot do, from a Connect-style config posted to the worker: field and time partitions together.</summary>
+    [Fact]
+    public async Task WorkerHttpApi_FieldAndHourlyLayoutFromAConnectConfig_EveryRecordOnceAtItsKey()
+    {
+        var topic = "fieldtime-" + Guid.NewGuid().ToString("N")[..8];
+        servers.Kafka.CreateTopic(topic, 2);
+        var bucket = await servers.S3.CreateBucketAsync("fieldtime");
+        var name = topic + "-sink";
+        await using var app = WorkerApp.Build(
+            ["--urls", "http://127.0.0.1:0", "--KafkaS3Sink:BootstrapServers", servers.Kafka.BootstrapServers],
+            b => b.Logging.ClearProviders().AddProvider(new CapturingLoggerProvider(logLines, output)).SetMinimumLevel(LogLevel.Information));
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        using var http = new HttpClient { BaseAddress = new Uri(address) };
+        var config = new Dictionary<string, string>
+        {
+            ["connector.class"] = "io.confluent.connect.s3.S3SinkConnector",
+            ["topics"] = topic,
+            ["flush.size"] = "25",
+            ["format.class"] = "io.confluent.connect.s3.format.json.JsonFormat",
+            ["value.converter"] = "org.apache.kafka.connect.json.JsonConverter",
+            ["value.converter.schemas.enable"] = "false",
+            ["partitioner.class"] = "KafkaS3Sink.Partitioning.FieldAndTimeBasedPartitioner",
+            ["partition.field.name"] = "order.region",
+            ["path.format"] = "'year'=YYYY/'month'=MM/'day'=dd/'hour'=HH/",
+            ["partition.duration.ms"] = "3600000",
+            ["timezone"] = "Asia/Seoul",
+            ["locale"] = "ko_KR",
+            ["timestamp.extractor"] = "RecordField",
+            ["timestamp.field"] = "order.at",
+            ["s3.bucket.name"] = bucket,
+            ["store.url"] = servers.S3.Endpoint.ToString(),
+            ["aws.access.key.id"] = servers.S3.AccessKey,
+            ["aws.secret.access.key"] = servers.S3.SecretKey,
+            ["consumer.override.session.timeout.ms"] = "6000",
+            ["consumer.override.heartbeat.interval.ms"] = "500",
+        };
+        (await Send(http, HttpMethod.Post, "/connectors", new { name, config })).Status.Should().Be(HttpStatusCode.Created);
+
+        // 400 records over ~6.6 hours from 2026-11-27 13:00 UTC (22:00 in Seoul, so the days change too), three regions.
+        var start = new DateTimeOffset(2026, 11, 27, 13, 0, 0, TimeSpan.Zero);
+        string[] regions = ["eu", "us", "ap-northeast"];
+        SinkTestKit.Produce(servers.Kafka, topic, Enumerable.Range(0, 400).Select(i =>
+            (i % 2, (string?)null, $"{{\"id\":{i},\"order\":{{\"region\":\"{regions[i % 3]}\",\"at\":\"{start.AddMinutes(i):O}\"}}}}")));
+        await SinkTestKit.WaitForCommitsAsync(servers.Kafka, "connect-" + name, topic, SinkTestKit.EndOffsets(servers.Kafka, topic, 2), TimeSpan.FromMinutes(1));
+        await app.StopAsync();
+
+        var seoul = TimeZoneInfo.FindSystemTimeZoneById("Asia/Seoul");
+        var seen = new HashSet<int>();
+        foreach (var (key, lines) in await SinkTestKit.ReadObjectsAsync(servers.S3, bucket))
+        {
+            foreach (var line in lines)
+            {
+                var id = SinkTestKit.Json(line).GetProperty("id").GetInt32();
+                seen.Add(id).Should().BeTrue($"record {id} once");
+                var local = TimeZoneInfo.ConvertTime(start.AddMinutes(id), seoul);
+                key.Should().StartWith(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"topics/{topic}/order.region={regions[id % 3]}/year={local:yyyy}/month={local:MM}/day={local:dd}/hour={local:HH}/{topic}+{id % 2}+"));
+            }
+        }
+
+        seen.Should().HaveCount(400);
+    }
+
     private void Produce(string topic, int from, int count)
         => SinkTestKit.Produce(servers.Kafka, topic, Enumerable.Range(from, count).Select(i => (i % 2, (string?)null, $"{{\"id\":{i}}}")));
 
