@@ -206,6 +206,10 @@ public static class KafkaConnectConfig
         var extractor = Get("timestamp.extractor");
         var timestampField = Get("timestamp.field");
         var fieldNames = Get("partition.field.name");
+
+        // This sink's own keys, with the field partitioners: header and key parts (docs/partitioning.md).
+        var headerNames = Get("partition.header.name");
+        var keyPart = Get("partition.key.name");
         Action<S3PartitionerBuilder>? partitioner = null;
         TimestampSource? source = extractor switch
         {
@@ -251,18 +255,28 @@ public static class KafkaConnectConfig
             case Partitioner + "FieldPartitioner":
             case FieldAndTime or "FieldAndTimeBasedPartitioner":
                 var withTime = partitionerClass != Partitioner + "FieldPartitioner";
-                if (string.IsNullOrWhiteSpace(fieldNames))
+                if (string.IsNullOrWhiteSpace(fieldNames) && string.IsNullOrWhiteSpace(headerNames) && string.IsNullOrWhiteSpace(keyPart))
                 {
-                    errors.Add($"partition.field.name: required with the {(withTime ? "FieldAndTimeBasedPartitioner" : "FieldPartitioner")}.");
+                    errors.Add($"partition.field.name: required with the {(withTime ? "FieldAndTimeBasedPartitioner" : "FieldPartitioner")} (or partition.header.name / partition.key.name).");
                 }
                 else
                 {
                     // Confluent names each segment after the whole field path (order.customer.region=eu); kept for imports.
                     partitioner = p =>
                     {
-                        foreach (var field in fieldNames.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                        foreach (var field in (fieldNames ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
                         {
                             p.Field(field, name: field);
+                        }
+
+                        foreach (var header in (headerNames ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                        {
+                            p.Header(header);
+                        }
+
+                        if (!string.IsNullOrWhiteSpace(keyPart))
+                        {
+                            p.Key(keyPart);
                         }
 
                         if (withTime)

@@ -97,6 +97,24 @@ public sealed class KafkaConnectConfigTests
     }
 
     [Fact]
+    public void FieldAndTimeBasedPartitioner_WithHeaderAndKeyParts_InThatOrder()
+    {
+        using var sink = Build(new Dictionary<string, string>
+        {
+            ["partitioner.class"] = "FieldAndTimeBasedPartitioner",
+            ["partition.field.name"] = "region",
+            ["partition.header.name"] = "tenant",
+            ["partition.key.name"] = "customer",
+            ["path.format"] = "'dt'=YYYY-MM-dd",
+            ["partition.duration.ms"] = "86400000",
+            ["format.class"] = "io.confluent.connect.s3.format.json.JsonFormat",
+        });
+        var record = new KafkaRecord("orders", 0, 5, new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero), "c-7"u8.ToArray(), "{\"region\":\"eu\"}"u8.ToArray(), [new("tenant", "acme"u8.ToArray())]);
+
+        PartitionPaths.Of(sink.Partitioner, record).Should().Be("region=eu/tenant=acme/customer=c-7/dt=2026-11-27");
+    }
+
+    [Fact]
     public void Timezone_HeldToJodaRules_AndLocaleReadAsJavaDoes()
     {
         var act = () => Import(new Dictionary<string, string> { ["timezone"] = "utc" });
