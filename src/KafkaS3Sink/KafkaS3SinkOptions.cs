@@ -164,12 +164,12 @@ public sealed class KafkaS3SinkOptions
 
         if (FilenameOffsetZeroPadWidth is < 1 or > 19)
         {
-            errors.Add($"FilenameOffsetZeroPadWidth: must be between 1 and 19 (was {FilenameOffsetZeroPadWidth}).");
+            errors.Add($"FilenameOffsetZeroPadWidth (filename.offset.zero.pad.width): must be between 1 and 19 (was {FilenameOffsetZeroPadWidth}).");
         }
 
         if (FlushSize < 1)
         {
-            errors.Add($"FlushSize: must be at least 1 (was {FlushSize}).");
+            errors.Add($"FlushSize (flush.size): must be at least 1 (was {FlushSize}).");
         }
 
         if (FlushBytes is < 1)
@@ -179,12 +179,12 @@ public sealed class KafkaS3SinkOptions
 
         if (RotateInterval is { } interval && interval <= TimeSpan.Zero)
         {
-            errors.Add($"RotateInterval: must be positive (was {interval}).");
+            errors.Add($"RotateInterval (rotate.interval.ms): must be positive (was {interval}).");
         }
 
         if (RotateScheduleInterval is { } schedule && (schedule < TimeSpan.FromSeconds(1) || TimeSpan.FromDays(1).Ticks % schedule.Ticks != 0))
         {
-            errors.Add($"RotateScheduleInterval: must be at least 1 s and divide a day evenly (was {schedule}).");
+            errors.Add($"RotateScheduleInterval (rotate.schedule.interval.ms): must be at least 1 s and divide a day evenly (was {schedule}).");
         }
 
         if (IdleRotateInterval is { } idle && idle <= TimeSpan.Zero)
@@ -194,7 +194,7 @@ public sealed class KafkaS3SinkOptions
 
         if (!Partitioning.TimeZones.TryFind(RotateScheduleTimeZone, out _))
         {
-            errors.Add($"RotateScheduleTimeZone: '{RotateScheduleTimeZone}' is not a known IANA time zone or offset (e.g. +09:00).");
+            errors.Add($"RotateScheduleTimeZone (timezone): '{RotateScheduleTimeZone}' is not a known IANA time zone or offset (e.g. +09:00).");
         }
 
         foreach (var key in KafkaProperties.Keys)

@@ -174,7 +174,7 @@ public sealed class ConnectConfigTests(IntegrationServers servers, ITestOutputHe
         var errors = (await act.Should().ThrowAsync<KafkaS3SinkConfigurationException>()).Which.Errors;
         errors.Select(e => e.Split(':')[0]).Should().Contain(
         [
-            "flush.size", "format.class", "partitioner.class", "transforms", "S3.PartSize", "RotateScheduleTimeZone",
+            "flush.size", "format.class", "partitioner.class", "transforms", "S3.PartSize", "timezone",
         ]);
         errors.Should().OnlyContain(e => !e.Contains("secret", StringComparison.OrdinalIgnoreCase));
     }

@@ -20,7 +20,7 @@ public sealed class KafkaS3SinkOptionsTests
 
         var errors = act.Should().Throw<KafkaS3SinkConfigurationException>().Which.Errors;
         errors.Select(e => e.Split(':')[0]).Should().BeEquivalentTo(
-            "BootstrapServers", "GroupId", "Topics", "TopicsDir", "FlushSize", "KafkaProperties",
+            "BootstrapServers", "GroupId", "Topics", "TopicsDir", "FlushSize (flush.size)", "KafkaProperties",
             "S3.BucketName", "S3.PartSize", "S3.AccessKeyId / S3.SecretAccessKey");
     }
 

@@ -430,12 +430,12 @@ public static class KafkaConnectConfig
 
             if (padWidth is { } pw)
             {
-                o.FilenameOffsetZeroPadWidth = (int)Math.Clamp(pw, 0, 100);
+                o.FilenameOffsetZeroPadWidth = (int)Math.Clamp(pw, int.MinValue, int.MaxValue); // validated (with the value given) by the options
             }
 
             if (flushSize is { } fs)
             {
-                o.FlushSize = (int)Math.Clamp(fs, 0, int.MaxValue);
+                o.FlushSize = (int)Math.Clamp(fs, int.MinValue, int.MaxValue); // validated (with the value given) by the options
             }
 
             if (rotateInterval is { } ri)
@@ -448,7 +448,8 @@ public static class KafkaConnectConfig
                 o.RotateScheduleInterval = TimeSpan.FromMilliseconds(rs);
             }
 
-            if (timezone is not null)
+            // A time zone Joda refuses is reported once, as timezone, above.
+            if (timezone is not null && Partitioning.TimeZones.JodaProblem(timezone) is null)
             {
                 o.RotateScheduleTimeZone = timezone;
             }

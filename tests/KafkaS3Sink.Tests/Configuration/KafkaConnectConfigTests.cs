@@ -125,6 +125,22 @@ public sealed class KafkaConnectConfigTests
     }
 
     [Fact]
+    public void NegativeFlushSize_IsReportedWithTheConnectNameAndTheValueGiven()
+    {
+        var act = () => Import(new Dictionary<string, string> { ["flush.size"] = "-5" });
+
+        act.Should().Throw<KafkaS3SinkConfigurationException>().Which.Errors.Should().Contain("FlushSize (flush.size): must be at least 1 (was -5).");
+    }
+
+    [Fact]
+    public void BadTimezone_IsReportedOnce()
+    {
+        var act = () => Import(new Dictionary<string, string> { ["timezone"] = "Mars/Olympus", ["partitioner.class"] = "io.confluent.connect.storage.partitioner.HourlyPartitioner" });
+
+        act.Should().Throw<KafkaS3SinkConfigurationException>().Which.Errors.Where(e => e.Contains("Mars/Olympus", StringComparison.Ordinal)).Should().ContainSingle().Which.Should().StartWith("timezone: ");
+    }
+
+    [Fact]
     public void ProducerOverrides_GoToTheDeadLetterProducer_ButNotItsDeliveryGuarantee()
     {
         var imported = Import(new Dictionary<string, string> { ["producer.override.linger.ms"] = "50", ["producer.override.compression.type"] = "zstd" });
