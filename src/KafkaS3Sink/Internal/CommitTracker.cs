@@ -57,6 +57,11 @@ internal sealed class CommitTracker(UploadScheduler uploads, SinkMetrics metrics
 
                 uploads.Dequeue(state).DeleteSegments();
                 state.CommittableOffset = upload.CommitOffset;
+                if (!upload.Deterministic)
+                {
+                    state.UncommittedCutAt = upload.CommitOffset;
+                }
+
                 state.LastProgress = time.GetTimestamp();
                 popped = true;
             }
@@ -96,6 +101,9 @@ internal sealed class CommitTracker(UploadScheduler uploads, SinkMetrics metrics
                 {
                     state.CommittedOffset = state.CommitPoint;
                     state.LastProgress = now;
+
+                    // A rotation held behind a replay-unsafe one that is now committed may start.
+                    uploads.Start(state);
                 }
             }
         }

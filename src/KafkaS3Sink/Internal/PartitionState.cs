@@ -51,6 +51,13 @@ internal sealed class PartitionState
     /// <summary>The offset last committed to Kafka by this member; -1 before the first.</summary>
     public long CommittedOffset { get; set; } = -1;
 
+    /// <summary>
+    /// The commit offset of the last rotation S3 acknowledged that a replay may cut elsewhere (schedule, idle,
+    /// cap, quota); -1 when none. No further upload starts until Kafka has that offset committed: otherwise a
+    /// failed commit (a rebalance in progress) would leave two such rotations in S3 and uncommitted.
+    /// </summary>
+    public long UncommittedCutAt { get; set; } = -1;
+
     /// <summary>The first offset consumed since assignment (where a replay of this member starts); -1 before the first record.</summary>
     public long StartOffset { get; set; } = -1;
 
