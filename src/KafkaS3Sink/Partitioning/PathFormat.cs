@@ -5,23 +5,29 @@ namespace KafkaS3Sink.Partitioning;
 
 /// <summary>
 /// A Joda-Time date pattern as Confluent's <c>path.format</c> uses it (<c>DateTimeFormat.forPattern</c>), printed
-/// the way Joda prints it: numbers, texts from the locale, offsets and zone ids. Quoted literals and every
-/// other character are copied. <c>z</c> (time zone names) is not supported: Joda takes them from the JDK's
-/// name tables, which have no .NET counterpart.
+/// the way Joda prints it: numbers, texts from the locale, zone names, offsets and zone ids. Quoted literals and
+/// every other character are copied. With a Kafka Connect <c>locale</c> the texts and zone names are the JDK's
+/// (<see cref="JdkNames"/>); with a .NET culture the texts are .NET's. <c>zzzz</c> (long zone names) is not
+/// supported.
 /// </summary>
 internal sealed class PathFormat
 {
-    private const string Letters = "GCYyxwedDMHhkKmsSaEZ";
+    private const string Letters = "GCYyxwedDMHhkKmsSaEZz";
 
     private readonly List<(char Field, int Width, string? Literal)> parts;
-    private readonly Texts texts;
+    private readonly LocaleTexts texts;
+    private readonly string? zoneNameLanguage;
     private readonly TimeZoneInfo zone;
+    private readonly TimeZoneInfo.AdjustmentRule[]? rules;
 
-    private PathFormat(List<(char, int, string?)> parts, Texts texts, TimeZoneInfo zone)
+    private PathFormat(List<(char, int, string?)> parts, LocaleTexts texts, string? zoneNameLanguage, TimeZoneInfo zone)
     {
         this.parts = parts;
         this.texts = texts;
+        this.zoneNameLanguage = zoneNameLanguage;
         this.zone = zone;
+        var adjustments = parts.Any(p => p.Item1 == 'z') ? zone.GetAdjustmentRules() : [];
+        rules = adjustments.Any(r => r.DaylightDelta < TimeSpan.Zero) ? adjustments : null;
     }
 
     /// <summary>Parses a pattern; <paramref name="javaLocale"/> reads <paramref name="locale"/> as Java's <c>new Locale(locale)</c> does (Kafka Connect configs).</summary>
@@ -76,9 +82,12 @@ internal sealed class PathFormat
 
                 if (Letters.IndexOf(c, StringComparison.Ordinal) < 0)
                 {
-                    throw new FormatException(c == 'z'
-                        ? $"field 'z' (time zone name) in '{pattern}' is not supported; use Z (offset) or ZZZ (zone id)."
-                        : $"field '{c}' in '{pattern}' is not a Joda-Time pattern letter (supported: {string.Join(' ', Letters.ToCharArray())}, and quoted literals).");
+                    throw new FormatException($"field '{c}' in '{pattern}' is not a Joda-Time pattern letter (supported: {string.Join(' ', Letters.ToCharArray())}, and quoted literals).");
+                }
+
+                if (c == 'z' && i - start >= 4)
+                {
+                    throw new FormatException($"field 'zzzz' (long time zone name) in '{pattern}' is not supported; use z (short name such as CET), Z (offset) or ZZZ (zone id).");
                 }
 
                 parts.Add((c, i - start, null));
@@ -95,7 +104,13 @@ internal sealed class PathFormat
             }
         }
 
-        return new PathFormat(parts, Texts.For(locale, javaLocale), zone);
+        if (javaLocale)
+        {
+            return new PathFormat(parts, JdkNames.TextsOf(locale), locale ?? string.Empty, zone);
+        }
+
+        var culture = string.IsNullOrWhiteSpace(locale) ? null : CultureInfo.GetCultureInfo(locale.Replace('_', '-'));
+        return new PathFormat(parts, TextsOf(culture), culture?.TwoLetterISOLanguageName is { Length: > 0 } and not "iv" ? culture.TwoLetterISOLanguageName : "en", zone);
     }
 
     /// <summary>Prints the local time <paramref name="local"/> (at UTC offset <paramref name="offsetMs"/>) as Joda does.</summary>
@@ -176,7 +191,11 @@ internal sealed class PathFormat
                     sb.Append(fraction, 0, width);
                     break;
                 case 'Z' when width >= 3:
-                    sb.Append(zone.Id);
+                    sb.Append(JdkNames.CanonicalId(zone));
+                    break;
+                case 'z':
+                    var instant = new DateTimeOffset(local.Ticks - (offsetMs * TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
+                    sb.Append(JdkNames.ShortZoneName(zoneNameLanguage, zone, JodaStandardTime(instant, offsetMs), offsetMs));
                     break;
                 case 'Z':
                     Offset(sb, offsetMs, colon: width == 2);
@@ -185,6 +204,27 @@ internal sealed class PathFormat
         }
 
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// Joda's <c>isStandardOffset</c>. Joda compiles the tz data's "rearguard" form, where daylight saving is never
+    /// negative; the system's data may say Europe/Dublin's winter (GMT) is daylight time, one hour below a standard
+    /// Irish Standard Time. There the standard offset is the base offset plus that negative saving.
+    /// </summary>
+    private bool JodaStandardTime(DateTimeOffset instant, long offsetMs)
+    {
+        if (rules is { Length: > 0 })
+        {
+            // The rule in effect, or the last one before (the system's data has no rule between Dublin's winters).
+            var date = instant.UtcDateTime.Date;
+            var rule = rules.LastOrDefault(r => r.DateStart <= date);
+            if (rule is not null && rule.DaylightDelta < TimeSpan.Zero)
+            {
+                return offsetMs == (long)(zone.BaseUtcOffset + rule.BaseUtcOffsetDelta + rule.DaylightDelta).TotalMilliseconds;
+            }
+        }
+
+        return !zone.IsDaylightSavingTime(instant);
     }
 
     private static void Number(StringBuilder sb, int value, int width)
@@ -204,55 +244,23 @@ internal sealed class PathFormat
         sb.Append((minutes % 60).ToString("00", CultureInfo.InvariantCulture));
     }
 
-    /// <summary>The texts of a locale: month, day, half-day and era names, as the JDK gives them to Joda-Time.</summary>
-    private sealed record Texts(string[] Months, string[] ShortMonths, string[] Days, string[] ShortDays, string Am, string Pm, string Era)
+    /// <summary>The texts of a .NET culture (the native API's <c>Locale</c>); English names without one.</summary>
+    private static LocaleTexts TextsOf(CultureInfo? culture)
     {
-        public static Texts For(string? locale, bool javaLocale)
+        if (culture is null)
         {
-            CultureInfo? culture;
-            if (javaLocale)
-            {
-                // Java's new Locale(s) takes the whole string as the language: "ko_KR" or "en_US" name no language
-                // with data, so the JDK falls back to its root locale (English names, era "CE").
-                var language = (locale ?? string.Empty).ToLowerInvariant();
-                culture = language.Length is 2 or 3 && language.All(char.IsAsciiLetterLower) && Known(language) ? CultureInfo.GetCultureInfo(language) : null;
-            }
-            else
-            {
-                culture = string.IsNullOrWhiteSpace(locale) ? null : CultureInfo.GetCultureInfo(locale.Replace('_', '-'));
-            }
-
-            if (culture is null)
-            {
-                // The JDK's root locale has only the short names (MMMM prints "Mar", EEEE "Sun") and the era "CE".
-                var root = CultureInfo.InvariantCulture.DateTimeFormat;
-                return javaLocale
-                    ? new Texts(root.AbbreviatedMonthNames[..12], root.AbbreviatedMonthNames[..12], root.AbbreviatedDayNames, root.AbbreviatedDayNames, "AM", "PM", "CE")
-                    : new Texts(root.MonthNames[..12], root.AbbreviatedMonthNames[..12], root.DayNames, root.AbbreviatedDayNames, "AM", "PM", "AD");
-            }
-
-            var f = culture.DateTimeFormat;
-            return new Texts(
-                f.MonthGenitiveNames[..12],
-                f.AbbreviatedMonthGenitiveNames[..12],
-                f.DayNames,
-                f.AbbreviatedDayNames,
-                f.AMDesignator.Length > 0 ? f.AMDesignator : "AM",
-                f.PMDesignator.Length > 0 ? f.PMDesignator : "PM",
-                f.GetEraName(1));
+            var root = CultureInfo.InvariantCulture.DateTimeFormat;
+            return new LocaleTexts(root.MonthNames[..12], root.AbbreviatedMonthNames[..12], root.DayNames, root.AbbreviatedDayNames, "AM", "PM", "AD");
         }
 
-        private static bool Known(string language)
-        {
-            try
-            {
-                var culture = CultureInfo.GetCultureInfo(language, predefinedOnly: true);
-                return culture.EnglishName != language;
-            }
-            catch (CultureNotFoundException)
-            {
-                return false;
-            }
-        }
+        var f = culture.DateTimeFormat;
+        return new LocaleTexts(
+            f.MonthGenitiveNames[..12],
+            f.AbbreviatedMonthGenitiveNames[..12],
+            f.DayNames,
+            f.AbbreviatedDayNames,
+            f.AMDesignator.Length > 0 ? f.AMDesignator : "AM",
+            f.PMDesignator.Length > 0 ? f.PMDesignator : "PM",
+            f.GetEraName(1));
     }
 }

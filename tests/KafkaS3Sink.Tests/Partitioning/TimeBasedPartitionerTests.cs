@@ -174,4 +174,52 @@ public sealed class TimeBasedPartitionerTests
         errors.Should().Contain(e => e.StartsWith("PartitionDuration:", StringComparison.Ordinal));
         errors.Should().Contain(e => e.StartsWith("TimestampField:", StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData("Europe/Berlin", null, false, "2026-01-15T12:00:00Z", "CET")]
+    [InlineData("Europe/Berlin", null, false, "2026-07-15T12:00:00Z", "CEST")]
+    [InlineData("Europe/Berlin", "de-DE", false, "2026-07-15T12:00:00Z", "MESZ")]
+    [InlineData("Europe/Berlin", "de", true, "2026-01-15T12:00:00Z", "MEZ")]
+    [InlineData("Europe/Berlin", "de_DE", true, "2026-01-15T12:00:00Z", "CET")]
+    [InlineData("Europe/Dublin", "en", true, "2026-01-15T12:00:00Z", "GMT")]
+    [InlineData("Europe/Dublin", "en", true, "2026-07-15T12:00:00Z", "IST")]
+    [InlineData("Asia/Seoul", "ko", true, "2026-07-15T12:00:00Z", "KST")]
+    [InlineData("Asia/Kathmandu", "", true, "2026-07-15T12:00:00Z", "NPT")]
+    [InlineData("Etc/GMT+5", "", true, "2026-07-15T12:00:00Z", "-05:00")]
+    [InlineData("+05:30", "", true, "2026-07-15T12:00:00Z", "+05:30")]
+    public void ZoneShortName_IsTheJdksName(string zone, string? locale, bool javaLocale, string utc, string expected)
+    {
+        var partitioner = Create(o =>
+        {
+            o.TimeZone = zone;
+            o.Locale = locale;
+            o.JavaLocale = javaLocale;
+            o.PathFormat = "'tz'=z";
+        });
+        var record = TestRecords.Json("{}", timestamp: DateTimeOffset.Parse(utc, System.Globalization.CultureInfo.InvariantCulture));
+
+        partitioner.GetPartitionPath(record).Should().Be("tz=" + expected);
+    }
+
+    [Fact]
+    public void JavaLocaleTexts_AreTheJdks_NotDotNets()
+    {
+        var partitioner = Create(o =>
+        {
+            o.Locale = "de";
+            o.JavaLocale = true;
+            o.PathFormat = "EEE/MMM/ZZZ";
+            o.TimeZone = "US/Eastern";
+        });
+        var record = TestRecords.Json("{}", timestamp: new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
+
+        partitioner.GetPartitionPath(record).Should().Be("So./März/America/New_York");
+    }
+
+    [Fact]
+    public void LongZoneNames_AreAConfigurationError_NamingTheAlternatives()
+    {
+        TimeBasedPartitioner.Validate(new TimeBasedPartitionerOptions { PathFormat = "'tz'=zzzz" })
+            .Should().ContainSingle().Which.Should().Contain("'zzzz' (long time zone name)").And.Contain("use z (short name");
+    }
 }
