@@ -54,6 +54,64 @@ public sealed class RotationTests(IntegrationServers servers, ITestOutputHelper 
         objects.SelectMany(o => o.Lines).Select(l => SinkTestKit.Json(l).GetProperty("id").GetInt32()).Order().Should().Equal(Enumerable.Range(0, 150));
     }
 
+    /// <summary>
+    /// Invariant 6 with a failing commit: an idle-flush rotation (cut where a replay may not cut) is in S3 but its
+    /// offset commit keeps failing; the next rotation must wait, not upload. Then the sink stops with its commit
+    /// still failing (as after a crash) and a second sink replays every record in one burst, cut elsewhere: it
+    /// overwrites the one object the first wrote, and no record is in S3 twice. Had the second rotation been
+    /// uploaded, its object (start offset 100) would survive the replay with 100 duplicated records.
+    /// </summary>
+    [Fact]
+    public async Task ReplayUnsafeRotation_CommitFailing_NextUploadWaits_AndAReplayDuplicatesNothing()
+    {
+        var mock = servers.Kafka.Mock;
+        if (mock is null)
+        {
+            output.WriteLine("Against a real broker commit errors cannot be injected: nothing to test here.");
+            return;
+        }
+
+        var (topic, group, bucket) = await SetUpAsync("heldcut", partitions: 1);
+        void Configure(KafkaS3SinkOptions o)
+        {
+            o.FlushSize = 100_000;
+            o.IdleRotateInterval = TimeSpan.FromMilliseconds(500);
+            o.Retry.MaxBackoff = TimeSpan.FromMilliseconds(500);
+            o.KafkaProperties["session.timeout.ms"] = "6000"; // the mock cluster frees a closed member's partitions after it
+        }
+
+        mock.PushRequestErrors(8, Enumerable.Repeat(15, 2_000).ToArray()); // OffsetCommit: COORDINATOR_NOT_AVAILABLE
+        try
+        {
+            using var stop = new CancellationTokenSource();
+            using (var first = Build(topic, group, bucket, Configure))
+            {
+                var run = first.RunAsync(stop.Token);
+                SinkTestKit.Produce(servers.Kafka, topic, Enumerable.Range(0, 100).Select(i => (0, (string?)null, $"{{\"id\":{i}}}")));
+                await WaitForObjectsAsync(bucket, 1, run);
+
+                SinkTestKit.Produce(servers.Kafka, topic, Enumerable.Range(100, 100).Select(i => (0, (string?)null, $"{{\"id\":{i}}}")));
+                await Task.Delay(TimeSpan.FromSeconds(4)); // the second burst is rotated by idle flush within ~0.5 s
+                var keys = (await SinkTestKit.ReadObjectsAsync(servers.S3, bucket)).Select(o => o.Key).ToList();
+                keys.Should().Equal([$"topics/{topic}/partition=0/{topic}+0+0000000000.json"], "the second rotation waits until the first is committed to Kafka");
+                SinkTestKit.Committed(servers.Kafka, group, topic, 1).Should().Equal([-1L], "every commit was refused");
+                first.GetStatus().State.Should().Be(SinkState.Running);
+
+                await stop.CancelAsync();
+                await run.WaitAsync(TimeSpan.FromMinutes(2));
+            }
+        }
+        finally
+        {
+            mock.ClearRequestErrors(8);
+        }
+
+        SinkTestKit.Committed(servers.Kafka, group, topic, 1).Should().Equal([-1L], "the first sink stopped with its commit refused, as a crash would leave it");
+        await RunUntilCommittedAsync(topic, group, bucket, 1, Configure);
+        var objects = await SinkTestKit.ReadObjectsAsync(servers.S3, bucket);
+        objects.SelectMany(o => o.Lines).Select(l => SinkTestKit.Json(l).GetProperty("id").GetInt32()).Order().Should().Equal(Enumerable.Range(0, 200), "every record once after the replay");
+    }
+
     public void Dispose()
     {
         loggerFactory.Dispose();
@@ -83,6 +141,21 @@ public sealed class RotationTests(IntegrationServers servers, ITestOutputHelper 
         })
         .UseLoggerFactory(loggerFactory)
         .Build();
+
+    private async Task WaitForObjectsAsync(string bucket, int count, Task run)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while ((await SinkTestKit.ReadObjectsAsync(servers.S3, bucket)).Count < count)
+        {
+            if (run.IsCompleted)
+            {
+                await run;
+            }
+
+            DateTime.UtcNow.Should().BeBefore(deadline, $"{count} object(s) should reach S3 within 60 s");
+            await Task.Delay(200);
+        }
+    }
 
     private async Task RunUntilCommittedAsync(string topic, string group, string bucket, int partitions, Action<KafkaS3SinkOptions> configure)
     {
