@@ -28,9 +28,9 @@ public sealed class FencingTests(IntegrationServers servers, ITestOutputHelper o
     private readonly ConcurrentQueue<string> logLines = new();
 
     /// <summary>
-    /// The older owner stalls before writing (gated on its first read of a data object). The newer owner
-    /// cuts differently (200 vs 300 records), so the older owner's keys +0 and +300 collide with and fall
-    /// between the newer owner's: both must be refused.
+    /// The older owner stalls before writing: before its rotation's lease check, or right before its PUT. The
+    /// newer owner cuts differently (200 vs 300 records), so the older owner's keys would collide with (+0) and
+    /// fall between (+300) the newer owner's: it must write neither.
     /// </summary>
     [Theory]
     [InlineData(GatedS3Client.Stage.BeforeRead)]
@@ -335,6 +335,40 @@ public sealed class FencingTests(IntegrationServers servers, ITestOutputHelper o
         }
     }
 
+    /// <summary>
+    /// What fencing costs: a new key is one conditional PUT and a rotation one lease read, with no HEAD; a replay
+    /// over existing keys (another group, a newer epoch) adds one HEAD and one PUT per key that exists.
+    /// </summary>
+    [Fact]
+    public async Task FencedWrites_OneLeaseReadPerRotation_AndAHeadOnlyWhenTheKeyExists()
+    {
+        var (topic, bucket) = await ProduceAsync();
+        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(new CapturingLoggerProvider(logLines, output)));
+        using var first = new GatedS3Client(servers.S3, GatedS3Client.Stage.None);
+        using (var sink = Sink("first", topic, bucket, 200, first, loggerFactory, ConditionalWrites.Required))
+        {
+            await SinkTestKit.RunToEndAsync(sink, servers.Kafka, topic + "-first", topic, 1, TimeSpan.FromSeconds(90));
+        }
+
+        output.WriteLine("first owner: " + string.Join(", ", first.Requests.OrderBy(r => r.Key).Select(r => $"{r.Key} {r.Value}")));
+        first.Requests.GetValueOrDefault("PUT data").Should().Be(5, "five 200-record objects, each created in one request");
+        first.Requests.GetValueOrDefault("HEAD data").Should().Be(0, "no object existed, so none was read");
+        first.Requests.GetValueOrDefault("GET lease").Should().Be(1 + 5, "one read to take the lease, then one per rotation");
+
+        using var replay = new GatedS3Client(servers.S3, GatedS3Client.Stage.None);
+        using (var sink = Sink("replay", topic, bucket, 200, replay, loggerFactory, ConditionalWrites.Required))
+        {
+            await SinkTestKit.RunToEndAsync(sink, servers.Kafka, topic + "-replay", topic, 1, TimeSpan.FromSeconds(90));
+        }
+
+        output.WriteLine("replaying owner: " + string.Join(", ", replay.Requests.OrderBy(r => r.Key).Select(r => $"{r.Key} {r.Value}")));
+        replay.Requests.GetValueOrDefault("HEAD data").Should().Be(5, "each existing key is read once after its create was refused");
+        replay.Requests.GetValueOrDefault("PUT data").Should().Be(10, "a refused create, then the replacement of the version read");
+        (await Snapshot(bucket)).Where(o => SinkTestKit.IsDataKey(o.Key)).Should().HaveCount(5).And.OnlyContain(o => o.Value == "2");
+        var objects = await SinkTestKit.ReadObjectsAsync(servers.S3, bucket);
+        objects.SelectMany(o => o.Lines).Select(l => SinkTestKit.Json(l).GetProperty("id").GetInt32()).Should().Equal(Enumerable.Range(0, Records));
+    }
+
     private async Task<(string Topic, string Bucket)> ProduceAsync(int records = Records)
     {
         var topic = "fence-" + Guid.NewGuid().ToString("N")[..8];
@@ -385,90 +419,5 @@ public sealed class FencingTests(IntegrationServers servers, ITestOutputHelper o
         }
 
         return result;
-    }
-}
-
-/// <summary>
-/// An S3 client that holds the first request for a data object (under <c>topics/</c>) at a chosen stage
-/// until <see cref="Open"/>, like a process paused mid-upload; optionally it drops every write condition,
-/// like a store that ignores them.
-/// </summary>
-public sealed class GatedS3Client(S3Server s3, GatedS3Client.Stage stage) : AmazonS3Client(
-    new BasicAWSCredentials(s3.AccessKey, s3.SecretKey),
-    new AmazonS3Config
-    {
-        ServiceURL = s3.Endpoint.ToString(),
-        ForcePathStyle = true,
-        AuthenticationRegion = "us-east-1",
-        RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
-        ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
-    })
-{
-    private readonly TaskCompletionSource gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    /// <summary>Where the data-object request is held.</summary>
-    public enum Stage
-    {
-        /// <summary>Nothing is held.</summary>
-        None,
-
-        /// <summary>Before reading the existing object (the fence has not looked yet).</summary>
-        BeforeRead,
-
-        /// <summary>Before the PUT itself (the fence looked, found nothing newer, and the write condition is set).</summary>
-        BeforeWrite,
-    }
-
-    /// <summary>Completes with the key of the first held request.</summary>
-    public TaskCompletionSource<string> Stalled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    public bool DropConditions { get; init; }
-
-    public void Open() => gate.TrySetResult();
-
-    public override async Task<GetObjectMetadataResponse> GetObjectMetadataAsync(GetObjectMetadataRequest request, CancellationToken cancellationToken = default)
-    {
-        if (stage == Stage.BeforeRead)
-        {
-            await HoldAsync(request.Key, cancellationToken);
-        }
-
-        return await base.GetObjectMetadataAsync(request, cancellationToken);
-    }
-
-    public override async Task<PutObjectResponse> PutObjectAsync(PutObjectRequest request, CancellationToken cancellationToken = default)
-    {
-        if (stage == Stage.BeforeWrite)
-        {
-            await HoldAsync(request.Key, cancellationToken);
-        }
-
-        if (DropConditions)
-        {
-            request.IfMatch = null;
-            request.IfNoneMatch = null;
-        }
-
-        return await base.PutObjectAsync(request, cancellationToken);
-    }
-
-    public override Task<CompleteMultipartUploadResponse> CompleteMultipartUploadAsync(CompleteMultipartUploadRequest request, CancellationToken cancellationToken = default)
-    {
-        if (DropConditions)
-        {
-            request.IfMatch = null;
-            request.IfNoneMatch = null;
-        }
-
-        return base.CompleteMultipartUploadAsync(request, cancellationToken);
-    }
-
-    private async Task HoldAsync(string key, CancellationToken cancellationToken)
-    {
-        if (key.StartsWith("topics/", StringComparison.Ordinal))
-        {
-            Stalled.TrySetResult(key);
-            await gate.Task.WaitAsync(cancellationToken);
-        }
     }
 }

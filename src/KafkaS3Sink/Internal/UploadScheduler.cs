@@ -117,16 +117,30 @@ internal sealed class UploadScheduler(KafkaS3SinkOptions options, S3ObjectUpload
 
     private Task UploadRotationAsync(long epoch, RotationUpload upload, CancellationToken token)
     {
+        if (upload.Segments.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        // One lease check per rotation, shared by its objects (each object then costs one conditional PUT).
+        var first = upload.Segments[0].Descriptor;
+        var ownership = Task.Run(() => uploader.CheckOwnershipAsync(first.Topic, first.Partition, epoch, token), token);
         var tasks = new Task[upload.Segments.Count];
         for (var i = 0; i < tasks.Length; i++)
         {
             var segment = upload.Segments[i];
             var schema = upload.AvroSchemas[i];
             var key = ObjectKeys.For(options.TopicsDir, segment.Descriptor, uploader.Extension, options.FilenameOffsetZeroPadWidth);
-            tasks[i] = Task.Run(() => uploader.UploadAsync(segment, schema, key, epoch, token), token);
+            tasks[i] = Task.Run(() => UploadAfterAsync(ownership, segment, schema, key, epoch, token), token);
         }
 
         return Task.WhenAll(tasks);
+    }
+
+    private async Task UploadAfterAsync(Task ownership, ISealedSegment segment, string? schema, string key, long epoch, CancellationToken token)
+    {
+        await ownership.ConfigureAwait(false);
+        await uploader.UploadAsync(segment, schema, key, epoch, token).ConfigureAwait(false);
     }
 
     private static bool WaitQuietly(Task[] tasks, TimeSpan timeout)

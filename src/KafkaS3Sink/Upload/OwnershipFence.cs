@@ -15,10 +15,13 @@ namespace KafkaS3Sink.Upload;
 /// <item>On assignment the owner takes the partition's lease object
 /// (<c>_kafkas3sink/leases/&lt;topics dir&gt;/&lt;topic&gt;/&lt;partition&gt;</c>) with a compare-and-swap
 /// (<c>If-Match</c> on the lease's ETag, or <c>If-None-Match: *</c>), raising its epoch by one.</item>
-/// <item>Every object carries its writer's epoch (<c>x-amz-meta-kafkas3sink-epoch</c>). Before each write
-/// the owner reads the existing object's epoch, then the lease (a higher epoch in either means it was
-/// fenced), and writes with <c>If-None-Match: *</c> (no object) or <c>If-Match</c> (the ETag it read), so
-/// an object of a higher epoch is never overwritten, even by a race.</item>
+/// <item>Before each rotation's uploads the owner reads the lease once (a higher epoch means it was fenced).</item>
+/// <item>Every object carries its writer's epoch (<c>x-amz-meta-kafkas3sink-epoch</c>) and is first written with
+/// <c>If-None-Match: *</c>, the common case of a new key: one request. Only when that is refused (412: the key
+/// exists, a replay or another owner's object) does the owner read the object's epoch — higher means it was
+/// fenced — and write again with <c>If-Match</c> on the ETag it read, so an object of a higher epoch is never
+/// overwritten, even by a race. Multipart uploads read the object and the lease before sending parts (a
+/// refused complete would waste them).</item>
 /// </list>
 /// What remains unfenced (a zombie creating a key the new owner never writes, multipart completes on
 /// stores that ignore conditions on them) is stated in docs/guarantees.md.
@@ -201,14 +204,50 @@ internal sealed class OwnershipFence
     }
 
     /// <summary>Fails with <see cref="OwnershipLostException"/> when a newer owner took the lease.</summary>
+    /// <exception cref="OwnershipLostException">The lease has a higher epoch.</exception>
+    /// <exception cref="S3PermanentException">S3 refused the read for good.</exception>
     public async Task CheckLeaseAsync(string topic, int partition, long epoch, CancellationToken cancellationToken)
     {
         var key = LeaseKey(topic, partition);
-        var (current, _, holder) = await ReadLeaseAsync(key, string.Create(CultureInfo.InvariantCulture, $"{topic}[{partition}]"), cancellationToken).ConfigureAwait(false);
+        long current;
+        string holder;
+        try
+        {
+            (current, _, holder) = await ReadLeaseAsync(key, string.Create(CultureInfo.InvariantCulture, $"{topic}[{partition}]"), cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception ex) when (!S3Errors.IsTransient(ex, cancellationToken) && !cancellationToken.IsCancellationRequested)
+        {
+            throw new S3PermanentException($"{topic} [{partition}]: reading the lease '{key}' failed. " + S3Errors.DescribePermanent(ex, bucket, "the lease check", key), ex);
+        }
+
         if (current > epoch)
         {
             throw new OwnershipLostException(topic, partition, epoch, current, $"lease '{key}' is held by {holder}");
         }
+    }
+
+    /// <summary>The condition of a first write of a single-request object: create it (<c>If-None-Match: *</c>).</summary>
+    public static WriteCondition CreateOnly { get; } = new(null, "*");
+
+    /// <summary>
+    /// After a conditional PUT was refused: reads the object's epoch and gives the condition to replace exactly
+    /// that version (or to create the key, if it is gone again).
+    /// </summary>
+    /// <exception cref="OwnershipLostException">The object has a higher epoch.</exception>
+    public async Task<WriteCondition> AfterConflictAsync(string key, string topic, int partition, long epoch, CancellationToken cancellationToken)
+    {
+        var existing = await ReadObjectEpochAsync(key, topic, partition, cancellationToken).ConfigureAwait(false);
+        if (existing is not { } found)
+        {
+            return CreateOnly;
+        }
+
+        if (found.Epoch > epoch)
+        {
+            throw new OwnershipLostException(topic, partition, epoch, found.Epoch, $"object '{key}' was written at epoch {found.Epoch}");
+        }
+
+        return new WriteCondition(Etag(found.ETag), null);
     }
 
     /// <summary>
@@ -219,7 +258,14 @@ internal sealed class OwnershipFence
     /// <exception cref="OwnershipLostException">The object or the lease has a higher epoch.</exception>
     public async Task<WriteCondition> PrepareWriteAsync(string key, string topic, int partition, long epoch, CancellationToken cancellationToken)
     {
-        WriteCondition condition;
+        var condition = await AfterConflictAsync(key, topic, partition, epoch, cancellationToken).ConfigureAwait(false);
+        await CheckLeaseAsync(topic, partition, epoch, cancellationToken).ConfigureAwait(false);
+        return condition;
+    }
+
+    /// <summary>The epoch and ETag of the object at <paramref name="key"/>; null when there is none.</summary>
+    private async Task<(long Epoch, string ETag)?> ReadObjectEpochAsync(string key, string topic, int partition, CancellationToken cancellationToken)
+    {
         try
         {
             var existing = await retry.RunAsync(
@@ -228,21 +274,12 @@ internal sealed class OwnershipFence
                 string.Create(CultureInfo.InvariantCulture, $"{topic}[{partition}]"),
                 ct => s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucket, Key = key }, ct),
                 cancellationToken).ConfigureAwait(false);
-            var written = ParseEpoch(existing.Metadata[EpochMetadata]);
-            if (written > epoch)
-            {
-                throw new OwnershipLostException(topic, partition, epoch, written, $"object '{key}' was written at epoch {written}");
-            }
-
-            condition = new WriteCondition(Etag(existing.ETag), null);
+            return (ParseEpoch(existing.Metadata[EpochMetadata]), existing.ETag);
         }
         catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
         {
-            condition = new WriteCondition(null, "*");
+            return null;
         }
-
-        await CheckLeaseAsync(topic, partition, epoch, cancellationToken).ConfigureAwait(false);
-        return condition;
     }
 
     /// <summary>A 412 (or 409, which some stores answer to concurrent conditional writes): the object changed since it was read.</summary>

@@ -212,9 +212,11 @@ internal sealed class S3ObjectUploader : IDisposable
 
     private async Task PutAsync(string file, string key, string partition, ISealedSegment segment, long epoch, CancellationToken cancellationToken)
     {
+        // With fencing, a new key is created in one request; a refusal (the key exists) reads the object's epoch
+        // and replaces exactly the version read. The rotation's lease was checked before (CheckOwnershipAsync).
+        var condition = fence.Enabled ? OwnershipFence.CreateOnly : default;
         for (var conflicts = 0; ; conflicts++)
         {
-            var condition = await ConditionAsync(key, segment, epoch, cancellationToken).ConfigureAwait(false);
             try
             {
                 await retry.RunAsync(
@@ -245,11 +247,18 @@ internal sealed class S3ObjectUploader : IDisposable
             }
             catch (AmazonS3Exception ex) when (fence.Enabled && OwnershipFence.IsConflict(ex) && conflicts < 5)
             {
-                // The object changed between reading its epoch and writing (or an earlier attempt of this PUT
-                // landed unseen): read it again.
+                // The key exists (a replay, another owner, an earlier attempt of this PUT that landed unseen) or
+                // changed since it was read: read its epoch, then replace that version.
+                condition = await fence.AfterConflictAsync(key, segment.Descriptor.Topic, segment.Descriptor.Partition, epoch, cancellationToken).ConfigureAwait(false);
             }
         }
     }
+
+    /// <summary>With fencing, reads the partition's lease once for a rotation's uploads (no-op without).</summary>
+    /// <exception cref="OwnershipLostException">A newer owner holds the lease.</exception>
+    /// <exception cref="S3PermanentException">S3 refused the read for good.</exception>
+    public Task CheckOwnershipAsync(string topic, int partition, long epoch, CancellationToken cancellationToken) =>
+        fence.Enabled ? fence.CheckLeaseAsync(topic, partition, epoch, cancellationToken) : Task.CompletedTask;
 
     private Task<WriteCondition> ConditionAsync(string key, ISealedSegment segment, long epoch, CancellationToken cancellationToken) =>
         fence.Enabled
