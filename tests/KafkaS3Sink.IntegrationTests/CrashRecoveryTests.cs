@@ -19,7 +19,9 @@ public sealed class CrashRecoveryTests(IntegrationServers servers, ITestOutputHe
     public async Task SinkProcess_KilledRepeatedlyWithTornSegmentTails_EveryRecordExactlyOnce(string rotation)
     {
         const int perPartition = 12_500; // 100,000 records on 8 partitions
-        var flushSize = rotation == "count" ? 500 : 100_000;
+        // 625 divides 12,500 (so the tail rotates) but not a producer batch of 500 per partition, so
+        // most kills find open segments; count-only rotation would otherwise leave nothing to tear.
+        var flushSize = rotation == "count" ? 625 : 100_000;
         var topic = "crash-" + Guid.NewGuid().ToString("N")[..8];
         var group = topic + "-sink";
         servers.Kafka.CreateTopic(topic, Partitions);
@@ -67,14 +69,22 @@ public sealed class CrashRecoveryTests(IntegrationServers servers, ITestOutputHe
             using var sink = await SinkProcess.StartAsync(environment, Log);
             await sink.Assigned.WaitAsync(TimeSpan.FromSeconds(60));
             await Task.Delay(random.Next(100, 1200));
+
+            // Kill while a segment is open (bounded: the precondition below still counts what was torn).
+            var deadline = DateTime.UtcNow.AddSeconds(5);
+            while (DateTime.UtcNow < deadline && !OpenSegments().Any(f => LengthOf(f) > 64))
+            {
+                await Task.Delay(20);
+            }
+
             sink.HasExited.Should().BeFalse("the sink must not stop on its own");
             sink.Kill();
             kills++;
 
             // Simulate a torn write: cut the tail of every open segment file mid-record and add garbage.
-            foreach (var file in Directory.Exists(staging) ? Directory.EnumerateFiles(staging, "*.tmp", SearchOption.AllDirectories) : [])
+            foreach (var file in OpenSegments())
             {
-                var length = new FileInfo(file).Length;
+                var length = LengthOf(file);
                 if (length > 64)
                 {
                     using var stream = new FileStream(file, FileMode.Open, FileAccess.Write);
@@ -118,6 +128,31 @@ public sealed class CrashRecoveryTests(IntegrationServers servers, ITestOutputHe
         if (Directory.Exists(staging))
         {
             Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    // Segment files still being written; the sink may seal or delete them while this runs.
+    private List<string> OpenSegments()
+    {
+        try
+        {
+            return Directory.Exists(staging) ? Directory.EnumerateFiles(staging, "*.tmp", SearchOption.AllDirectories).ToList() : [];
+        }
+        catch (IOException)
+        {
+            return [];
+        }
+    }
+
+    private static long LengthOf(string file)
+    {
+        try
+        {
+            return new FileInfo(file).Length;
+        }
+        catch (IOException)
+        {
+            return 0;
         }
     }
 
