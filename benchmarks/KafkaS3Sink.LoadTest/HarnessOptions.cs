@@ -28,6 +28,35 @@ internal sealed class HarnessOptions
 
     public ConditionalWrites ConditionalWrites { get; private set; } = ConditionalWrites.Auto;
 
+    /// <summary>--compare: run every mode on the same pre-produced data (see CompareRole).</summary>
+    public bool Compare { get; private set; }
+
+    /// <summary>The modes --compare runs, in this order in every round.</summary>
+    public string[] Modes { get; private set; } = ["a", "b", "p", "c", "d", "e"];
+
+    /// <summary>The mode a --role mode child runs.</summary>
+    public string? Mode { get; private set; }
+
+    /// <summary>Rounds of all modes (interleaved); medians are reported.</summary>
+    public int Repeat { get; private set; } = 1;
+
+    /// <summary>"default" (Kafka partition) or "field-hourly" (field shard + hourly on the record time).</summary>
+    public string Partitioner { get; private set; } = "default";
+
+    /// <summary>Target object size for --compare: flush.size = this / record size.</summary>
+    public long ObjectBytes { get; private set; } = 1_000_000;
+
+    /// <summary>Produce everything before measuring (--compare), instead of pacing the producer.</summary>
+    public bool Preproduce { get; private set; }
+
+    public string? Bootstrap { get; private set; }
+
+    public string? Bucket { get; private set; }
+
+    public string? Work { get; private set; }
+
+    public int Round { get; private set; }
+
     public static HarnessOptions Parse(string[] args)
     {
         var o = new HarnessOptions();
@@ -40,7 +69,7 @@ internal sealed class HarnessOptions
                 case "--open-files": o.OpenFiles = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--buffer": o.Buffer = Next(); break;
                 case "--total-bytes": o.TotalBytes = ParseBytes(Next()); break;
-                case "--record-size": o.RecordSize = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--record-size" or "--record-bytes": o.RecordSize = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--partitions": o.Partitions = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--s3-endpoint": o.S3Endpoint = Next(); break;
                 case "--progress-file": o.ProgressFile = Next(); break;
@@ -48,8 +77,46 @@ internal sealed class HarnessOptions
                 case "--no-raw-baseline": o.RawBaseline = false; break;
                 case "--max-handles": o.MaxHandles = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--conditional-writes": o.ConditionalWrites = Enum.Parse<ConditionalWrites>(Next(), ignoreCase: true); break;
+                case "--compare": o.Compare = true; break;
+                case "--modes": o.Modes = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;
+                case "--mode": o.Mode = Next(); break;
+                case "--repeat": o.Repeat = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--partitioner": o.Partitioner = Next(); break;
+                case "--object-bytes": o.ObjectBytes = ParseBytes(Next()); break;
+                case "--preproduce": o.Preproduce = true; break;
+                case "--bootstrap": o.Bootstrap = Next(); break;
+                case "--bucket": o.Bucket = Next(); break;
+                case "--work": o.Work = Next(); break;
+                case "--round": o.Round = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 default: throw new ArgumentException($"Unknown option '{args[i]}'. See benchmarks/README.md.");
             }
+        }
+
+        if (o.Compare && !args.Contains("--total-bytes"))
+        {
+            // librdkafka's mock cluster keeps ~5 MiB per partition: pre-produce at most 3 MB of values each.
+            o.TotalBytes = 0;
+        }
+
+        if (o.Compare && o.Partitions == 0)
+        {
+            o.Partitions = 64;
+        }
+
+        if ((o.Compare || o.Role == "mode") && o.OpenFiles == 1000 && !args.Contains("--open-files"))
+        {
+            // Default partitioner: one file per partition; field + hourly: 4 shards per partition.
+            o.OpenFiles = o.Partitioner == "field-hourly" ? 4 * o.Partitions : o.Partitions;
+        }
+
+        if (o.Partitioner is not ("default" or "field-hourly"))
+        {
+            throw new ArgumentException("--partitioner must be default or field-hourly.");
+        }
+
+        if (o.Modes.Except(["a", "b", "p", "c", "d", "e"]).FirstOrDefault() is { } unknown)
+        {
+            throw new ArgumentException($"--modes: unknown mode '{unknown}' (a, b, p, c, d, e).");
         }
 
         if (o.Partitions == 0)

@@ -30,7 +30,7 @@ internal static class KafkaRole
             for (long id = 0; id < o.Records; id++)
             {
                 // Re-read the sink's progress only when this producer may be too far ahead.
-                while (id - consumed > maxAhead)
+                while (!o.Preproduce && id - consumed > maxAhead)
                 {
                     consumed = ReadProgress(o.ProgressFile!);
                     if (id - consumed > maxAhead)
@@ -58,6 +58,13 @@ internal static class KafkaRole
         }
 
         Console.WriteLine("PRODUCED " + o.Records.ToString(CultureInfo.InvariantCulture));
+        if (o.Preproduce)
+        {
+            // The mock drops a partition's oldest records past ~5 MiB: say whether every record is still there.
+            using var probe = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = cluster.BootstrapServers, GroupId = "probe" }).Build();
+            var low = Enumerable.Range(0, o.Partitions).Max(p => probe.QueryWatermarkOffsets(new TopicPartition("load", p), TimeSpan.FromSeconds(10)).Low.Value);
+            Console.WriteLine("LOW " + low.ToString(CultureInfo.InvariantCulture));
+        }
 
         // Keep the cluster up until the parent closes our stdin.
         Console.In.ReadToEnd();

@@ -15,4 +15,14 @@ if (options.Role == "kafka")
     return KafkaRole.Run(options);
 }
 
+if (options.Role == "mode")
+{
+    return await ModeRole.RunAsync(options);
+}
+
+if (options.Compare)
+{
+    return await CompareRole.RunAsync(options);
+}
+
 return await SinkRole.RunAsync(options);

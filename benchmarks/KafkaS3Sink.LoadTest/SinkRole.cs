@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
@@ -36,15 +35,15 @@ internal static class SinkRole
         using var stop = new CancellationTokenSource();
         var stopwatch = Stopwatch.StartNew();
         var run = sink.RunAsync(stop.Token);
-        await WaitForCommitsAsync(bootstrap, o.Partitions, perPartition, run);
+        await Verification.WaitForCommitsAsync(bootstrap, "load", o.Partitions, perPartition, run);
         var elapsed = stopwatch.Elapsed;
         await stop.CancelAsync();
         await run;
-        var peakRssMb = PeakRssMb();
+        var peakRssMb = Verification.PeakRssMb();
         kafka.StandardInput.Close();
 
         Console.Error.WriteLine($"load: sink done in {elapsed.TotalSeconds:F1} s; verifying objects");
-        var (objects, lost, duplicated) = await VerifyAsync(s3, bucket, records);
+        var (objects, lost, duplicated) = await Verification.VerifyAsync(s3, bucket, records);
         var bytes = records * o.RecordSize;
         double? rawMbPerSec = o.RawBaseline ? await RawUploadMbPerSecAsync(s3, bucket, bytes, objects) : null;
         var mbPerSec = bytes / elapsed.TotalSeconds / (1024 * 1024);
@@ -136,92 +135,6 @@ internal static class SinkRole
         throw new InvalidOperationException("The Kafka child process exited before printing its bootstrap servers.");
     }
 
-    private static async Task WaitForCommitsAsync(string bootstrap, int partitions, long perPartition, Task run)
-    {
-        using var probe = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = "load" }).Build();
-        var tps = Enumerable.Range(0, partitions).Select(p => new TopicPartition("load", p)).ToList();
-        while (true)
-        {
-            if (run.IsCompleted)
-            {
-                await run;
-                throw new InvalidOperationException("The sink stopped before committing everything.");
-            }
-
-            var committed = probe.Committed(tps, TimeSpan.FromSeconds(10));
-            if (committed.All(c => !c.Offset.IsSpecial && c.Offset.Value >= perPartition))
-            {
-                return;
-            }
-
-            await Task.Delay(100);
-        }
-    }
-
-    private static async Task<(int Objects, long Lost, long Duplicated)> VerifyAsync(IAmazonS3 s3, string bucket, long records)
-    {
-        var keys = new List<string>();
-        string? token = null;
-        do
-        {
-            var page = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, Prefix = "topics/", ContinuationToken = token });
-            keys.AddRange((page.S3Objects ?? []).Select(x => x.Key));
-            token = page.IsTruncated == true ? page.NextContinuationToken : null;
-        }
-        while (token is not null);
-
-        var seen = new BitArray(checked((int)records));
-        long duplicated = 0;
-        long outOfRange = 0;
-        var gate = new object();
-        await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (key, ct) =>
-        {
-            using var response = await s3.GetObjectAsync(bucket, key, ct);
-            using var memory = new MemoryStream();
-            await response.ResponseStream.CopyToAsync(memory, ct);
-            var data = memory.GetBuffer().AsMemory(0, (int)memory.Length);
-            var ids = new List<long>();
-            var span = data.Span;
-            while (span.Length > 0)
-            {
-                var nl = span.IndexOf((byte)'\n');
-                var line = nl < 0 ? span : span[..nl];
-                ids.Add(Records.ParseId(line));
-                span = nl < 0 ? default : span[(nl + 1)..];
-            }
-
-            lock (gate)
-            {
-                foreach (var id in ids)
-                {
-                    if (id < 0 || id >= records)
-                    {
-                        outOfRange++;
-                    }
-                    else if (seen[(int)id])
-                    {
-                        duplicated++;
-                    }
-                    else
-                    {
-                        seen[(int)id] = true;
-                    }
-                }
-            }
-        });
-
-        long present = 0;
-        for (var i = 0; i < seen.Length; i++)
-        {
-            if (seen[i])
-            {
-                present++;
-            }
-        }
-
-        return (keys.Count, records - present, duplicated + outOfRange);
-    }
-
     /// <summary>The baseline: PUT the same bytes, in as many objects as the sink wrote, 4 at a time, from memory.</summary>
     private static async Task<double> RawUploadMbPerSecAsync(IAmazonS3 s3, string bucket, long bytes, int objects)
     {
@@ -252,19 +165,6 @@ internal static class SinkRole
             }
         });
         return (double)size * objects / stopwatch.Elapsed.TotalSeconds / (1024 * 1024);
-    }
-
-    private static double PeakRssMb()
-    {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-        {
-            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-            {
-                return long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
-            }
-        }
-
-        return double.NaN;
     }
 
     /// <summary>Samples the sink's gauges and writes the consumed count for the producer's pacing.</summary>

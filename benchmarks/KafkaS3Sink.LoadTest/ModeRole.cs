@@ -1,0 +1,313 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Text.Json;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Confluent.Kafka;
+
+namespace KafkaS3Sink.LoadTest;
+
+/// <summary>
+/// One measured mode of --compare, in its own process (so that CPU, allocation and peak RSS are its own):
+/// (a) consume only, (b) raw PUT, (p) the bare pipe, (c) the sink with the file buffer, (d) with the memory
+/// buffer, (e) a hand-written consume → buffer → PutObject → commit loop. Prints one JSON line.
+/// </summary>
+internal static class ModeRole
+{
+    /// <summary>The consumer settings of (a), (p) and (e): the best found for this client (docs/benchmarks.md).</summary>
+    public static ConsumerConfig BestConsumer(string bootstrap, string group) => new()
+    {
+        BootstrapServers = bootstrap,
+        GroupId = group,
+        EnableAutoCommit = false,
+        AutoOffsetReset = AutoOffsetReset.Earliest,
+        FetchQueueBackoffMs = 10,
+        QueuedMaxMessagesKbytes = 65536,
+        FetchMaxBytes = 16 * 1024 * 1024,
+        MaxPartitionFetchBytes = 2 * 1024 * 1024,
+    };
+
+    public static async Task<int> RunAsync(HarnessOptions o)
+    {
+        var layout = CompareLayout.Of(o);
+        using var s3 = new AmazonS3Client(
+            new BasicAWSCredentials(Environment.GetEnvironmentVariable("S3_ACCESS_KEY"), Environment.GetEnvironmentVariable("S3_SECRET_KEY")),
+            new AmazonS3Config
+            {
+                ServiceURL = o.S3Endpoint,
+                ForcePathStyle = true,
+                AuthenticationRegion = "us-east-1",
+                RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+                ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+            });
+        var group = $"cmp-{o.Mode}-{o.Round}-{Guid.NewGuid():N}";
+        GC.Collect();
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        var alloc0 = GC.GetTotalAllocatedBytes(precise: true);
+        var first = new FirstRecordClock();
+        int objects;
+        switch (o.Mode)
+        {
+            case "a": objects = ConsumeOnly(o, layout, group, first); break;
+            case "b": objects = await RawPutAsync(s3, o, layout, first); break;
+            case "p": objects = await BarePipeAsync(s3, o, layout, group, first); break;
+            case "c" or "d": objects = await SinkAsync(o, layout, group, first); break;
+            case "e": objects = HandWritten(s3, o, layout, group, first); break;
+            default: throw new ArgumentException($"Unknown mode '{o.Mode}'.");
+        }
+
+        var seconds = first.Elapsed.TotalSeconds;
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - alloc0;
+        var peakRss = Verification.PeakRssMb();
+        long? lost = null, duplicated = null;
+        if (o.Mode is "c" or "d")
+        {
+            (objects, var l, var d) = await Verification.VerifyAsync(s3, o.Bucket!, layout.Records);
+            (lost, duplicated) = (l, d);
+        }
+
+        var bytes = layout.Records * o.RecordSize;
+        Console.WriteLine(JsonSerializer.Serialize(new ModeResult(
+            o.Mode!, layout.Records, bytes, Math.Round(seconds, 3), Math.Round(layout.Records / seconds), Math.Round(bytes / seconds / 1e6, 1),
+            Math.Round(cpu / (bytes / 1e9), 1), Math.Round((double)allocated / layout.Records), Math.Round(peakRss, 1), objects, lost, duplicated)));
+        return lost is null or 0 && duplicated is null or 0 ? 0 : 1;
+    }
+
+    /// <summary>(a): consume every record and touch its value; nothing else.</summary>
+    private static int ConsumeOnly(HarnessOptions o, CompareLayout layout, string group, FirstRecordClock first)
+    {
+        using var consumer = new ConsumerBuilder<Ignore, byte[]>(BestConsumer(o.Bootstrap!, group)).Build();
+        consumer.Subscribe("load");
+        long seen = 0, checksum = 0;
+        while (seen < layout.Records)
+        {
+            var r = consumer.Consume(TimeSpan.FromMilliseconds(100));
+            if (r?.Message is { } m)
+            {
+                first.Start();
+                checksum += m.Value.Length;
+                seen++;
+            }
+        }
+
+        first.Stop();
+        GC.KeepAlive(checksum);
+        consumer.Close();
+        return 0;
+    }
+
+    /// <summary>(b): PUT the same bytes from memory, in objects of the sink's size, 16 at a time.</summary>
+    private static async Task<int> RawPutAsync(IAmazonS3 s3, HarnessOptions o, CompareLayout layout, FirstRecordClock first)
+    {
+        var body = new byte[layout.ObjectBytes];
+        Random.Shared.NextBytes(body);
+        first.Start();
+        await Parallel.ForEachAsync(Enumerable.Range(0, layout.Objects), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
+            await s3.PutObjectAsync(new PutObjectRequest { BucketName = o.Bucket, Key = $"raw/{i}", InputStream = new MemoryStream(body, writable: false) }, ct));
+        first.Stop();
+        return layout.Objects;
+    }
+
+    /// <summary>(p): (a)'s consumer appending to in-memory buffers per partition, each full buffer PUT concurrently (16 at most).</summary>
+    private static async Task<int> BarePipeAsync(IAmazonS3 s3, HarnessOptions o, CompareLayout layout, string group, FirstRecordClock first)
+    {
+        using var consumer = new ConsumerBuilder<Ignore, byte[]>(BestConsumer(o.Bootstrap!, group)).Build();
+        consumer.Subscribe("load");
+        var buffers = new Dictionary<int, (MemoryStream Data, int Count)>();
+        var inFlight = new List<Task>();
+        using var slots = new SemaphoreSlim(16);
+        var objects = 0;
+        long seen = 0;
+        while (seen < layout.Records)
+        {
+            var r = consumer.Consume(TimeSpan.FromMilliseconds(100));
+            if (r?.Message is not { } m)
+            {
+                continue;
+            }
+
+            first.Start();
+            seen++;
+            var p = r.Partition.Value;
+            if (!buffers.TryGetValue(p, out var buffer))
+            {
+                buffer = (new MemoryStream(layout.ObjectBytes + 1024), 0);
+            }
+
+            buffer.Data.Write(m.Value);
+            buffer.Data.WriteByte((byte)'\n');
+            buffer.Count++;
+            if (buffer.Count == layout.FlushSize)
+            {
+                var data = buffer.Data;
+                var key = $"pipe/{p}/{r.Offset.Value}";
+                await slots.WaitAsync();
+                inFlight.RemoveAll(t => t.IsCompleted);
+                inFlight.Add(Task.Run(async () =>
+                {
+                    try
+                    {
+                        data.Position = 0;
+                        await s3.PutObjectAsync(new PutObjectRequest { BucketName = o.Bucket, Key = key, InputStream = data });
+                    }
+                    finally
+                    {
+                        slots.Release();
+                    }
+                }));
+                objects++;
+                buffer = (new MemoryStream(layout.ObjectBytes + 1024), 0);
+            }
+
+            buffers[p] = buffer;
+        }
+
+        await Task.WhenAll(inFlight);
+        first.Stop();
+        consumer.Close();
+        return objects;
+    }
+
+    /// <summary>(c)/(d): the sink with its defaults (consumer settings included), until every offset is committed.</summary>
+    private static async Task<int> SinkAsync(HarnessOptions o, CompareLayout layout, string group, FirstRecordClock first)
+    {
+        var staging = Path.Combine(o.Work!, $"staging-{o.Mode}-{o.Round}");
+        var builder = new KafkaS3SinkBuilder().Configure(x =>
+        {
+            x.Name = "compare";
+            x.BootstrapServers = o.Bootstrap!;
+            x.GroupId = group;
+            x.Topics.Add("load");
+            x.FlushSize = layout.FlushSize;
+            x.Staging.Directory = staging;
+            x.S3.BucketName = o.Bucket!;
+            x.S3.ServiceUrl = new Uri(o.S3Endpoint!);
+            x.S3.ForcePathStyle = true;
+            x.S3.AccessKeyId = Environment.GetEnvironmentVariable("S3_ACCESS_KEY");
+            x.S3.SecretAccessKey = Environment.GetEnvironmentVariable("S3_SECRET_KEY");
+            x.S3.ConditionalWrites = o.ConditionalWrites;
+        });
+        if (o.Partitioner == "field-hourly")
+        {
+            builder.UsePartitioner(p => p.Field("shard").Hourly());
+        }
+
+        if (o.Mode == "d")
+        {
+            builder.UseMemorySegmentBuffer();
+        }
+
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (i, l) =>
+        {
+            if (i.Meter.Name == "KafkaS3Sink" && i.Name == "kafkas3sink.records.consumed")
+            {
+                l.EnableMeasurementEvents(i);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, _, _) => first.Start());
+        listener.Start();
+
+        using var sink = builder.Build();
+        using var stop = new CancellationTokenSource();
+        var run = sink.RunAsync(stop.Token);
+        await Verification.WaitForCommitsAsync(o.Bootstrap!, group, o.Partitions, layout.PerPartition, run);
+        first.Stop();
+        await stop.CancelAsync();
+        await run;
+        Directory.Delete(staging, recursive: true);
+        return 0;
+    }
+
+    /// <summary>(e): what a user would write by hand: consume, buffer per partition, PutObject when full, commit it.</summary>
+    private static int HandWritten(IAmazonS3 s3, HarnessOptions o, CompareLayout layout, string group, FirstRecordClock first)
+    {
+        using var consumer = new ConsumerBuilder<Ignore, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = o.Bootstrap,
+            GroupId = group,
+            EnableAutoCommit = false,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+        }).Build();
+        consumer.Subscribe("load");
+        var buffers = new Dictionary<int, (MemoryStream Data, int Count)>();
+        var objects = 0;
+        long seen = 0;
+        while (seen < layout.Records)
+        {
+            var r = consumer.Consume(TimeSpan.FromMilliseconds(100));
+            if (r?.Message is not { } m)
+            {
+                continue;
+            }
+
+            first.Start();
+            seen++;
+            var p = r.Partition.Value;
+            if (!buffers.TryGetValue(p, out var buffer))
+            {
+                buffer = (new MemoryStream(), 0);
+            }
+
+            buffer.Data.Write(m.Value);
+            buffer.Data.WriteByte((byte)'\n');
+            buffer.Count++;
+            if (buffer.Count == layout.FlushSize)
+            {
+                buffer.Data.Position = 0;
+                s3.PutObjectAsync(new PutObjectRequest { BucketName = o.Bucket, Key = $"naive/{p}/{r.Offset.Value}", InputStream = buffer.Data }).GetAwaiter().GetResult();
+                consumer.Commit([new TopicPartitionOffset(r.TopicPartition, r.Offset + 1)]);
+                objects++;
+                buffer = (new MemoryStream(), 0);
+            }
+
+            buffers[p] = buffer;
+        }
+
+        first.Stop();
+        consumer.Close();
+        return objects;
+    }
+
+    /// <summary>Measures from the first record to the end (group joins are not throughput).</summary>
+    private sealed class FirstRecordClock
+    {
+        private readonly Stopwatch stopwatch = new();
+        private int started;
+
+        public TimeSpan Elapsed => stopwatch.Elapsed;
+
+        public void Start()
+        {
+            if (started == 0 && Interlocked.Exchange(ref started, 1) == 0)
+            {
+                stopwatch.Start();
+            }
+        }
+
+        public void Stop() => stopwatch.Stop();
+    }
+}
+
+/// <summary>What one mode measured (MB = 10^6 bytes of values).</summary>
+internal sealed record ModeResult(
+    string Mode, long Records, long Bytes, double Seconds, double RecordsPerSec, double MbPerSec,
+    double CpuSecondsPerGb, double AllocatedBytesPerRecord, double PeakRssMb, int Objects, long? Lost, long? Duplicated);
+
+/// <summary>The data and object sizes every mode of one --compare run shares.</summary>
+internal sealed record CompareLayout(int FlushSize, long PerPartition, long Records, int ObjectBytes, int Objects)
+{
+    /// <summary>flush.size from the object size; per partition a multiple of it, at most 3 MB of values (the mock keeps ~5 MiB).</summary>
+    public static CompareLayout Of(HarnessOptions o)
+    {
+        var flush = (int)Math.Max(1, o.ObjectBytes / o.RecordSize);
+        var budget = o.TotalBytes > 0 ? o.TotalBytes / o.Partitions : 3_000_000;
+        var perPartition = Math.Max(1, budget / o.RecordSize / flush) * flush;
+        var records = perPartition * o.Partitions;
+        var objects = (int)(records / flush);
+        return new CompareLayout(flush, perPartition, records, flush * (o.RecordSize + 1), objects);
+    }
+}

@@ -1,0 +1,113 @@
+using System.Collections;
+using System.Globalization;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Confluent.Kafka;
+
+namespace KafkaS3Sink.LoadTest;
+
+/// <summary>Shared by the harness's roles: waiting for the group's commits, reading every record back, peak RSS.</summary>
+internal static class Verification
+{
+    /// <summary>Returns once the group has committed <paramref name="perPartition"/> on every partition of "load".</summary>
+    public static async Task WaitForCommitsAsync(string bootstrap, string group, int partitions, long perPartition, Task run)
+    {
+        using var probe = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = group }).Build();
+        var tps = Enumerable.Range(0, partitions).Select(p => new TopicPartition("load", p)).ToList();
+        while (true)
+        {
+            if (run.IsCompleted)
+            {
+                await run;
+                throw new InvalidOperationException("The sink stopped before committing everything.");
+            }
+
+            var committed = probe.Committed(tps, TimeSpan.FromSeconds(10));
+            if (committed.All(c => !c.Offset.IsSpecial && c.Offset.Value >= perPartition))
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Lists and reads every object under topics/ and counts each record id: (objects, lost, duplicated).</summary>
+    public static async Task<(int Objects, long Lost, long Duplicated)> VerifyAsync(IAmazonS3 s3, string bucket, long records)
+    {
+        var keys = new List<string>();
+        string? token = null;
+        do
+        {
+            var page = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, Prefix = "topics/", ContinuationToken = token });
+            keys.AddRange((page.S3Objects ?? []).Select(x => x.Key));
+            token = page.IsTruncated == true ? page.NextContinuationToken : null;
+        }
+        while (token is not null);
+
+        var seen = new BitArray(checked((int)records));
+        long duplicated = 0;
+        long outOfRange = 0;
+        var gate = new object();
+        await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (key, ct) =>
+        {
+            using var response = await s3.GetObjectAsync(bucket, key, ct);
+            using var memory = new MemoryStream();
+            await response.ResponseStream.CopyToAsync(memory, ct);
+            var data = memory.GetBuffer().AsMemory(0, (int)memory.Length);
+            var ids = new List<long>();
+            var span = data.Span;
+            while (span.Length > 0)
+            {
+                var nl = span.IndexOf((byte)'\n');
+                var line = nl < 0 ? span : span[..nl];
+                ids.Add(Records.ParseId(line));
+                span = nl < 0 ? default : span[(nl + 1)..];
+            }
+
+            lock (gate)
+            {
+                foreach (var id in ids)
+                {
+                    if (id < 0 || id >= records)
+                    {
+                        outOfRange++;
+                    }
+                    else if (seen[(int)id])
+                    {
+                        duplicated++;
+                    }
+                    else
+                    {
+                        seen[(int)id] = true;
+                    }
+                }
+            }
+        });
+
+        long present = 0;
+        for (var i = 0; i < seen.Length; i++)
+        {
+            if (seen[i])
+            {
+                present++;
+            }
+        }
+
+        return (keys.Count, records - present, duplicated + outOfRange);
+    }
+
+    /// <summary>VmHWM of this process, in MiB.</summary>
+    public static double PeakRssMb()
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            {
+                return long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
+            }
+        }
+
+        return double.NaN;
+    }
+}
