@@ -71,6 +71,9 @@ internal static class CompareRole
 
                 Console.Error.WriteLine($"compare: round {round} {mode}: {result.RecordsPerSec:N0} records/s, {result.MbPerSec} MB/s, {result.Seconds} s");
                 results[mode].Add(result);
+
+                // An object store that keeps growing gets slower: every mode starts from an empty one.
+                await EmptyAndDeleteAsync(s3, bucket);
             }
         }
 
@@ -82,6 +85,22 @@ internal static class CompareRole
         Directory.Delete(work, recursive: true);
         var sinks = medians.Where(m => m.Key is "c" or "d").Select(m => m.Value).ToList();
         return sinks.All(s => s.Lost == 0 && s.Duplicated == 0) ? 0 : 1;
+    }
+
+    private static async Task EmptyAndDeleteAsync(Amazon.S3.IAmazonS3 s3, string bucket)
+    {
+        while (true)
+        {
+            var page = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, MaxKeys = 1000 });
+            if (page.S3Objects is not { Count: > 0 } objects)
+            {
+                break;
+            }
+
+            await s3.DeleteObjectsAsync(new DeleteObjectsRequest { BucketName = bucket, Objects = [.. objects.Select(o => new KeyVersion { Key = o.Key })] });
+        }
+
+        await s3.DeleteBucketAsync(bucket);
     }
 
     private static Dictionary<string, object?> Summary(HarnessOptions o, CompareLayout layout, Dictionary<string, ModeResult> m)

@@ -272,8 +272,14 @@ public sealed class KafkaS3SinkBuilder
             options,
             converterFactory?.Invoke() ?? options.ValueConverter switch
             {
-                // Parse once when the partitioner reads fields; otherwise validate only.
-                ValueConverter.Json => new JsonRecordConverter { ParseEagerly = ValueReading.ReadsValue(partitioner) },
+                // Validate only when the partitioner reads nothing of the value; find the fields it reads in that pass
+                // when it reads only fields; parse once when it may read the value as a whole (custom partitioners).
+                ValueConverter.Json => ValueReading.Fields(partitioner) switch
+                {
+                    null => new JsonRecordConverter { ParseEagerly = true },
+                    { Count: 0 } => new JsonRecordConverter(),
+                    var fields => new JsonRecordConverter { Fields = new JsonFieldCapture(fields) },
+                },
                 var other => Builtin(other),
             },
             keyConverter ?? (options.KeyConverter is { } key ? Builtin(key) : null),

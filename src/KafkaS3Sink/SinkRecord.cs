@@ -8,6 +8,9 @@ public sealed class SinkRecord
 {
     private object? value;
     private Func<object?>? valueFactory;
+    private bool lazyJson;
+    private Converters.JsonFieldCapture? fields;
+    private long fieldsVersion;
 
     /// <summary>Creates a converted record.</summary>
     /// <param name="source">The record as consumed.</param>
@@ -35,6 +38,13 @@ public sealed class SinkRecord
         return new SinkRecord(source, payload, null) { valueFactory = valueFactory };
     }
 
+    /// <summary>A JSON record (validated) whose <see cref="Value"/> is parsed from the payload when first read, with the fields captured in the validating pass.</summary>
+    internal static SinkRecord WithLazyJson(KafkaRecord source, ReadOnlyMemory<byte> payload, Converters.JsonFieldCapture? fields)
+        => new(source, payload, null) { lazyJson = true, fields = fields, fieldsVersion = fields?.Version ?? 0 };
+
+    /// <summary>The fields captured when this record was converted, while they are still this record's (null otherwise).</summary>
+    internal Converters.JsonFieldCapture? Fields => fields is not null && fields.Version == fieldsVersion ? fields : null;
+
     /// <summary>The record as consumed from Kafka.</summary>
     public KafkaRecord Source { get; }
 
@@ -53,7 +63,12 @@ public sealed class SinkRecord
     {
         get
         {
-            if (valueFactory is not null)
+            if (lazyJson)
+            {
+                value = Converters.JsonRecordConverter.Parse(Payload);
+                lazyJson = false;
+            }
+            else if (valueFactory is not null)
             {
                 value = valueFactory();
                 valueFactory = null;

@@ -12,9 +12,16 @@ internal sealed class JsonRecordConverter : IRecordConverter
     /// <summary>Parse every value at once (the partitioner reads fields), instead of validating and parsing on demand.</summary>
     public bool ParseEagerly { get; init; }
 
+    /// <summary>
+    /// The fields the partitioner reads, when that is all it reads of the value: found in the validating pass,
+    /// so partitioning parses nothing (<see cref="JsonFieldCapture"/>). Ignored when <see cref="ParseEagerly"/>.
+    /// </summary>
+    public JsonFieldCapture? Fields { get; init; }
+
     private static readonly JsonReaderOptions ReaderOptions = new() { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 256 };
 
-    private static JsonElement Parse(ReadOnlyMemory<byte> value)
+    /// <summary>The value as a <see cref="JsonElement"/> (it was validated when converted).</summary>
+    internal static JsonElement Parse(ReadOnlyMemory<byte> value)
     {
         var reader = new Utf8JsonReader(value.Span, ReaderOptions);
         return JsonElement.ParseValue(ref reader);
@@ -58,6 +65,10 @@ internal sealed class JsonRecordConverter : IRecordConverter
             {
                 element = JsonElement.ParseValue(ref reader);
             }
+            else if (Fields is { } fields)
+            {
+                fields.Scan(ref reader, value);
+            }
             else
             {
                 reader.Read();
@@ -80,6 +91,6 @@ internal sealed class JsonRecordConverter : IRecordConverter
             return new SinkRecord(record, JsonSerializer.SerializeToUtf8Bytes(parsed), parsed);
         }
 
-        return element is { } e ? new SinkRecord(record, value, e) : SinkRecord.WithLazyValue(record, value, () => Parse(value));
+        return element is { } e ? new SinkRecord(record, value, e) : SinkRecord.WithLazyJson(record, value, Fields);
     }
 }

@@ -3,7 +3,7 @@ namespace KafkaS3Sink.Partitioning;
 /// <summary>Confluent's DefaultPartitioner: <c>partition=&lt;kafka partition&gt;</c>.</summary>
 internal sealed class DefaultPartitioner : IS3Partitioner, IValueReadingPartitioner
 {
-    public bool ReadsValue => false;
+    public IReadOnlyList<string[]>? ValueFields => [];
 
     private readonly Dictionary<int, string> cache = [];
 

@@ -7,15 +7,15 @@ namespace KafkaS3Sink.Partitioning;
 /// <summary><c>name=value</c> from a (nested) field of the record value, on schemaless JSON or structured values.</summary>
 internal sealed class FieldPartitioner : IS3Partitioner, IValueReadingPartitioner
 {
-    public bool ReadsValue => true;
+    public IReadOnlyList<string[]>? ValueFields => [path];
 
     private readonly string[] path;
     private readonly string prefix;
     private readonly string? nullValue;
 
-    // Recent raw JSON values and their segments: repeated values allocate nothing.
-    private readonly (byte[] Raw, string Segment)[] recent = new (byte[], string)[8];
-    private int nextSlot;
+    // Segments by the field's raw JSON: repeated values allocate nothing.
+    private readonly RawValueCache cache = new();
+    private CapturedField captured;
 
     public FieldPartitioner(string fieldPath, string? name, string? nullValue)
     {
@@ -28,28 +28,39 @@ internal sealed class FieldPartitioner : IS3Partitioner, IValueReadingPartitione
 
         prefix = S3KeyEncoding.EncodeSegment(name ?? path[^1]) + "=";
         this.nullValue = nullValue;
+        captured = new CapturedField(path);
     }
 
     public string GetPartitionPath(SinkRecord record)
     {
-        if (record.Value is JsonElement root && TryFind(root, out var element))
+        // The JSON converter found the field in its validating pass: no parse.
+        var kind = captured.Find(record, out var fields, out var at);
+        if (kind is JsonTokenType.String or JsonTokenType.Number or JsonTokenType.True or JsonTokenType.False)
         {
-            var raw = JsonMarshal.GetRawUtf8Value(element);
-            foreach (var (cachedRaw, segment) in recent)
-            {
-                if (cachedRaw is not null && raw.SequenceEqual(cachedRaw))
-                {
-                    return segment;
-                }
-            }
+            fields.Get(at, out var raw, out _);
+            return Cached(raw, record);
+        }
 
-            var computed = Compute(record);
-            recent[nextSlot] = (raw.ToArray(), computed);
-            nextSlot = (nextSlot + 1) % recent.Length;
-            return computed;
+        // Without a capture, the structured value; what the capture saw but cannot be a segment as it is (missing,
+        // null, an object) is computed from the structured value too, with its error message.
+        if (at < 0 && record.Value is JsonElement root && TryFind(root, out var element))
+        {
+            return Cached(JsonMarshal.GetRawUtf8Value(element), record);
         }
 
         return Compute(record);
+    }
+
+    private string Cached(ReadOnlySpan<byte> raw, SinkRecord record)
+    {
+        if (cache.TryGet(raw, out var segment))
+        {
+            return segment;
+        }
+
+        segment = Compute(record);
+        cache.Add(raw, segment);
+        return segment;
     }
 
     private bool TryFind(JsonElement element, out JsonElement found)
@@ -86,7 +97,7 @@ internal sealed class FieldPartitioner : IS3Partitioner, IValueReadingPartitione
 /// <summary><c>name=value</c> from a record header (UTF-8); the last header of that name wins.</summary>
 internal sealed class HeaderPartitioner(string header, string? name, string? missingValue) : IS3Partitioner, IValueReadingPartitioner
 {
-    public bool ReadsValue => false;
+    public IReadOnlyList<string[]>? ValueFields => [];
 
     private readonly string prefix = S3KeyEncoding.EncodeSegment(name ?? header) + "=";
 
@@ -116,7 +127,7 @@ internal sealed class HeaderPartitioner(string header, string? name, string? mis
 /// <summary><c>name=value</c> from the record key (UTF-8).</summary>
 internal sealed class KeyPartitioner(string name, string? nullValue) : IS3Partitioner, IValueReadingPartitioner
 {
-    public bool ReadsValue => false;
+    public IReadOnlyList<string[]>? ValueFields => [];
 
     private readonly string prefix = S3KeyEncoding.EncodeSegment(name) + "=";
 
@@ -153,7 +164,14 @@ internal sealed class CompositePartitioner : IS3Partitioner, IValueReadingPartit
         current = new string[parts.Count];
     }
 
-    public bool ReadsValue => parts.Any(ValueReading.ReadsValue);
+    public IReadOnlyList<string[]>? ValueFields
+    {
+        get
+        {
+            var fields = parts.Select(ValueReading.Fields).ToList();
+            return fields.Any(f => f is null) ? null : [.. fields.SelectMany(f => f!)];
+        }
+    }
 
     public string GetPartitionPath(SinkRecord record)
     {

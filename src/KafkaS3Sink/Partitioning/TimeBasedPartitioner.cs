@@ -15,6 +15,7 @@ internal sealed class TimeBasedPartitioner : IS3Partitioner, IValueReadingPartit
     private readonly TimeZoneInfo zone;
     private readonly TimestampSource source;
     private readonly string[]? fieldPath;
+    private CapturedField captured;
     private readonly string? fieldName;
     private readonly TimeProvider time;
     private readonly EpochUnit unit;
@@ -45,6 +46,7 @@ internal sealed class TimeBasedPartitioner : IS3Partitioner, IValueReadingPartit
         source = options.TimestampSource;
         fieldName = options.TimestampField;
         fieldPath = options.TimestampField?.Split('.');
+        captured = new CapturedField(fieldPath ?? []);
         unit = options.TimestampUnit;
         this.time = time;
     }
@@ -100,7 +102,7 @@ internal sealed class TimeBasedPartitioner : IS3Partitioner, IValueReadingPartit
         return errors;
     }
 
-    public bool ReadsValue => source == TimestampSource.RecordField;
+    public IReadOnlyList<string[]>? ValueFields => source == TimestampSource.RecordField ? [fieldPath!] : [];
 
     /// <summary>As Confluent's <c>configure()</c>: one trailing delimiter is dropped (<c>'hour'=HH/</c> is a common form).</summary>
     private static string TrimTrailingDelimiter(string? pattern) => pattern is { Length: > 1 } p && p[^1] == '/' ? p[..^1] : pattern ?? string.Empty;
@@ -189,6 +191,22 @@ internal sealed class TimeBasedPartitioner : IS3Partitioner, IValueReadingPartit
 
     private long ReadField(SinkRecord record)
     {
+        // The JSON converter found the field in its validating pass: parsed from its bytes, no document.
+        var kind = captured.Find(record, out var fields, out var at);
+        if (kind == JsonTokenType.Number)
+        {
+            var number = new Utf8JsonReader(fields.Token(at));
+            if (number.Read() && number.TryGetDecimal(out var epoch))
+            {
+                return FromEpoch(epoch);
+            }
+        }
+
+        if (kind == JsonTokenType.String && TryParseRaw(fields.Token(at), out var fromCapture))
+        {
+            return fromCapture;
+        }
+
         if (record.Value is not JsonElement element)
         {
             throw new RecordPartitioningException(record.Source, $"timestamp field '{fieldName}' needs a structured (JSON) value.");
@@ -206,7 +224,7 @@ internal sealed class TimeBasedPartitioner : IS3Partitioner, IValueReadingPartit
         {
             case JsonValueKind.Number when element.TryGetDecimal(out var number):
                 return FromEpoch(number);
-            case JsonValueKind.String when TryParseRaw(element, out var fast):
+            case JsonValueKind.String when TryParseRaw(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element), out var fast):
                 return fast;
             case JsonValueKind.String:
                 var text = element.GetString()!;
@@ -226,11 +244,10 @@ internal sealed class TimeBasedPartitioner : IS3Partitioner, IValueReadingPartit
         }
     }
 
-    /// <summary>Parses ISO-8601 or epoch digits straight from the UTF-8 value, without allocating.</summary>
-    private bool TryParseRaw(JsonElement element, out long utcMs)
+    /// <summary>Parses ISO-8601 or epoch digits straight from a JSON string token (with its quotes), without allocating.</summary>
+    private bool TryParseRaw(ReadOnlySpan<byte> raw, out long utcMs)
     {
         utcMs = 0;
-        var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element);
         if (raw.Length < 3 || raw.IndexOf((byte)'\\') >= 0)
         {
             return false;
@@ -249,14 +266,17 @@ internal sealed class TimeBasedPartitioner : IS3Partitioner, IValueReadingPartit
             return false;
         }
 
+        // The reader parses dates as JsonElement does (ISO 8601-1:2019's extended profile).
+        var reader = new Utf8JsonReader(raw);
+        reader.Read();
         var hasOffset = inner[^1] is (byte)'Z' or (byte)'z' || inner[t..].IndexOfAny((byte)'+', (byte)'-') >= 0;
-        if (hasOffset && element.TryGetDateTimeOffset(out var dto))
+        if (hasOffset && reader.TryGetDateTimeOffset(out var dto))
         {
             utcMs = dto.ToUnixTimeMilliseconds();
             return true;
         }
 
-        if (!hasOffset && element.TryGetDateTime(out var local))
+        if (!hasOffset && reader.TryGetDateTime(out var local))
         {
             utcMs = new DateTimeOffset(DateTime.SpecifyKind(local, DateTimeKind.Utc)).ToUnixTimeMilliseconds();
             return true;
