@@ -20,6 +20,8 @@ public class PartitioningBenchmarks
     private readonly JsonRecordConverter converter = new();
     private readonly JsonRecordConverter eagerConverter = new() { ParseEagerly = true };
     private IS3Partitioner composite = null!;
+    private IS3Partitioner capturedComposite = null!;
+    private JsonRecordConverter capturingConverter = null!;
     private IS3Partitioner kafkaPartition = null!;
     private int next;
 
@@ -51,6 +53,8 @@ public class PartitioningBenchmarks
                 t.TimestampField = "order.createdAt";
             });
         composite = builder.Build(TimeProvider.System);
+        capturedComposite = builder.Build(TimeProvider.System);
+        capturingConverter = new JsonRecordConverter { Fields = new JsonFieldCapture(ValueReading.Fields(capturedComposite)!) };
         kafkaPartition = new S3PartitionerBuilder().KafkaPartition().Build(TimeProvider.System);
     }
 
@@ -67,4 +71,7 @@ public class PartitioningBenchmarks
 
     [Benchmark]
     public string ConvertJsonThenFieldPlusHourly() => composite.GetPartitionPath(eagerConverter.Convert(raw[Next()]));
+
+    [Benchmark]
+    public string ConvertJsonCapturingFieldsThenFieldPlusHourly() => capturedComposite.GetPartitionPath(capturingConverter.Convert(raw[Next()]));
 }

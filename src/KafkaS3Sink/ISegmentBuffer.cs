@@ -74,11 +74,11 @@ public interface ISealedSegment
     /// <summary>Offset of the last record.</summary>
     long LastOffset { get; }
 
-    /// <summary>Opens a reader over the records, in append order. May be called more than once.</summary>
+    /// <summary>Opens a reader over the records, in append order. May be called more than once, on any thread (uploads run on the thread pool).</summary>
     /// <returns>A reader; dispose it when done.</returns>
     ISegmentReader OpenReader();
 
-    /// <summary>Deletes the segment once its object is in S3 (or when it is discarded).</summary>
+    /// <summary>Deletes the segment once its object is in S3 (or when it is discarded). May be called on any thread, also while a reader is open or being opened; a second call does nothing.</summary>
     void Delete();
 }
 

@@ -10,8 +10,9 @@ public sealed class StagingOptions
     public string? Directory { get; set; }
 
     /// <summary>
-    /// Whether sealing a segment fsyncs it. Default <see langword="true"/>. Turning it off trades a
-    /// replay from Kafka after a machine crash for speed; it never costs data.
+    /// Whether sealing a segment fsyncs it (on the upload's thread, before the segment is first read, not on
+    /// the consumer thread). Default <see langword="true"/>. Turning it off trades a replay from Kafka after a
+    /// machine crash for speed; it never costs data.
     /// </summary>
     public bool FsyncOnSeal { get; set; } = true;
 

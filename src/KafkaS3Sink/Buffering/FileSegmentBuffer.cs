@@ -259,15 +259,12 @@ internal sealed class FileSegmentBuffer : ISegmentBuffer
             ThrowIfFailed();
             owner.Touch(this);
             FlushBuffer();
-            if (owner.fsyncOnSeal)
-            {
-                RandomAccess.FlushToDisk(handle!);
-            }
 
+            // The fsync and the rename are the seal's blocking part: the upload does them, off the consumer thread,
+            // before it first reads the segment (SealedFileSegment.Complete). No record is appended after this.
             Release();
-            File.Move(tmpPath, finalPath);
             Close();
-            return new SealedFileSegment(owner, Descriptor, finalPath, RecordCount, Bytes, lastOffset, fileLength);
+            return new SealedFileSegment(owner, Descriptor, tmpPath, finalPath, RecordCount, Bytes, lastOffset, fileLength);
         }
 
         public void Discard()
@@ -365,9 +362,16 @@ internal sealed class FileSegmentBuffer : ISegmentBuffer
         }
     }
 
-    private sealed class SealedFileSegment(FileSegmentBuffer owner, SegmentDescriptor descriptor, string path, long records, long bytes, long lastOffset, long fileLength) : ISealedSegment
+    /// <summary>
+    /// A segment that takes no more records. Its seal completes (fsync when configured, then the rename from
+    /// <c>.tmp</c> to <c>.seg</c>) on its first read, on the upload's thread; until then, and if that fails,
+    /// the file keeps its <c>.tmp</c> name. Thread-safe: the upload reads it while the consumer thread may delete it.
+    /// </summary>
+    private sealed class SealedFileSegment(FileSegmentBuffer owner, SegmentDescriptor descriptor, string tmpPath, string finalPath, long records, long bytes, long lastOffset, long fileLength) : ISealedSegment
     {
-        private int deleted;
+        private readonly Lock gate = new();
+        private bool renamed;
+        private bool deleted;
 
         public SegmentDescriptor Descriptor => descriptor;
 
@@ -377,14 +381,43 @@ internal sealed class FileSegmentBuffer : ISegmentBuffer
 
         public long LastOffset => lastOffset;
 
-        public ISegmentReader OpenReader() => new FileSegmentReader(path, descriptor);
+        public ISegmentReader OpenReader() => new FileSegmentReader(Complete(), descriptor);
 
         public void Delete()
         {
-            if (Interlocked.Exchange(ref deleted, 1) == 0)
+            lock (gate)
             {
+                if (deleted)
+                {
+                    return;
+                }
+
+                deleted = true;
                 Interlocked.Add(ref owner.stagedBytes, -fileLength);
-                DeleteQuietly(path);
+                DeleteQuietly(renamed ? finalPath : tmpPath);
+            }
+        }
+
+        /// <summary>Makes the file durable (fsync) and gives it its sealed name, once; returns its path.</summary>
+        private string Complete()
+        {
+            lock (gate)
+            {
+                ObjectDisposedException.ThrowIf(deleted, this);
+                if (renamed)
+                {
+                    return finalPath;
+                }
+
+                if (owner.fsyncOnSeal)
+                {
+                    using var handle = File.OpenHandle(tmpPath, FileMode.Open, FileAccess.ReadWrite);
+                    RandomAccess.FlushToDisk(handle);
+                }
+
+                File.Move(tmpPath, finalPath);
+                renamed = true;
+                return finalPath;
             }
         }
     }

@@ -55,7 +55,7 @@ internal sealed class CommitTracker(UploadScheduler uploads, SinkMetrics metrics
                         cause);
                 }
 
-                uploads.Dequeue(state).DeleteSegments();
+                uploads.Dequeue(state).DeleteSegmentsInBackground();
                 state.CommittableOffset = upload.CommitOffset;
                 if (!upload.Deterministic)
                 {

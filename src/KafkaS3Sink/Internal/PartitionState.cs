@@ -204,6 +204,25 @@ internal sealed class RotationUpload(long commitOffset, List<ISealedSegment> seg
             segment.Delete();
         }
     }
+
+    /// <summary>
+    /// Deletes the staged segments on the thread pool: unlinking is blocking file-system work the consumer thread
+    /// does not wait for. A failure leaves a file behind, which the next start clears (the disk is a cache).
+    /// </summary>
+    public void DeleteSegmentsInBackground() => ThreadPool.UnsafeQueueUserWorkItem(
+        static upload =>
+        {
+            try
+            {
+                upload.DeleteSegments();
+            }
+            catch (Exception)
+            {
+                // Nothing to recover: the object is in S3 and the staged copy is only a cache.
+            }
+        },
+        this,
+        preferLocal: false);
 }
 
 /// <summary>An open segment with its place in the sink's LRU of open segments.</summary>

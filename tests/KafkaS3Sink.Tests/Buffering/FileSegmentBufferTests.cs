@@ -67,6 +67,38 @@ public sealed class FileSegmentBufferTests : IDisposable
         buffer.Statistics.OpenHandles.Should().Be(0);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Seal_LeavesTheBlockingPartToTheFirstRead_AndADeleteBeforeItRemovesTheTmpFile(bool fsync)
+    {
+        using var buffer = new FileSegmentBuffer(root, fsyncOnSeal: fsync);
+        var first = buffer.Open(new SegmentDescriptor("orders", 0, "a", 0));
+        first.Append(0, "one"u8);
+        var sealedFirst = first.Seal();
+        Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Select(Path.GetExtension).Should().Equal(".tmp");
+
+        // The upload's first read completes the seal (fsync, rename) on its own thread.
+        var read = await Task.Run(() =>
+        {
+            using var reader = sealedFirst.OpenReader();
+            reader.TryRead(out var offset, out var payload).Should().BeTrue();
+            return (offset, Encoding.UTF8.GetString(payload.Span));
+        });
+        read.Should().Be((0L, "one"));
+        Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Select(Path.GetExtension).Should().Equal(".seg");
+
+        var second = buffer.Open(new SegmentDescriptor("orders", 0, "b", 1));
+        second.Append(1, "two"u8);
+        var sealedSecond = second.Seal();
+        sealedSecond.Delete();
+        sealedFirst.Delete();
+        Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Should().BeEmpty();
+        buffer.Statistics.StagedBytes.Should().Be(0);
+        var late = () => sealedSecond.OpenReader();
+        late.Should().Throw<ObjectDisposedException>("a deleted segment is not read");
+    }
+
     [Fact]
     public void StagedBytes_FollowAppendsSealsAndDeletes()
     {
@@ -79,7 +111,7 @@ public sealed class FileSegmentBufferTests : IDisposable
 
         var sealedA = a.Seal();
         buffer.DiscardPartition("orders", 1);
-        buffer.Statistics.StagedBytes.Should().Be(new FileInfo(Directory.EnumerateFiles(root, "*.seg", SearchOption.AllDirectories).Single()).Length);
+        buffer.Statistics.StagedBytes.Should().Be(new FileInfo(Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Single()).Length);
         sealedA.Delete();
 
         buffer.Statistics.StagedBytes.Should().Be(0);
@@ -94,7 +126,9 @@ public sealed class FileSegmentBufferTests : IDisposable
         segment.Append(0, "hello"u8);
         segment.Append(1, "world"u8);
         var sealedSegment = segment.Seal();
-        var file = Directory.EnumerateFiles(root, "*.seg", SearchOption.AllDirectories).Single();
+
+        // Its seal completes (the rename to .seg) on the first read, on the upload's thread.
+        var file = Directory.EnumerateFiles(root, "*.tmp", SearchOption.AllDirectories).Single();
         var bytes = File.ReadAllBytes(file);
         bytes[^1] ^= 0x20; // "world" -> "worlD"
         File.WriteAllBytes(file, bytes);
