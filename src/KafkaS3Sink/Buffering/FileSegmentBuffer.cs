@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Hashing;
 using System.Text;
@@ -18,7 +17,7 @@ namespace KafkaS3Sink.Buffering;
 /// </summary>
 /// <remarks>Appending, opening, sealing and discarding happen on one thread (the sink's consumer thread);
 /// sealed segments are read and deleted from upload threads.</remarks>
-internal sealed class FileSegmentBuffer : ISegmentBuffer
+internal sealed partial class FileSegmentBuffer : ISegmentBuffer
 {
     private readonly string root;
     private readonly bool fsyncOnSeal;
@@ -359,131 +358,6 @@ internal sealed class FileSegmentBuffer : ISegmentBuffer
 
             handle?.Dispose();
             handle = null;
-        }
-    }
-
-    /// <summary>
-    /// A segment that takes no more records. Its seal completes (fsync when configured, then the rename from
-    /// <c>.tmp</c> to <c>.seg</c>) on its first read, on the upload's thread; until then, and if that fails,
-    /// the file keeps its <c>.tmp</c> name. Thread-safe: the upload reads it while the consumer thread may delete it.
-    /// </summary>
-    private sealed class SealedFileSegment(FileSegmentBuffer owner, SegmentDescriptor descriptor, string tmpPath, string finalPath, long records, long bytes, long lastOffset, long fileLength) : ISealedSegment
-    {
-        private readonly Lock gate = new();
-        private bool renamed;
-        private bool deleted;
-
-        public SegmentDescriptor Descriptor => descriptor;
-
-        public long RecordCount => records;
-
-        public long Bytes => bytes;
-
-        public long LastOffset => lastOffset;
-
-        public ISegmentReader OpenReader() => new FileSegmentReader(Complete(), descriptor);
-
-        public void Delete()
-        {
-            lock (gate)
-            {
-                if (deleted)
-                {
-                    return;
-                }
-
-                deleted = true;
-                Interlocked.Add(ref owner.stagedBytes, -fileLength);
-                DeleteQuietly(renamed ? finalPath : tmpPath);
-            }
-        }
-
-        /// <summary>Makes the file durable (fsync) and gives it its sealed name, once; returns its path.</summary>
-        private string Complete()
-        {
-            lock (gate)
-            {
-                ObjectDisposedException.ThrowIf(deleted, this);
-                if (renamed)
-                {
-                    return finalPath;
-                }
-
-                if (owner.fsyncOnSeal)
-                {
-                    using var handle = File.OpenHandle(tmpPath, FileMode.Open, FileAccess.ReadWrite);
-                    RandomAccess.FlushToDisk(handle);
-                }
-
-                File.Move(tmpPath, finalPath);
-                renamed = true;
-                return finalPath;
-            }
-        }
-    }
-
-    private sealed class FileSegmentReader : ISegmentReader
-    {
-        private readonly FileStream stream;
-        private readonly string path;
-        private byte[] buffer = ArrayPool<byte>.Shared.Rent(4096);
-
-        public FileSegmentReader(string path, SegmentDescriptor expected)
-        {
-            this.path = path;
-            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 64 * 1024);
-            var header = SegmentFileFormat.TryReadHeader(stream);
-            if (header != expected)
-            {
-                stream.Dispose();
-                throw new InvalidDataException($"Segment file '{path}' has a missing or corrupt header.");
-            }
-        }
-
-        public bool TryRead(out long offset, out ReadOnlyMemory<byte> payload)
-        {
-            Span<byte> header = stackalloc byte[SegmentFileFormat.RecordHeaderSize];
-            var read = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
-            if (read == 0)
-            {
-                offset = -1;
-                payload = default;
-                return false;
-            }
-
-            if (read < header.Length)
-            {
-                throw new InvalidDataException($"Segment file '{path}' ends inside a record header.");
-            }
-
-            var length = (int)BinaryPrimitives.ReadUInt32LittleEndian(header);
-            offset = BinaryPrimitives.ReadInt64LittleEndian(header[4..]);
-            if (length > buffer.Length)
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-                buffer = ArrayPool<byte>.Shared.Rent(length);
-            }
-
-            if (stream.ReadAtLeast(buffer.AsSpan(0, length), length, throwOnEndOfStream: false) < length)
-            {
-                throw new InvalidDataException($"Segment file '{path}' ends inside the record at offset {offset}.");
-            }
-
-            var crc = Crc32C.Append(Crc32C.Compute(header.Slice(4, 8)), buffer.AsSpan(0, length));
-            if (crc != BinaryPrimitives.ReadUInt32LittleEndian(header[12..]))
-            {
-                throw new InvalidDataException($"Segment file '{path}': checksum mismatch in the record at offset {offset}.");
-            }
-
-            payload = buffer.AsMemory(0, length);
-            return true;
-        }
-
-        public void Dispose()
-        {
-            stream.Dispose();
-            ArrayPool<byte>.Shared.Return(buffer);
-            buffer = [];
         }
     }
 }

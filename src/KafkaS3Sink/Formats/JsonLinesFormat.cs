@@ -22,6 +22,10 @@ internal sealed class JsonLinesFormat(OutputCompression compression = OutputComp
         _ => baseExtension == "json" ? "application/x-ndjson" : "application/octet-stream",
     };
 
+    /// <summary>Uncompressed, the body is the payloads each followed by the separator: read straight from the segment.</summary>
+    public Stream? OpenDirect(ISealedSegment segment) =>
+        compression == OutputCompression.None ? new SegmentBodyStream(segment, separator, segment.Bytes + (segment.RecordCount * separator.Length)) : null;
+
     public void Write(ISealedSegment segment, string? avroSchema, Stream output)
     {
         using var destination = compression switch
@@ -88,4 +92,10 @@ internal interface IObjectFormat
     /// </param>
     /// <param name="destination">Where the body goes (readable and seekable).</param>
     void Write(ISealedSegment segment, string? avroSchema, Stream destination);
+
+    /// <summary>
+    /// The body read straight from the segment, when the format can (no second staged copy): a seekable stream of
+    /// known length; <see langword="null"/> when the body must be written first (compression, Parquet, Avro).
+    /// </summary>
+    Stream? OpenDirect(ISealedSegment segment) => null;
 }

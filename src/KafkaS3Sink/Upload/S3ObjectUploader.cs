@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using System.Globalization;
-using System.Net;
 using Amazon.S3;
 using Amazon.S3.Model;
 using KafkaS3Sink.Formats;
@@ -16,7 +14,7 @@ namespace KafkaS3Sink.Upload;
 /// aborted, with retries, so none is left behind. Memory use is a few stream buffers per concurrent
 /// upload, whatever the object size.
 /// </summary>
-internal sealed class S3ObjectUploader : IDisposable
+internal sealed partial class S3ObjectUploader : IDisposable
 {
     private const int MaxRestarts = 10;
     private readonly IAmazonS3 s3;
@@ -81,17 +79,39 @@ internal sealed class S3ObjectUploader : IDisposable
         var succeeded = false;
         var counted = true;
         var partition = string.Create(CultureInfo.InvariantCulture, $"{segment.Descriptor.Topic}[{segment.Descriptor.Partition}]");
+        Stream? direct = null;
         try
         {
-            length = await FormatAsync(segment, avroSchema, file, cancellationToken).ConfigureAwait(false);
-            Interlocked.Add(ref stagedObjectBytes, length);
+            // Uncompressed JSON lines and raw bytes that fit one PUT go straight from the segment: no second staged copy.
+            if (avroSchema is null && format.OpenDirect(segment) is { } body)
+            {
+                if (body.Length <= partSize)
+                {
+                    direct = body;
+                }
+                else
+                {
+                    await body.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+
+            if (direct is null)
+            {
+                length = await FormatAsync(segment, avroSchema, file, cancellationToken).ConfigureAwait(false);
+                Interlocked.Add(ref stagedObjectBytes, length);
+            }
+
             for (var restarts = 0; ; restarts++)
             {
                 try
                 {
-                    if (length <= partSize)
+                    if (direct is not null)
                     {
-                        await PutAsync(file, key, partition, segment, epoch, cancellationToken).ConfigureAwait(false);
+                        await PutAsync(null, direct, key, partition, segment, epoch, cancellationToken).ConfigureAwait(false);
+                    }
+                    else if (length <= partSize)
+                    {
+                        await PutAsync(file, null, key, partition, segment, epoch, cancellationToken).ConfigureAwait(false);
                     }
                     else
                     {
@@ -116,10 +136,16 @@ internal sealed class S3ObjectUploader : IDisposable
                 cleanup.StartCleanup(key, keep: null, partition);
             }
 
-            Log.Uploaded(logger, key, segment.RecordCount, length);
+            var uploaded = direct?.Length ?? length;
+            Log.Uploaded(logger, key, segment.RecordCount, uploaded);
             Volatile.Write(ref consecutiveFailures, 0);
-            events.Uploaded(length);
+            events.Uploaded(uploaded);
             succeeded = true;
+        }
+        catch (Exception ex) when (ex is not StagedDataException && Staged(ex) is { } staged)
+        {
+            // A body read from its segment failed inside the SDK, which may have wrapped the reason.
+            throw staged;
         }
         catch (OwnershipLostException)
         {
@@ -141,6 +167,7 @@ internal sealed class S3ObjectUploader : IDisposable
             DeleteQuietly(file);
             Interlocked.Add(ref stagedObjectBytes, -length);
             concurrency.Release();
+            direct?.Dispose();
         }
     }
 
@@ -155,6 +182,19 @@ internal sealed class S3ObjectUploader : IDisposable
     {
         cleanup.Dispose();
         concurrency.Dispose();
+    }
+
+    private static StagedDataException? Staged(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is StagedDataException staged)
+            {
+                return staged;
+            }
+        }
+
+        return null;
     }
 
     private static bool IsRestartable(AmazonS3Exception ex) =>
@@ -210,7 +250,8 @@ internal sealed class S3ObjectUploader : IDisposable
         }
     }
 
-    private async Task PutAsync(string file, string key, string partition, ISealedSegment segment, long epoch, CancellationToken cancellationToken)
+    /// <summary>One PUT of the object file, or of the body read from the segment (rewound for every attempt).</summary>
+    private async Task PutAsync(string? file, Stream? body, string key, string partition, ISealedSegment segment, long epoch, CancellationToken cancellationToken)
     {
         // With fencing, a new key is created in one request; a refusal (the key exists) reads the object's epoch
         // and replaces exactly the version read. The rotation's lease was checked before (CheckOwnershipAsync).
@@ -225,11 +266,14 @@ internal sealed class S3ObjectUploader : IDisposable
                     partition,
                     ct =>
                     {
+                        body?.Seek(0, SeekOrigin.Begin);
                         var request = new PutObjectRequest
                         {
                             BucketName = bucket,
                             Key = key,
                             FilePath = file,
+                            InputStream = body,
+                            AutoCloseStream = false,
                             ContentType = format.ContentType,
                             IfMatch = condition.IfMatch,
                             IfNoneMatch = condition.IfNoneMatch,
@@ -310,102 +354,4 @@ internal sealed class S3ObjectUploader : IDisposable
 
         return tags;
     }
-
-    private async Task MultipartAsync(string file, string key, string partition, ISealedSegment segment, long length, long epoch, CancellationToken cancellationToken)
-    {
-        // Read the existing object's epoch before sending parts; the complete carries the condition
-        // where the store honours it (otherwise the check above is all there is).
-        var condition = await ConditionAsync(key, segment, epoch, cancellationToken).ConfigureAwait(false);
-        var init = await retry.RunAsync(
-            "CreateMultipartUpload",
-            key,
-            partition,
-            ct =>
-            {
-                var initRequest = new InitiateMultipartUploadRequest { BucketName = bucket, Key = key, ContentType = format.ContentType };
-                Describe(segment, epoch, initRequest.Metadata);
-                initRequest.ServerSideEncryptionMethod = sse;
-                initRequest.ServerSideEncryptionKeyManagementServiceKeyId = storage.KmsKeyId;
-                initRequest.StorageClass = storageClass;
-                initRequest.CannedACL = cannedAcl;
-                initRequest.TagSet = Tags(segment);
-                return Attempt(CreateAsync(initRequest, ct));
-            },
-            cancellationToken).ConfigureAwait(false);
-        var completed = false;
-        try
-        {
-            var parts = new List<PartETag>();
-            var partNumber = 1;
-            for (long position = 0; position < length; position += partSize, partNumber++)
-            {
-                var number = partNumber;
-                var at = position;
-                var response = await retry.RunAsync(
-                    "UploadPart",
-                    key,
-                    partition,
-                    ct => Attempt(s3.UploadPartAsync(
-                        new UploadPartRequest
-                        {
-                            BucketName = bucket,
-                            Key = key,
-                            UploadId = init.UploadId,
-                            PartNumber = number,
-                            FilePath = file,
-                            FilePosition = at,
-                            PartSize = Math.Min(partSize, length - at),
-                        },
-                        ct)),
-                    cancellationToken).ConfigureAwait(false);
-                parts.Add(new PartETag(partNumber, response.ETag));
-            }
-
-            await retry.RunAsync(
-                "CompleteMultipartUpload",
-                key,
-                partition,
-                ct => Attempt(s3.CompleteMultipartUploadAsync(
-                    new CompleteMultipartUploadRequest
-                    {
-                        BucketName = bucket,
-                        Key = key,
-                        UploadId = init.UploadId,
-                        PartETags = parts,
-                        IfMatch = fence.FencesMultipart ? condition.IfMatch : null,
-                        IfNoneMatch = fence.FencesMultipart ? condition.IfNoneMatch : null,
-                    },
-                    ct)),
-                cancellationToken).ConfigureAwait(false);
-            completed = true;
-        }
-        finally
-        {
-            if (!completed)
-            {
-                // Given up (cancelled, fenced, refused): abort in the background, retried, so no part stays billed.
-                cleanup.StartAbort(key, init.UploadId, partition);
-            }
-        }
-    }
-
-    /// <summary>Starts a multipart upload; an answer without an upload id (a cut response read as complete) is retried.</summary>
-    private async Task<InitiateMultipartUploadResponse> CreateAsync(InitiateMultipartUploadRequest request, CancellationToken cancellationToken)
-    {
-        var response = await s3.InitiateMultipartUploadAsync(request, cancellationToken).ConfigureAwait(false);
-        return string.IsNullOrEmpty(response.UploadId)
-            ? throw new IOException($"CreateMultipartUpload of '{request.Key}' returned no upload id (a cut response)")
-            : response;
-    }
-
 }
-
-/// <summary>What an uploader reports to the sink's metrics.</summary>
-internal sealed record UploadEvents(Action<long> Uploaded, Action<TimeSpan, bool> Finished, Action<string> Retried);
-
-/// <summary>A staged segment could not be read or formatted: the partition is re-read from its last commit.</summary>
-internal sealed class StagedDataException(SegmentDescriptor segment, Exception inner)
-    : KafkaS3SinkException($"The staged segment of {segment.Topic}[{segment.Partition}] path '{segment.PartitionPath}' from offset {segment.StartOffset} cannot be read: {inner.Message}", inner);
-
-/// <summary>S3 refused a request for good (credentials, permissions, a missing bucket): the sink fails, saying what to fix.</summary>
-internal sealed class S3PermanentException(string message, Exception inner) : KafkaS3SinkException(message, inner);
