@@ -116,7 +116,7 @@ internal static class ModeRole
     {
         using var consumer = new ConsumerBuilder<Ignore, byte[]>(BestConsumer(o.Bootstrap!, group)).Build();
         consumer.Subscribe("load");
-        var buffers = new Dictionary<int, (MemoryStream Data, int Count)>();
+        var buffers = new PartitionBuffers(layout.FlushSize, layout.ObjectBytes + 1024);
         var inFlight = new List<Task>();
         using var slots = new SemaphoreSlim(16);
         var objects = 0;
@@ -131,19 +131,9 @@ internal static class ModeRole
 
             first.Start();
             seen++;
-            var p = r.Partition.Value;
-            if (!buffers.TryGetValue(p, out var buffer))
+            if (buffers.Append(r.Partition.Value, m.Value) is { } data)
             {
-                buffer = (new MemoryStream(layout.ObjectBytes + 1024), 0);
-            }
-
-            buffer.Data.Write(m.Value);
-            buffer.Data.WriteByte((byte)'\n');
-            buffer.Count++;
-            if (buffer.Count == layout.FlushSize)
-            {
-                var data = buffer.Data;
-                var key = $"pipe/{p}/{r.Offset.Value}";
+                var key = $"pipe/{r.Partition.Value}/{r.Offset.Value}";
                 await slots.WaitAsync();
                 inFlight.RemoveAll(t => t.IsCompleted);
                 inFlight.Add(Task.Run(async () =>
@@ -159,10 +149,7 @@ internal static class ModeRole
                     }
                 }));
                 objects++;
-                buffer = (new MemoryStream(layout.ObjectBytes + 1024), 0);
             }
-
-            buffers[p] = buffer;
         }
 
         await Task.WhenAll(inFlight);
@@ -233,7 +220,7 @@ internal static class ModeRole
             AutoOffsetReset = AutoOffsetReset.Earliest,
         }).Build();
         consumer.Subscribe("load");
-        var buffers = new Dictionary<int, (MemoryStream Data, int Count)>();
+        var buffers = new PartitionBuffers(layout.FlushSize, initialCapacity: 0);
         var objects = 0;
         long seen = 0;
         while (seen < layout.Records)
@@ -246,30 +233,44 @@ internal static class ModeRole
 
             first.Start();
             seen++;
-            var p = r.Partition.Value;
-            if (!buffers.TryGetValue(p, out var buffer))
+            if (buffers.Append(r.Partition.Value, m.Value) is { } data)
             {
-                buffer = (new MemoryStream(), 0);
-            }
-
-            buffer.Data.Write(m.Value);
-            buffer.Data.WriteByte((byte)'\n');
-            buffer.Count++;
-            if (buffer.Count == layout.FlushSize)
-            {
-                buffer.Data.Position = 0;
-                s3.PutObjectAsync(new PutObjectRequest { BucketName = o.Bucket, Key = $"naive/{p}/{r.Offset.Value}", InputStream = buffer.Data }).GetAwaiter().GetResult();
+                data.Position = 0;
+                s3.PutObjectAsync(new PutObjectRequest { BucketName = o.Bucket, Key = $"naive/{r.Partition.Value}/{r.Offset.Value}", InputStream = data }).GetAwaiter().GetResult();
                 consumer.Commit([new TopicPartitionOffset(r.TopicPartition, r.Offset + 1)]);
                 objects++;
-                buffer = (new MemoryStream(), 0);
             }
-
-            buffers[p] = buffer;
         }
 
         first.Stop();
         consumer.Close();
         return objects;
+    }
+
+    /// <summary>JSON lines per partition in memory; a buffer is handed out when it holds flush.size records.</summary>
+    private sealed class PartitionBuffers(int flushSize, int initialCapacity)
+    {
+        private readonly Dictionary<int, (MemoryStream Data, int Count)> buffers = [];
+
+        public MemoryStream? Append(int partition, byte[] value)
+        {
+            if (!buffers.TryGetValue(partition, out var buffer))
+            {
+                buffer = (new MemoryStream(initialCapacity), 0);
+            }
+
+            buffer.Data.Write(value);
+            buffer.Data.WriteByte((byte)'\n');
+            buffer.Count++;
+            if (buffer.Count < flushSize)
+            {
+                buffers[partition] = buffer;
+                return null;
+            }
+
+            buffers.Remove(partition);
+            return buffer.Data;
+        }
     }
 
     /// <summary>Measures from the first record to the end (group joins are not throughput).</summary>
