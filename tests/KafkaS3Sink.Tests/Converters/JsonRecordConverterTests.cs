@@ -48,8 +48,10 @@ public sealed class JsonRecordConverterTests
     {
         var act = () => converter.Convert(TestRecords.Kafka(json, partition: 4, offset: 99));
         var eager = () => new JsonRecordConverter { ParseEagerly = true }.Convert(TestRecords.Kafka(json, partition: 4, offset: 99));
+        var capturing = () => new JsonRecordConverter { Fields = new JsonFieldCapture([["a"], ["a", "b"]]) }.Convert(TestRecords.Kafka(json, partition: 4, offset: 99));
 
         eager.Should().Throw<RecordConversionException>().Where(e => e.Message.Contains(reason, StringComparison.Ordinal));
+        capturing.Should().Throw<RecordConversionException>().Where(e => e.Message.Contains("orders[4]@99", StringComparison.Ordinal) && e.Message.Contains(reason, StringComparison.Ordinal));
         act.Should().Throw<RecordConversionException>()
             .Where(e => e.Message.Contains("orders[4]@99", StringComparison.Ordinal) && e.Message.Contains(reason, StringComparison.Ordinal))
             .Which.Record!.Partition.Should().Be(4);
