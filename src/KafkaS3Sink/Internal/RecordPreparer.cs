@@ -20,11 +20,11 @@ internal sealed class RecordPreparer(KafkaS3SinkOptions options, IRecordConverte
     public bool TryPrepare(PartitionState state, ConsumeResult<byte[], byte[]> result, out PreparedRecord prepared)
     {
         prepared = default;
-        var tp = result.TopicPartition;
+        // result.Topic and .Partition, not result.TopicPartition: that property allocates a new object per call.
         var message = result.Message;
         var record = new KafkaRecord(
-            tp.Topic,
-            tp.Partition.Value,
+            result.Topic,
+            result.Partition.Value,
             result.Offset.Value,
             message.Timestamp.Type == TimestampType.NotAvailable
                 ? DateTimeOffset.UnixEpoch
