@@ -81,16 +81,10 @@ internal static class ModeRole
     {
         using var consumer = new ConsumerBuilder<Ignore, byte[]>(BestConsumer(o.Bootstrap!, group)).Build();
         consumer.Subscribe("load");
-        long seen = 0, checksum = 0;
-        while (seen < layout.Records)
+        long checksum = 0;
+        foreach (var r in Records(consumer, layout.Records, first))
         {
-            var r = consumer.Consume(TimeSpan.FromMilliseconds(100));
-            if (r?.Message is { } m)
-            {
-                first.Start();
-                checksum += m.Value.Length;
-                seen++;
-            }
+            checksum += r.Message.Value.Length;
         }
 
         first.Stop();
@@ -120,18 +114,9 @@ internal static class ModeRole
         var inFlight = new List<Task>();
         using var slots = new SemaphoreSlim(16);
         var objects = 0;
-        long seen = 0;
-        while (seen < layout.Records)
+        foreach (var r in Records(consumer, layout.Records, first))
         {
-            var r = consumer.Consume(TimeSpan.FromMilliseconds(100));
-            if (r?.Message is not { } m)
-            {
-                continue;
-            }
-
-            first.Start();
-            seen++;
-            if (buffers.Append(r.Partition.Value, m.Value) is { } data)
+            if (buffers.Append(r.Partition.Value, r.Message.Value) is { } data)
             {
                 var key = $"pipe/{r.Partition.Value}/{r.Offset.Value}";
                 await slots.WaitAsync();
@@ -222,18 +207,9 @@ internal static class ModeRole
         consumer.Subscribe("load");
         var buffers = new PartitionBuffers(layout.FlushSize, initialCapacity: 0);
         var objects = 0;
-        long seen = 0;
-        while (seen < layout.Records)
+        foreach (var r in Records(consumer, layout.Records, first))
         {
-            var r = consumer.Consume(TimeSpan.FromMilliseconds(100));
-            if (r?.Message is not { } m)
-            {
-                continue;
-            }
-
-            first.Start();
-            seen++;
-            if (buffers.Append(r.Partition.Value, m.Value) is { } data)
+            if (buffers.Append(r.Partition.Value, r.Message.Value) is { } data)
             {
                 data.Position = 0;
                 s3.PutObjectAsync(new PutObjectRequest { BucketName = o.Bucket, Key = $"naive/{r.Partition.Value}/{r.Offset.Value}", InputStream = data }).GetAwaiter().GetResult();
@@ -245,6 +221,20 @@ internal static class ModeRole
         first.Stop();
         consumer.Close();
         return objects;
+    }
+
+    /// <summary>Every record of the run, in the order consumed; the clock starts at the first.</summary>
+    private static IEnumerable<ConsumeResult<Ignore, byte[]>> Records(IConsumer<Ignore, byte[]> consumer, long count, FirstRecordClock first)
+    {
+        for (long seen = 0; seen < count;)
+        {
+            if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is { Message: not null } r)
+            {
+                first.Start();
+                seen++;
+                yield return r;
+            }
+        }
     }
 
     /// <summary>JSON lines per partition in memory; a buffer is handed out when it holds flush.size records.</summary>
