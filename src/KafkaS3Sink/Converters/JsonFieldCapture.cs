@@ -78,13 +78,12 @@ internal sealed class JsonFieldCapture
 
     /// <summary>
     /// The captured field: its token type (<see cref="JsonTokenType.None"/> when the path was not found) and raw UTF-8
-    /// (a string's text between the quotes, still escaped when <paramref name="escaped"/>; a number's or literal's text).
+    /// (a string's text between the quotes, still escaped; a number's or literal's text).
     /// </summary>
-    public JsonTokenType Get(int index, out ReadOnlySpan<byte> raw, out bool escaped)
+    public JsonTokenType Get(int index, out ReadOnlySpan<byte> raw)
     {
         var f = found[index];
         raw = f.Kind == JsonTokenType.None ? default : value.Span.Slice(f.Start, f.Length);
-        escaped = f.Escaped;
         return f.Kind;
     }
 
@@ -128,7 +127,7 @@ internal sealed class JsonFieldCapture
             {
                 var start = (int)reader.TokenStartIndex + (kind == JsonTokenType.String ? 1 : 0);
                 var length = kind is JsonTokenType.String or JsonTokenType.Number or JsonTokenType.True or JsonTokenType.False or JsonTokenType.Null ? reader.ValueSpan.Length : 0;
-                found[match.Index] = new Found(kind, start, length, reader.ValueIsEscaped);
+                found[match.Index] = new Found(kind, start, length);
             }
 
             if (kind == JsonTokenType.StartObject && match.Children.Count > 0)
@@ -155,7 +154,7 @@ internal sealed class JsonFieldCapture
         }
     }
 
-    private readonly record struct Found(JsonTokenType Kind, int Start, int Length, bool Escaped);
+    private readonly record struct Found(JsonTokenType Kind, int Start, int Length);
 
     private sealed class Node
     {

@@ -34,10 +34,9 @@ internal sealed class FieldPartitioner : IS3Partitioner, IValueReadingPartitione
     public string GetPartitionPath(SinkRecord record)
     {
         // The JSON converter found the field in its validating pass: no parse.
-        var kind = captured.Find(record, out var fields, out var at);
+        var kind = captured.Find(record, out _, out var at, out var raw);
         if (kind is JsonTokenType.String or JsonTokenType.Number or JsonTokenType.True or JsonTokenType.False)
         {
-            fields.Get(at, out var raw, out _);
             return Cached(raw, record);
         }
 

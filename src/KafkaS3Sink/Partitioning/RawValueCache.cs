@@ -55,11 +55,15 @@ internal struct CapturedField(string[] path)
     private JsonFieldCapture? capture;
     private int index;
 
-    /// <summary>The field's token type in this record's capture; <see cref="JsonTokenType.None"/> when there is none to read.</summary>
-    public JsonTokenType Find(SinkRecord record, out JsonFieldCapture fields, out int at)
+    /// <summary>
+    /// The field's token type and raw UTF-8 in this record's capture (see <see cref="JsonFieldCapture.Get"/>);
+    /// <see cref="JsonTokenType.None"/> when there is none to read, with <paramref name="at"/> -1 when there is no capture of it at all.
+    /// </summary>
+    public JsonTokenType Find(SinkRecord record, out JsonFieldCapture fields, out int at, out ReadOnlySpan<byte> raw)
     {
         fields = record.Fields!;
         at = -1;
+        raw = default;
         if (fields is null)
         {
             return JsonTokenType.None;
@@ -72,6 +76,6 @@ internal struct CapturedField(string[] path)
         }
 
         at = index;
-        return at < 0 ? JsonTokenType.None : fields.Get(at, out _, out _);
+        return at < 0 ? JsonTokenType.None : fields.Get(at, out raw);
     }
 }

@@ -192,7 +192,7 @@ internal sealed class TimeBasedPartitioner : IS3Partitioner, IValueReadingPartit
     private long ReadField(SinkRecord record)
     {
         // The JSON converter found the field in its validating pass: parsed from its bytes, no document.
-        var kind = captured.Find(record, out var fields, out var at);
+        var kind = captured.Find(record, out var fields, out var at, out _);
         if (kind == JsonTokenType.Number)
         {
             var number = new Utf8JsonReader(fields.Token(at));

@@ -32,12 +32,9 @@ internal static class S3Errors
 
         // Staged data that cannot be read (a body streamed from its segment), however the SDK wrapped it:
         // retrying would read the same bytes again; the partition is replayed from Kafka instead.
-        for (var ex = exception; ex is not null; ex = ex.InnerException)
+        if (Upload.StagedDataException.In(exception) is not null)
         {
-            if (ex is Upload.StagedDataException)
-            {
-                return false;
-            }
+            return false;
         }
 
         for (var ex = exception; ex is not null; ex = ex.InnerException)

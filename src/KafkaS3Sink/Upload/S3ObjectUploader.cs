@@ -142,7 +142,7 @@ internal sealed partial class S3ObjectUploader : IDisposable
             events.Uploaded(uploaded);
             succeeded = true;
         }
-        catch (Exception ex) when (ex is not StagedDataException && Staged(ex) is { } staged)
+        catch (Exception ex) when (ex is not StagedDataException && StagedDataException.In(ex) is { } staged)
         {
             // A body read from its segment failed inside the SDK, which may have wrapped the reason.
             throw staged;
@@ -164,7 +164,12 @@ internal sealed partial class S3ObjectUploader : IDisposable
                 events.Finished(time.GetElapsedTime(started), succeeded);
             }
 
-            DeleteQuietly(file);
+            if (direct is null)
+            {
+                // Only a formatted body has a file (a direct body is the segment itself).
+                DeleteQuietly(file);
+            }
+
             Interlocked.Add(ref stagedObjectBytes, -length);
             concurrency.Release();
             direct?.Dispose();
@@ -182,19 +187,6 @@ internal sealed partial class S3ObjectUploader : IDisposable
     {
         cleanup.Dispose();
         concurrency.Dispose();
-    }
-
-    private static StagedDataException? Staged(Exception? ex)
-    {
-        for (; ex is not null; ex = ex.InnerException)
-        {
-            if (ex is StagedDataException staged)
-            {
-                return staged;
-            }
-        }
-
-        return null;
     }
 
     private static bool IsRestartable(AmazonS3Exception ex) =>
