@@ -106,7 +106,7 @@ public sealed class StartupChecksTests : IDisposable
         }
 
         var lines = logLines.ToList();
-        var revoked = lines.FindIndex(l => l == $"Partitions revoked: {topic}[0].");
+        var revoked = lines.FindIndex(l => l == $"Partitions revoked from sink '{topic}': {topic}[0].");
         var failed = lines.FindIndex(l => l.StartsWith($"Sink '{topic}' failed.", StringComparison.Ordinal));
         revoked.Should().BeGreaterThan(-1, "the failed sink closes its consumer, which revokes its partitions and leaves the group");
         revoked.Should().BeLessThan(failed, "the consumer is closed before the sink reports its failure");

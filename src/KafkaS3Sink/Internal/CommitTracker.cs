@@ -11,7 +11,7 @@ namespace KafkaS3Sink.Internal;
 /// fails (rebalance in progress, coordinator moving or unreachable) is retried with backoff; the offsets
 /// stay committable meanwhile.
 /// </summary>
-internal sealed class CommitTracker(UploadScheduler uploads, SinkMetrics metrics, RetryRunner retry, LogThrottle throttle, TimeProvider time, ILogger logger)
+internal sealed class CommitTracker(string sinkName, UploadScheduler uploads, SinkMetrics metrics, RetryRunner retry, LogThrottle throttle, TimeProvider time, ILogger logger)
 {
     private long nextAttempt;
     private int failures;
@@ -131,7 +131,7 @@ internal sealed class CommitTracker(UploadScheduler uploads, SinkMetrics metrics
             nextAttempt = time.GetTimestamp() + (long)(delay.TotalSeconds * time.TimestampFrequency);
             if (throttle.ShouldLog("commit " + ex.Error.Code, out var suppressed))
             {
-                Log.CommitFailed(logger, ex.Error.ToString(), delay, suppressed);
+                Log.CommitFailed(logger, sinkName, ex.Error.ToString(), delay, suppressed);
             }
 
             return false;

@@ -10,14 +10,14 @@ internal static partial class Log
     [LoggerMessage(2, LogLevel.Information, "Sink '{Sink}' stopped.")]
     public static partial void Stopped(ILogger logger, string sink);
 
-    [LoggerMessage(3, LogLevel.Information, "Partitions assigned: {Partitions}.")]
-    public static partial void Assigned(ILogger logger, string partitions);
+    [LoggerMessage(3, LogLevel.Information, "Partitions assigned to sink '{Sink}': {Partitions}.")]
+    public static partial void Assigned(ILogger logger, string sink, string partitions);
 
-    [LoggerMessage(4, LogLevel.Information, "Partitions revoked: {Partitions}.")]
-    public static partial void Revoked(ILogger logger, string partitions);
+    [LoggerMessage(4, LogLevel.Information, "Partitions revoked from sink '{Sink}': {Partitions}.")]
+    public static partial void Revoked(ILogger logger, string sink, string partitions);
 
-    [LoggerMessage(5, LogLevel.Warning, "Partitions lost: {Partitions}; their staged records are discarded and will be replayed by the new owner.")]
-    public static partial void Lost(ILogger logger, string partitions);
+    [LoggerMessage(5, LogLevel.Warning, "Partitions lost by sink '{Sink}': {Partitions}; their staged records are discarded and will be replayed by the new owner.")]
+    public static partial void Lost(ILogger logger, string sink, string partitions);
 
     [LoggerMessage(6, LogLevel.Debug, "Uploaded s3 object '{Key}' ({Records} records, {Bytes} bytes).")]
     public static partial void Uploaded(ILogger logger, string key, long records, long bytes);
@@ -31,8 +31,8 @@ internal static partial class Log
     [LoggerMessage(9, LogLevel.Debug, "Committed offsets {Offsets}.")]
     public static partial void Committed(ILogger logger, string offsets);
 
-    [LoggerMessage(10, LogLevel.Warning, "Offset commit failed ({Reason}); retrying in {Delay} ({Suppressed} similar warnings suppressed since the last one).")]
-    public static partial void CommitFailed(ILogger logger, string reason, TimeSpan delay, int suppressed);
+    [LoggerMessage(10, LogLevel.Warning, "Offset commit failed for sink '{Sink}' ({Reason}); retrying in {Delay} ({Suppressed} similar warnings suppressed since the last one).")]
+    public static partial void CommitFailed(ILogger logger, string sink, string reason, TimeSpan delay, int suppressed);
 
     [LoggerMessage(11, LogLevel.Warning, "Kafka consumer error: {Reason} ({Suppressed} similar warnings suppressed since the last one).")]
     public static partial void ConsumerError(ILogger logger, string reason, int suppressed);
@@ -91,8 +91,8 @@ internal static partial class Log
     [LoggerMessage(29, LogLevel.Information, "Kafka brokers reachable again after {Duration}.")]
     public static partial void BrokersReachable(ILogger logger, TimeSpan duration);
 
-    [LoggerMessage(30, LogLevel.Warning, "Leaving the consumer group after a failure failed; the group reassigns the partitions after session.timeout.ms.")]
-    public static partial void CloseFailed(ILogger logger, Exception exception);
+    [LoggerMessage(30, LogLevel.Warning, "Sink '{Sink}': leaving the consumer group failed; the group reassigns the partitions after session.timeout.ms.")]
+    public static partial void CloseFailed(ILogger logger, Exception exception, string sink);
 
     [LoggerMessage(31, LogLevel.Information, "Aborted {Count} incomplete multipart upload(s) of {Partition} left by an earlier owner.")]
     public static partial void StaleUploadsAborted(ILogger logger, int count, string partition);
@@ -129,4 +129,10 @@ internal static partial class Log
 
     [LoggerMessage(42, LogLevel.Warning, "Sink '{Sink}': Errors.DeadLetterTopic is set but Errors.Tolerance is None (errors.tolerance=none): a bad record stops the sink and nothing is dead-lettered. Set Errors.Tolerance = All to use the dead-letter topic.")]
     public static partial void DeadLetterTopicUnused(ILogger logger, string sink);
+
+    [LoggerMessage(43, LogLevel.Information, "Sink '{Sink}' stopping: {Partitions} partition(s), {Uploading} rotation(s) uploading (given up to {DrainTimeout}); open segments are left for replay.")]
+    public static partial void Stopping(ILogger logger, string sink, int partitions, int uploading, TimeSpan drainTimeout);
+
+    [LoggerMessage(44, LogLevel.Warning, "Sink '{Sink}': leaving the consumer group (closing the Kafka consumer) did not finish within {Timeout}; the consumer is abandoned and the group reassigns its partitions after session.timeout.ms. Nothing uncommitted was committed: the next owner replays it.")]
+    public static partial void CloseTimedOut(ILogger logger, string sink, TimeSpan timeout);
 }

@@ -12,6 +12,7 @@ namespace KafkaS3Sink.Internal;
 /// last commit when staged data cannot be read, and the graceful and failed ends. Consumer thread only.
 /// </summary>
 internal sealed class PartitionAssignments(
+    string sinkName,
     ISegmentBuffer buffer,
     S3ObjectUploader uploader,
     OwnershipFence fence,
@@ -25,6 +26,13 @@ internal sealed class PartitionAssignments(
     TimeProvider time,
     ILogger logger)
 {
+    /// <summary>
+    /// How long leaving the group may take. A healthy close takes milliseconds (everything was committed before);
+    /// librdkafka has been seen to hang in close while a cooperative rebalance was in progress, and a sink must
+    /// stop in bounded time (a host's shutdown, a restart from the management API).
+    /// </summary>
+    internal static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>The assigned partitions' state.</summary>
     public Dictionary<TopicPartition, PartitionState> Partitions { get; } = [];
 
@@ -33,6 +41,14 @@ internal sealed class PartitionAssignments(
 
     /// <summary>The consumer, for the commits made from the callbacks.</summary>
     public IConsumer<byte[], byte[]>? Consumer { get; set; }
+
+    /// <summary>
+    /// Whether closing the consumer did not finish within <see cref="CloseTimeout"/>: the consumer is left to
+    /// itself (not disposed, which would race the close) and its late callbacks do nothing.
+    /// </summary>
+    public bool Abandoned => Volatile.Read(ref abandoned);
+
+    private bool abandoned;
 
     /// <summary>
     /// A new partition state whose set-up runs in the background: with fencing, take the lease (a
@@ -108,7 +124,12 @@ internal sealed class PartitionAssignments(
 
     public void OnAssigned(List<TopicPartition> assigned)
     {
-        Log.Assigned(logger, Describe(assigned));
+        if (Abandoned)
+        {
+            return;
+        }
+
+        Log.Assigned(logger, sinkName, Describe(assigned));
         foreach (var tp in assigned)
         {
             // Consumption restarts at the committed offset, a rotation boundary: anything staged is stale.
@@ -120,7 +141,12 @@ internal sealed class PartitionAssignments(
 
     public void OnRevoked(List<TopicPartitionOffset> revoked)
     {
-        Log.Revoked(logger, Describe(revoked.Select(r => r.TopicPartition)));
+        if (Abandoned)
+        {
+            return;
+        }
+
+        Log.Revoked(logger, sinkName, Describe(revoked.Select(r => r.TopicPartition)));
         var states = new List<PartitionState>();
         foreach (var tpo in revoked)
         {
@@ -139,7 +165,12 @@ internal sealed class PartitionAssignments(
 
     public void OnLost(List<TopicPartitionOffset> lost)
     {
-        Log.Lost(logger, Describe(lost.Select(l => l.TopicPartition)));
+        if (Abandoned)
+        {
+            return;
+        }
+
+        Log.Lost(logger, sinkName, Describe(lost.Select(l => l.TopicPartition)));
         var states = new List<PartitionState>();
         foreach (var tpo in lost)
         {
@@ -166,9 +197,10 @@ internal sealed class PartitionAssignments(
     /// </summary>
     public void StopGracefully(IConsumer<byte[], byte[]> c)
     {
+        Log.Stopping(logger, sinkName, Partitions.Count, Partitions.Values.Sum(s => s.InFlight.Count(u => u.Task is { IsCompleted: false })), drainTimeout);
         FinishAndCommit([.. Partitions.Values]);
         Partitions.Clear();
-        c.Close();
+        Close(c);
     }
 
     private void FinishAndCommit(List<PartitionState> states)
@@ -227,11 +259,44 @@ internal sealed class PartitionAssignments(
         Partitions.Clear();
         try
         {
-            c.Close();
+            Close(c);
         }
         catch (Exception ex) when (ex is KafkaException or InvalidOperationException or ObjectDisposedException)
         {
-            Log.CloseFailed(logger, ex);
+            Log.CloseFailed(logger, ex, sinkName);
+        }
+    }
+
+    /// <summary>
+    /// Leaves the group (librdkafka's close, which serves the last rebalance callbacks), bounded by
+    /// <see cref="CloseTimeout"/>. The close runs on a helper thread while this one waits, so the callbacks still
+    /// never run concurrently with the consumer thread; past the timeout the consumer is abandoned (see
+    /// <see cref="Abandoned"/>). Throws what the close threw.
+    /// </summary>
+    private void Close(IConsumer<byte[], byte[]> c)
+    {
+        if (!Bounded(c.Close, CloseTimeout))
+        {
+            Volatile.Write(ref abandoned, true);
+            Log.CloseTimedOut(logger, sinkName, CloseTimeout);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="close"/> on a helper thread and waits for it up to <paramref name="timeout"/>: true
+    /// when it finished, false when it is still running; what it threw is rethrown.
+    /// </summary>
+    internal static bool Bounded(Action close, TimeSpan timeout)
+    {
+        var closing = Task.Factory.StartNew(close, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        try
+        {
+            return closing.Wait(timeout);
+        }
+        catch (AggregateException ex) when (ex.InnerExceptions.Count == 1)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
+            throw;
         }
     }
 

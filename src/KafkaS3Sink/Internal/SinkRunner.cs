@@ -66,7 +66,7 @@ internal sealed class SinkRunner : IDisposable
         this.throttle = throttle;
         uploads = new UploadScheduler(options, uploader, drainTimeout, logger);
         writer = new RotationWriter(options, buffer, uploads, metrics, time);
-        commits = new CommitTracker(uploads, metrics, retry, throttle, time, logger);
+        commits = new CommitTracker(options.Name, uploads, metrics, retry, throttle, time, logger);
         backpressure = new Backpressure(options, buffer, uploader, uploads, control, metrics, retry, time, logger);
         status = new StatusPublisher(control, retry.Faults, options.Retry, time, logger);
         if (options.Errors.DeadLetterTopic is not null && options.Errors.Tolerance == ErrorTolerance.All)
@@ -75,7 +75,7 @@ internal sealed class SinkRunner : IDisposable
         }
 
         preparer = new RecordPreparer(options, converter, keyConverter, partitioner, new RecordErrorPolicy(options.Errors, deadLetters, metrics, control, throttle, logger));
-        assignments = new PartitionAssignments(buffer, uploader, fence, writer, uploads, commits, backpressure, deadLetters, drainTimeout, metrics, time, logger);
+        assignments = new PartitionAssignments(options.Name, buffer, uploader, fence, writer, uploads, commits, backpressure, deadLetters, drainTimeout, metrics, time, logger);
         writer.WriteFailed = OnWriteFailed;
         writer.Sealed = backpressure.WritesSucceeded;
     }
@@ -86,7 +86,7 @@ internal sealed class SinkRunner : IDisposable
     public void Run(CancellationToken stoppingToken)
     {
         deadLetters?.Start(stoppingToken);
-        using var c = BuildConsumer();
+        var c = BuildConsumer();
         consumer = c;
         assignments.Consumer = c;
         backpressure.Attach(c);
@@ -129,6 +129,12 @@ internal sealed class SinkRunner : IDisposable
             }
 
             consumer = null;
+
+            // An abandoned close may still be running: disposing the handle under it could crash the process.
+            if (!assignments.Abandoned)
+            {
+                c.Dispose();
+            }
         }
     }
 
