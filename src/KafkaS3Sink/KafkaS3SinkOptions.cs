@@ -55,6 +55,13 @@ public sealed class KafkaS3SinkOptions
     /// </summary>
     public TimeSpan? IdleRotateInterval { get; set; }
 
+    /// <summary>
+    /// How often the sink logs a progress line at Information level (records staged, objects and bytes uploaded,
+    /// commits, lag, staged bytes since the last line); a quiet sink with no lag logs nothing. Default one minute;
+    /// <see langword="null"/> turns it off (the same numbers are metrics).
+    /// </summary>
+    public TimeSpan? ProgressLogInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>What to do with a record whose value is null (a tombstone; <c>behavior.on.null.values</c>). Default <see cref="NullValueBehavior.Fail"/>.</summary>
     public NullValueBehavior NullValues { get; set; } = NullValueBehavior.Fail;
 
@@ -185,6 +192,11 @@ public sealed class KafkaS3SinkOptions
         if (RotateScheduleInterval is { } schedule && (schedule < TimeSpan.FromSeconds(1) || TimeSpan.FromDays(1).Ticks % schedule.Ticks != 0))
         {
             errors.Add($"RotateScheduleInterval (rotate.schedule.interval.ms): must be at least 1 s and divide a day evenly (was {schedule}).");
+        }
+
+        if (ProgressLogInterval is { } progress && progress <= TimeSpan.Zero)
+        {
+            errors.Add($"ProgressLogInterval: must be positive, or null to turn the progress line off (was {progress}).");
         }
 
         if (IdleRotateInterval is { } idle && idle <= TimeSpan.Zero)

@@ -9,7 +9,7 @@ namespace KafkaS3Sink.Configuration;
 /// Known keys map to options; keys that are unknown, or known but not supported yet, are reported by
 /// name, never ignored. See docs/migrating-from-kafka-connect.md for the full table.
 /// </summary>
-public static class KafkaConnectConfig
+public static partial class KafkaConnectConfig
 {
     private const string Partitioner = "io.confluent.connect.storage.partitioner.";
 
@@ -313,6 +313,7 @@ public static class KafkaConnectConfig
             }
         }
 
+        ApplySinkKeys(builder, config, known, errors);
         foreach (var key in config.Keys)
         {
             if (!known.Contains(key))

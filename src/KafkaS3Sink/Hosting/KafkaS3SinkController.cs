@@ -2,6 +2,9 @@ namespace KafkaS3Sink.Hosting;
 
 internal sealed class KafkaS3SinkController : IKafkaS3SinkController
 {
+    /// <summary>What a secret reads as; written back in an update, it keeps the stored value.</summary>
+    internal const string Mask = "******";
+
     private static readonly string[] SecretMarkers = ["secret", "password", "sasl.jaas.config", "ssl.key", "credentials"];
     private readonly KafkaS3SinkRegistry registry;
     private readonly KafkaS3SinkManager? manager;
@@ -18,24 +21,94 @@ internal sealed class KafkaS3SinkController : IKafkaS3SinkController
     public KafkaS3SinkStatus GetStatus(string name) => Sink(name).GetStatus();
 
     public IReadOnlyDictionary<string, string>? GetConfig(string name)
-        => registry.Get(name).ConnectorConfig?.ToDictionary(kv => kv.Key, kv => IsSecret(kv.Key) ? "******" : kv.Value, StringComparer.Ordinal);
+        => registry.Get(name).ConnectorConfig?.ToDictionary(kv => kv.Key, kv => IsSecret(kv.Key) ? Mask : kv.Value, StringComparer.Ordinal);
 
     public void Pause(string name) => Sink(name).Pause();
 
-    public void Resume(string name) => Sink(name).Resume();
+    public void Resume(string name)
+    {
+        var managed = registry.Get(name);
+        if (managed.Sink is { State: SinkState.Stopped } stopped)
+        {
+            // Kafka Connect's resume of a STOPPED connector starts it (the restart finishes in the background).
+            stopped.Resume();
+            _ = managed.RestartAsync(CancellationToken.None);
+            return;
+        }
+
+        Sink(name).Resume();
+    }
+
+    public Task StopAsync(string name, CancellationToken cancellationToken = default) => registry.Get(name).HaltAsync(cancellationToken);
+
+    public Task<IReadOnlyList<SinkOffset>> GetOffsetsAsync(string name, CancellationToken cancellationToken = default)
+        => Task.Run(() => SinkOffsets.Read(Options(name), cancellationToken), cancellationToken);
+
+    public Task AlterOffsetsAsync(string name, IReadOnlyList<SinkOffset> offsets, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(offsets);
+        var options = StoppedOptions(name);
+        return Task.Run(() => SinkOffsets.Alter(options, offsets, cancellationToken), cancellationToken);
+    }
+
+    public Task ResetOffsetsAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var options = StoppedOptions(name);
+        return Task.Run(() => SinkOffsets.Reset(options, cancellationToken), cancellationToken);
+    }
 
     public Task RestartAsync(string name, CancellationToken cancellationToken = default) => registry.Get(name).RestartAsync(cancellationToken);
+
+    public IReadOnlyList<string> Validate(IReadOnlyDictionary<string, string> config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var name = config.TryGetValue("name", out var n) && !string.IsNullOrWhiteSpace(n) ? n : "validate";
+        try
+        {
+            using var sink = manager is not null ? manager.Build(name, config) : new KafkaS3SinkBuilder().UseKafkaConnectConfig(config).Build();
+            return [];
+        }
+        catch (KafkaS3SinkConfigurationException ex)
+        {
+            return ex.Errors;
+        }
+    }
 
     public Task CreateAsync(string name, IReadOnlyDictionary<string, string> config, CancellationToken cancellationToken = default)
         => Manager.CreateAsync(name, config, cancellationToken);
 
     public Task UpdateAsync(string name, IReadOnlyDictionary<string, string> config, CancellationToken cancellationToken = default)
-        => Manager.UpdateAsync(name, config, cancellationToken);
+    {
+        ArgumentNullException.ThrowIfNull(config);
+
+        // A config read back (secrets masked) and written with one change keeps its secrets.
+        var stored = registry.Get(name).ConnectorConfig;
+        var unmasked = config.ToDictionary(
+            kv => kv.Key,
+            kv => kv.Value == Mask && IsSecret(kv.Key) && stored is not null && stored.TryGetValue(kv.Key, out var secret) ? secret : kv.Value,
+            StringComparer.Ordinal);
+        return Manager.UpdateAsync(name, unmasked, cancellationToken);
+    }
 
     public Task DeleteAsync(string name, CancellationToken cancellationToken = default) => Manager.DeleteAsync(name, cancellationToken);
 
     /// <summary>Whether a config key holds a secret (never returned or logged).</summary>
     internal static bool IsSecret(string key) => SecretMarkers.Any(m => key.Contains(m, StringComparison.OrdinalIgnoreCase));
+
+    private KafkaS3SinkOptions Options(string name) => (registry.Get(name).Sink ?? throw new InvalidOperationException($"Sink '{name}' has not started.")).Options;
+
+    /// <summary>A sink's options, when it is stopped (offsets may change only then, as in Kafka Connect).</summary>
+    private KafkaS3SinkOptions StoppedOptions(string name)
+    {
+        var sink = registry.Get(name).Sink ?? throw new InvalidOperationException($"Sink '{name}' has not started.");
+        if (sink.State is SinkState.Running or SinkState.Paused)
+        {
+            throw new InvalidOperationException(
+                $"Sink '{name}' must be stopped before its offsets can be changed (it is {sink.State}): stop it first (PUT /connectors/{name}/stop, or IKafkaS3SinkController.StopAsync).");
+        }
+
+        return sink.Options;
+    }
 
     private KafkaS3Sink Sink(string name) => registry.Get(name).Sink ?? throw new InvalidOperationException($"Sink '{name}' has not started.");
 

@@ -65,6 +65,20 @@ internal sealed class KafkaS3SinkHostedService : IHostedService, IManagedSink, I
         }
     }
 
+    /// <summary>Stops the sink gracefully and keeps it registered; <see cref="RestartAsync"/> starts it again.</summary>
+    public async Task HaltAsync(CancellationToken cancellationToken)
+    {
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await StopRunAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
     public void Dispose()
     {
         stopping?.Dispose();

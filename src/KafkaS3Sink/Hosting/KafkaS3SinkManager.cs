@@ -114,7 +114,8 @@ internal sealed class KafkaS3SinkManager(IServiceProvider services, KafkaS3SinkR
     private DynamicSink Dynamic(string name) => registry.Get(name) as DynamicSink
         ?? throw new InvalidOperationException($"Sink '{name}' is defined in code; only sinks created from a connector config can be changed or deleted.");
 
-    private KafkaS3Sink Build(string name, IReadOnlyDictionary<string, string> config)
+    /// <summary>Builds (and so validates) a sink from a connector config with the worker's defaults; it is not started.</summary>
+    internal KafkaS3Sink Build(string name, IReadOnlyDictionary<string, string> config)
     {
         var builder = new KafkaS3SinkBuilder()
             .UseLoggerFactory(services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance)
@@ -166,6 +167,8 @@ internal sealed class KafkaS3SinkManager(IServiceProvider services, KafkaS3SinkR
             await StopAsync(cancellationToken).ConfigureAwait(false);
             Start();
         }
+
+        public Task HaltAsync(CancellationToken cancellationToken) => StopAsync(cancellationToken);
 
         public void Dispose()
         {

@@ -9,6 +9,9 @@ internal interface IManagedSink
     IReadOnlyDictionary<string, string>? ConnectorConfig { get; }
 
     Task RestartAsync(CancellationToken cancellationToken);
+
+    /// <summary>Stops the sink gracefully and keeps it registered (Kafka Connect's STOPPED).</summary>
+    Task HaltAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>The sinks of this process, by name.</summary>

@@ -135,4 +135,7 @@ internal static partial class Log
 
     [LoggerMessage(44, LogLevel.Warning, "Sink '{Sink}': leaving the consumer group (closing the Kafka consumer) did not finish within {Timeout}; the consumer is abandoned and the group reassigns its partitions after session.timeout.ms. Nothing uncommitted was committed: the next owner replays it.")]
     public static partial void CloseTimedOut(ILogger logger, string sink, TimeSpan timeout);
+
+    [LoggerMessage(45, LogLevel.Information, "Sink '{Sink}' in the last {Interval}: {Records} records staged, {Objects} objects ({Bytes} bytes) uploaded, {Commits} commits; lag {Lag} records, {StagedBytes} bytes staged{Paused}.")]
+    public static partial void Progress(ILogger logger, string sink, TimeSpan interval, long records, long objects, long bytes, long commits, long lag, long stagedBytes, string paused);
 }

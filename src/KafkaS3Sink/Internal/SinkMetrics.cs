@@ -55,15 +55,36 @@ internal sealed class SinkMetrics : IDisposable
         meter.CreateObservableGauge("kafkas3sink.paused", () => new Measurement<int>(paused() ? 1 : 0, tag), "{state}", "1 while consumption is paused by backpressure.");
     }
 
-    public void RecordConsumed() => recordsConsumed.Add(1, sinkTag);
+    private long totalRecords;
+    private long totalObjects;
+    private long totalBytes;
+    private long totalCommits;
+
+    /// <summary>Totals since the sink started, for the progress line.</summary>
+    public (long Records, long Objects, long Bytes, long Commits) Totals
+        => (Volatile.Read(ref totalRecords), Interlocked.Read(ref totalObjects), Interlocked.Read(ref totalBytes), Volatile.Read(ref totalCommits));
+
+    /// <summary>Consumer thread only (a plain increment).</summary>
+    public void RecordConsumed()
+    {
+        totalRecords++;
+        recordsConsumed.Add(1, sinkTag);
+    }
 
     public void Uploaded(long bytes)
     {
+        Interlocked.Increment(ref totalObjects);
+        Interlocked.Add(ref totalBytes, bytes);
         uploads.Add(1, sinkTag);
         uploadedBytes.Add(bytes, sinkTag);
     }
 
-    public void Committed() => commits.Add(1, sinkTag);
+    /// <summary>Consumer thread only.</summary>
+    public void Committed()
+    {
+        totalCommits++;
+        commits.Add(1, sinkTag);
+    }
 
     public void UploadFinished(TimeSpan duration, bool succeeded)
     {

@@ -32,6 +32,7 @@ internal sealed class SinkRunner : IDisposable
     private readonly CommitTracker commits;
     private readonly Backpressure backpressure;
     private readonly StatusPublisher status;
+    private readonly ProgressLog progress;
     private readonly PartitionAssignments assignments;
     private readonly RecordPreparer preparer;
     private readonly DeadLetterQueue? deadLetters;
@@ -69,6 +70,7 @@ internal sealed class SinkRunner : IDisposable
         commits = new CommitTracker(options.Name, uploads, metrics, retry, throttle, time, logger);
         backpressure = new Backpressure(options, buffer, uploader, uploads, control, metrics, retry, time, logger);
         status = new StatusPublisher(control, retry.Faults, options.Retry, time, logger);
+        progress = new ProgressLog(options, metrics, control, time, logger);
         if (options.Errors.DeadLetterTopic is not null && options.Errors.Tolerance == ErrorTolerance.All)
         {
             deadLetters = new DeadLetterQueue(options, retry, throttle, metrics, time, logger);
@@ -282,6 +284,7 @@ internal sealed class SinkRunner : IDisposable
             nextStatus = now + Ticks(StatusInterval);
             writer.RotateOnTimers(partitions.Values, rotation);
             status.Publish(consumer!, partitions, assignments.Fenced, backpressure.OperatorPaused);
+            progress.Tick(now, backpressure.StagedBytes, backpressure.Blocked);
         }
     }
 
