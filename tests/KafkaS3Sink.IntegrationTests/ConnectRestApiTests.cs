@@ -173,7 +173,9 @@ public sealed class ConnectRestApiTests(IntegrationServers servers, ITestOutputH
         var bucket = await servers.S3.CreateBucketAsync("secret");
         var name = topic + "-sink";
         await using var worker = await WorkerHost.StartAsync(servers.Kafka, output);
-        (await worker.Send(HttpMethod.Post, "/connectors", new { name, config = WorkerHost.SinkConfig(servers, topic, bucket, 100) })).Status.Should().Be(HttpStatusCode.Created);
+        var config = WorkerHost.SinkConfig(servers, topic, bucket, 100);
+        config["kafkas3sink.progress.log.interval.ms"] = "500"; // this sink's own key: the progress line every 0.5 s
+        (await worker.Send(HttpMethod.Post, "/connectors", new { name, config })).Status.Should().Be(HttpStatusCode.Created);
         await worker.WaitForState(name, "RUNNING");
 
         // The Connect way to edit: GET the config (secret masked), change one setting, PUT it back.
@@ -192,8 +194,31 @@ public sealed class ConnectRestApiTests(IntegrationServers servers, ITestOutputH
         objects.Should().HaveCount(4, "two rotations of 40 records per partition, with the new flush.size and the stored secret");
         Ids(objects).Should().Equal(Enumerable.Range(0, 160));
         (await worker.Send(HttpMethod.Get, $"/connectors/{name}/status")).Json.GetProperty("connector").GetProperty("state").GetString().Should().Be("RUNNING");
+
+        // At Information level the progress lines add up to what happened: 160 records, 4 objects.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        (long Records, long Objects) progress;
+        while ((progress = Progress(worker, name)) != (160, 4) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        progress.Should().Be((160L, 4L), string.Join(Environment.NewLine, worker.LogLines.Where(l => l.Contains("in the last", StringComparison.Ordinal))));
         worker.Responses.Should().NotContain(r => r.Contains(servers.S3.SecretKey, StringComparison.Ordinal));
         worker.LogLines.Should().NotContain(l => l.Contains(servers.S3.SecretKey, StringComparison.Ordinal));
+    }
+
+    private static (long Records, long Objects) Progress(WorkerHost worker, string name)
+    {
+        long records = 0, objects = 0;
+        foreach (var line in worker.LogLines.Where(l => l.StartsWith($"Sink '{name}' in the last", StringComparison.Ordinal)))
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(line, @": (\d+) records staged, (\d+) objects");
+            records += long.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            objects += long.Parse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return (records, objects);
     }
 
     [Fact]

@@ -164,6 +164,48 @@ public sealed class KafkaConnectConfigTests
         act.Should().Throw<KafkaS3SinkConfigurationException>().Which.Errors.Should().Contain(e => e.Contains(expected, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void SinkKeys_SetWhatConnectHasNoKeyFor()
+    {
+        var imported = Import(new Dictionary<string, string>
+        {
+            ["kafkas3sink.staging.directory"] = "staging/orders",
+            ["kafkas3sink.staging.max.staged.bytes"] = "1000000",
+            ["kafkas3sink.staging.min.free.disk.bytes"] = "0",
+            ["kafkas3sink.staging.max.open.segments"] = "500",
+            ["kafkas3sink.rotate.idle.interval.ms"] = "60000",
+            ["kafkas3sink.s3.conditional.writes"] = "disabled",
+            ["kafkas3sink.progress.log.interval.ms"] = "0",
+        });
+
+        imported.Staging.Directory.Should().Be(Path.GetFullPath("staging/orders"), "relative to the current directory");
+        imported.Staging.MaxStagedBytes.Should().Be(1_000_000);
+        imported.Staging.MinFreeDiskBytes.Should().Be(0);
+        imported.Staging.MaxOpenSegments.Should().Be(500);
+        imported.IdleRotateInterval.Should().Be(TimeSpan.FromMinutes(1));
+        imported.S3.ConditionalWrites.Should().Be(ConditionalWrites.Disabled);
+        imported.ProgressLogInterval.Should().BeNull("0 turns the progress line off");
+    }
+
+    [Fact]
+    public void SinkKeys_BadValuesAndUnknownKeys_AreReportedWithTheKeyAndValue()
+    {
+        var act = () => Import(new Dictionary<string, string>
+        {
+            ["kafkas3sink.staging.max.open.segments"] = "0",
+            ["kafkas3sink.rotate.idle.interval.ms"] = "soon",
+            ["kafkas3sink.s3.conditional.writes"] = "1",
+            ["kafkas3sink.staging.dir"] = "/tmp/x",
+        });
+
+        var errors = act.Should().Throw<KafkaS3SinkConfigurationException>().Which.Errors;
+        errors.Should().Contain("kafkas3sink.staging.max.open.segments: must be at least 1 (was 0).");
+        errors.Should().Contain("kafkas3sink.rotate.idle.interval.ms: 'soon' is not an integer.");
+        errors.Should().Contain(e => e.StartsWith("kafkas3sink.s3.conditional.writes: '1' is not supported", StringComparison.Ordinal));
+        errors.Should().ContainSingle(e => e.Contains("kafkas3sink.staging.dir", StringComparison.Ordinal))
+            .Which.Should().StartWith("kafkas3sink.staging.dir: unknown kafkas3sink.* setting (known: ").And.Contain("kafkas3sink.staging.directory");
+    }
+
     private static KafkaS3SinkOptions Import(Dictionary<string, string> extra)
     {
         using var sink = Build(extra);
