@@ -10,7 +10,8 @@ namespace KafkaS3Sink.Worker;
 /// The ready-to-run "Kafka Connect worker": loads sink configs (Kafka Connect S3 sink connector JSON) from a folder at
 /// start, and serves Kafka Connect's REST API, health and OpenAPI. Settings (appsettings.json, environment
 /// <c>KafkaS3Sink__…</c>, or <c>--KafkaS3Sink:…</c> arguments): <c>KafkaS3Sink:BootstrapServers</c> (required),
-/// <c>KafkaS3Sink:ConfigDirectory</c>, and the API's credentials <c>KafkaS3Sink:Api:Username</c> /
+/// <c>KafkaS3Sink:ConfigDirectory</c> (standalone mode) or <c>KafkaS3Sink:Distributed:ConfigTopic</c> and
+/// <c>KafkaS3Sink:WorkerId</c> (distributed mode), and the API's credentials <c>KafkaS3Sink:Api:Username</c> /
 /// <c>KafkaS3Sink:Api:Password</c> (HTTP basic) and <c>KafkaS3Sink:Api:Key</c> (header <c>X-Api-Key</c>). See README.md.
 /// </summary>
 public static class WorkerApp
@@ -52,7 +53,34 @@ public static class WorkerApp
             builder.Services.AddAuthorization();
         }
 
-        builder.Services.AddKafkaS3SinkWorker(sink => sink.Configure(o => o.BootstrapServers = bootstrap));
+        var configTopic = builder.Configuration["KafkaS3Sink:Distributed:ConfigTopic"];
+        if (string.IsNullOrWhiteSpace(configTopic))
+        {
+            builder.Services.AddKafkaS3SinkWorker(sink => sink.Configure(o => o.BootstrapServers = bootstrap));
+        }
+        else
+        {
+            if (!string.IsNullOrWhiteSpace(builder.Configuration["KafkaS3Sink:ConfigDirectory"]))
+            {
+                throw new WorkerStartupException("KafkaS3Sink:ConfigDirectory is for standalone mode; with KafkaS3Sink:Distributed:ConfigTopic the connectors live in that topic: create them over the API (POST /connectors).");
+            }
+
+            try
+            {
+                builder.Services.AddKafkaS3SinkWorker(
+                    sink => sink.Configure(o => o.BootstrapServers = bootstrap),
+                    d =>
+                    {
+                        d.BootstrapServers = bootstrap;
+                        d.ConfigTopic = configTopic;
+                        d.WorkerId = builder.Configuration["KafkaS3Sink:WorkerId"] ?? d.WorkerId;
+                    });
+            }
+            catch (KafkaS3SinkConfigurationException ex)
+            {
+                throw new WorkerStartupException("KafkaS3Sink:Distributed: " + string.Join(" ", ex.Errors));
+            }
+        }
         builder.Services.AddHealthChecks().AddKafkaS3Sinks();
         builder.Services.AddOpenApi();
 

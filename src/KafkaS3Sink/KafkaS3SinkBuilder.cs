@@ -266,7 +266,7 @@ public sealed class KafkaS3SinkBuilder
             throw new KafkaS3SinkConfigurationException(options.Name, errors);
         }
 
-        options.Staging.Directory ??= Path.Combine(Path.GetTempPath(), "kafkas3sink", options.Name);
+        options.Staging.Directory ??= Path.Combine(StagingRoot ?? Path.Combine(Path.GetTempPath(), "kafkas3sink"), options.Name);
         var partitioner = partitionerFactory?.Invoke(timeProvider) ?? new DefaultPartitioner();
         return new KafkaS3Sink(
             options,
@@ -296,6 +296,9 @@ public sealed class KafkaS3SinkBuilder
             loggerFactory,
             drainTimeout);
     }
+
+    /// <summary>Where sinks without a staging folder of their own stage, in a folder per sink name (a worker's, in distributed mode).</summary>
+    internal string? StagingRoot { get; set; }
 
     internal void AddConfigurationErrors(IEnumerable<string> errors) => configurationErrors.AddRange(errors);
 

@@ -9,10 +9,14 @@ internal sealed class KafkaS3SinkController : IKafkaS3SinkController
     private readonly KafkaS3SinkRegistry registry;
     private readonly KafkaS3SinkManager? manager;
 
+    /// <summary>In distributed mode: writes go to the config topic and take effect when read back, on every worker.</summary>
+    private readonly KafkaConnectorStore? store;
+
     public KafkaS3SinkController(KafkaS3SinkRegistry registry, IServiceProvider services)
     {
         this.registry = registry;
         manager = (KafkaS3SinkManager?)services.GetService(typeof(KafkaS3SinkManager));
+        store = (KafkaConnectorStore?)services.GetService(typeof(KafkaConnectorStore));
         registry.ControllerInUse = true;
     }
 
@@ -23,10 +27,25 @@ internal sealed class KafkaS3SinkController : IKafkaS3SinkController
     public IReadOnlyDictionary<string, string>? GetConfig(string name)
         => registry.Get(name).ConnectorConfig?.ToDictionary(kv => kv.Key, kv => IsSecret(kv.Key) ? Mask : kv.Value, StringComparer.Ordinal);
 
-    public void Pause(string name) => Sink(name).Pause();
+    public void Pause(string name)
+    {
+        if (store is not null)
+        {
+            store.SetTargetAsync(name, KafkaConnectorStore.Paused, CancellationToken.None).GetAwaiter().GetResult();
+            return;
+        }
+
+        Sink(name).Pause();
+    }
 
     public void Resume(string name)
     {
+        if (store is not null)
+        {
+            store.SetTargetAsync(name, KafkaConnectorStore.Started, CancellationToken.None).GetAwaiter().GetResult();
+            return;
+        }
+
         var managed = registry.Get(name);
         if (managed.Sink is { State: SinkState.Stopped } stopped)
         {
@@ -39,7 +58,8 @@ internal sealed class KafkaS3SinkController : IKafkaS3SinkController
         Sink(name).Resume();
     }
 
-    public Task StopAsync(string name, CancellationToken cancellationToken = default) => registry.Get(name).HaltAsync(cancellationToken);
+    public Task StopAsync(string name, CancellationToken cancellationToken = default)
+        => store is not null ? store.SetTargetAsync(name, KafkaConnectorStore.Stopped, cancellationToken) : registry.Get(name).HaltAsync(cancellationToken);
 
     public Task<IReadOnlyList<SinkOffset>> GetOffsetsAsync(string name, CancellationToken cancellationToken = default)
         => Task.Run(() => SinkOffsets.Read(Options(name), cancellationToken), cancellationToken);
@@ -75,7 +95,20 @@ internal sealed class KafkaS3SinkController : IKafkaS3SinkController
     }
 
     public Task CreateAsync(string name, IReadOnlyDictionary<string, string> config, CancellationToken cancellationToken = default)
-        => Manager.CreateAsync(name, config, cancellationToken);
+    {
+        if (store is null)
+        {
+            return Manager.CreateAsync(name, config, cancellationToken);
+        }
+
+        if (store.Get(name) is not null || registry.Contains(name))
+        {
+            throw new InvalidOperationException($"A sink named '{name}' exists already.");
+        }
+
+        ThrowIfInvalid(name, config);
+        return store.PutAsync(name, config, KafkaConnectorStore.Started, cancellationToken);
+    }
 
     public Task UpdateAsync(string name, IReadOnlyDictionary<string, string> config, CancellationToken cancellationToken = default)
     {
@@ -87,10 +120,27 @@ internal sealed class KafkaS3SinkController : IKafkaS3SinkController
             kv => kv.Key,
             kv => kv.Value == Mask && IsSecret(kv.Key) && stored is not null && stored.TryGetValue(kv.Key, out var secret) ? secret : kv.Value,
             StringComparer.Ordinal);
-        return Manager.UpdateAsync(name, unmasked, cancellationToken);
+        if (store is null)
+        {
+            return Manager.UpdateAsync(name, unmasked, cancellationToken);
+        }
+
+        ThrowIfInvalid(name, unmasked);
+        return store.PutAsync(name, unmasked, null, cancellationToken);
     }
 
-    public Task DeleteAsync(string name, CancellationToken cancellationToken = default) => Manager.DeleteAsync(name, cancellationToken);
+    public Task DeleteAsync(string name, CancellationToken cancellationToken = default)
+        => store is not null ? store.DeleteAsync(name, cancellationToken) : Manager.DeleteAsync(name, cancellationToken);
+
+    /// <summary>A config goes to the config topic only if it is valid: an invalid one would fail on every worker.</summary>
+    private void ThrowIfInvalid(string name, IReadOnlyDictionary<string, string> config)
+    {
+        var errors = Validate(new Dictionary<string, string>(config.Where(kv => kv.Key != "name"), StringComparer.Ordinal) { ["name"] = name });
+        if (errors.Count > 0)
+        {
+            throw new KafkaS3SinkConfigurationException(name, errors);
+        }
+    }
 
     /// <summary>Whether a config key holds a secret (never returned or logged).</summary>
     internal static bool IsSecret(string key) => SecretMarkers.Any(m => key.Contains(m, StringComparison.OrdinalIgnoreCase));

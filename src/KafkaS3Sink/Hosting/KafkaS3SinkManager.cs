@@ -121,6 +121,7 @@ internal sealed class KafkaS3SinkManager(IServiceProvider services, KafkaS3SinkR
             .UseLoggerFactory(services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance)
             .UseTimeProvider(services.GetService<TimeProvider>() ?? TimeProvider.System);
         defaults(builder);
+        builder.StagingRoot = services.GetService<KafkaS3SinkWorkerOptions>()?.StagingRoot;
 
         // The name gives the consumer group, as in Kafka Connect: connect-<name>.
         var named = config.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);

@@ -74,6 +74,52 @@ public static class KafkaS3SinkServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>
+    /// A worker in distributed mode (see <see cref="KafkaS3SinkWorkerOptions"/>): connector configs and target states
+    /// are kept in a Kafka topic that every worker of the cluster reads, so every worker runs the same connectors (one
+    /// consumer-group member each; the group spreads the partitions), a write through any worker reaches all, and
+    /// the connectors come back after a restart of every worker.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="defaults">Settings shared by every sink created at runtime (at least the bootstrap servers).</param>
+    /// <param name="distributed">The config topic, the worker's id and the cluster that holds the topic.</param>
+    /// <returns>The services.</returns>
+    public static IServiceCollection AddKafkaS3SinkWorker(this IServiceCollection services, Action<KafkaS3SinkBuilder> defaults, Action<KafkaS3SinkWorkerOptions> distributed)
+    {
+        ArgumentNullException.ThrowIfNull(distributed);
+        var options = new KafkaS3SinkWorkerOptions();
+        distributed(options);
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.BootstrapServers))
+        {
+            errors.Add("BootstrapServers: required (the Kafka cluster that holds the config topic).");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.ConfigTopic))
+        {
+            errors.Add("ConfigTopic: required.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.WorkerId) || options.WorkerId.IndexOfAny(['/', '\\']) >= 0 || options.WorkerId.Contains("..", StringComparison.Ordinal))
+        {
+            errors.Add($"WorkerId: required, without '/', '\\' or '..' (was '{options.WorkerId}').");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new KafkaS3SinkConfigurationException("worker", errors);
+        }
+
+        options.StagingRoot ??= Path.Combine(Path.GetTempPath(), "kafkas3sink", options.WorkerId);
+        services.AddSingleton(options);
+        services.AddKafkaS3SinkWorker(defaults);
+        services.TryAddSingleton<KafkaConnectorStore>();
+
+        // Registered after the manager, so it stops first: no config record is applied while the sinks stop.
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<KafkaConnectorStore>());
+        return services;
+    }
+
     /// <summary>Adds a sink named <paramref name="name"/> (see <see cref="AddKafkaS3Sink(IServiceCollection, Action{KafkaS3SinkBuilder})"/>).</summary>
     /// <param name="services">The services.</param>
     /// <param name="name">The sink's name (used by the controller, logs, metrics and the default staging folder).</param>

@@ -138,4 +138,13 @@ internal static partial class Log
 
     [LoggerMessage(45, LogLevel.Information, "Sink '{Sink}' in the last {Interval}: {Records} records staged, {Objects} objects ({Bytes} bytes) uploaded, {Commits} commits; lag {Lag} records, {StagedBytes} bytes staged{Paused}.")]
     public static partial void Progress(ILogger logger, string sink, TimeSpan interval, long records, long objects, long bytes, long commits, long lag, long stagedBytes, string paused);
+
+    [LoggerMessage(46, LogLevel.Information, "Worker '{WorkerId}' read the config topic '{Topic}': {Connectors} connector(s).")]
+    public static partial void ConfigTopicLoaded(ILogger logger, string topic, int connectors, string workerId);
+
+    [LoggerMessage(47, LogLevel.Warning, "Config topic '{Topic}': {Problem}.")]
+    public static partial void ConfigTopicProblem(ILogger logger, string topic, string problem);
+
+    [LoggerMessage(48, LogLevel.Error, "The config record '{Key}' could not take effect on this worker: {Reason}")]
+    public static partial void ConfigRecordFailed(ILogger logger, Exception exception, string? key, string reason);
 }

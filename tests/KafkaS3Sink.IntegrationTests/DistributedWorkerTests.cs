@@ -1,0 +1,105 @@
+using System.Net;
+using KafkaS3Sink.IntegrationTests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace KafkaS3Sink.IntegrationTests;
+
+/// <summary>
+/// Two workers in distributed mode: the connector lives in a config topic, both run it (one group member each, the
+/// partitions split), a worker that stops is covered by the other, and the connector comes back after both restart.
+/// </summary>
+[Collection(IntegrationCollection.Name)]
+[Trait("Category", "Integration")]
+[Trait("Category", "Management")]
+public sealed class DistributedWorkerTests(IntegrationServers servers, ITestOutputHelper output)
+{
+    private const int Partitions = 4;
+
+    [Fact]
+    public async Task TwoWorkers_ShareTheConnector_OneStops_BothRestart_EveryRecordOnce()
+    {
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var topic = "dist-" + id;
+        var configTopic = "dist-configs-" + id;
+        servers.Kafka.CreateTopic(topic, Partitions);
+        servers.Kafka.CreateTopic(configTopic, 1);
+        var bucket = await servers.S3.CreateBucketAsync("dist");
+        var name = topic + "-sink";
+        var group = "connect-" + name;
+        Task<WorkerHost> Worker(string workerId) => WorkerHost.StartAsync(
+            servers.Kafka, output, Microsoft.Extensions.Logging.LogLevel.Information,
+            "--KafkaS3Sink:Distributed:ConfigTopic", configTopic, "--KafkaS3Sink:WorkerId", workerId + "-" + id);
+
+        var a = await Worker("a");
+        var b = await Worker("b");
+        try
+        {
+            // Created through A, running on both.
+            var created = await a.Send(HttpMethod.Post, "/connectors", new { name, config = WorkerHost.SinkConfig(servers, topic, bucket, 25) });
+            created.Status.Should().Be(HttpStatusCode.Created, created.Body);
+            await a.WaitForState(name, "RUNNING");
+            await b.WaitForState(name, "RUNNING");
+            (await b.Send(HttpMethod.Post, "/connectors", new { name, config = WorkerHost.SinkConfig(servers, topic, bucket, 25) })).Status
+                .Should().Be(HttpStatusCode.Conflict, "B knows the connector from the topic");
+
+            Produce(topic, 0, 400);
+            await SinkTestKit.WaitForCommitsAsync(servers.Kafka, group, topic, [100, 100, 100, 100], TimeSpan.FromMinutes(2));
+            HadPartitions(a, name).Should().BeTrue("A consumes part of the topic");
+            HadPartitions(b, name).Should().BeTrue("B consumes part of the topic");
+
+            // A target state set through B reaches A.
+            (await b.Send(HttpMethod.Put, $"/connectors/{name}/pause")).Status.Should().Be(HttpStatusCode.Accepted);
+            await a.WaitForState(name, "PAUSED");
+            (await a.Send(HttpMethod.Put, $"/connectors/{name}/resume")).Status.Should().Be(HttpStatusCode.Accepted);
+            await b.WaitForState(name, "RUNNING");
+
+            // A stops: B carries on with every partition.
+            await a.DisposeAsync();
+            a = null!;
+            Produce(topic, 400, 400);
+            await SinkTestKit.WaitForCommitsAsync(servers.Kafka, group, topic, [200, 200, 200, 200], TimeSpan.FromMinutes(2));
+            await b.DisposeAsync();
+            b = null!;
+
+            // Both restart: the connector comes back from the topic.
+            a = await Worker("a");
+            b = await Worker("b");
+            (await a.Send(HttpMethod.Get, "/connectors")).Json.EnumerateArray().Select(e => e.GetString()).Should().Equal(name);
+            await a.WaitForState(name, "RUNNING");
+            await b.WaitForState(name, "RUNNING");
+            Produce(topic, 800, 200);
+            await SinkTestKit.WaitForCommitsAsync(servers.Kafka, group, topic, [250, 250, 250, 250], TimeSpan.FromMinutes(2));
+
+            // Deleted through A: gone on B too.
+            (await a.Send(HttpMethod.Delete, $"/connectors/{name}")).Status.Should().Be(HttpStatusCode.NoContent);
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while ((await b.Send(HttpMethod.Get, $"/connectors/{name}")).Status != HttpStatusCode.NotFound)
+            {
+                DateTime.UtcNow.Should().BeBefore(deadline, "the delete reaches B");
+                await Task.Delay(100);
+            }
+        }
+        finally
+        {
+            if (a is not null)
+            {
+                await a.DisposeAsync();
+            }
+
+            if (b is not null)
+            {
+                await b.DisposeAsync();
+            }
+        }
+
+        var ids = (await SinkTestKit.ReadObjectsAsync(servers.S3, bucket)).SelectMany(o => o.Lines).Select(l => SinkTestKit.Json(l).GetProperty("id").GetInt32()).ToList();
+        ids.Should().OnlyHaveUniqueItems();
+        ids.Order().Should().Equal(Enumerable.Range(0, 1000));
+    }
+
+    private static bool HadPartitions(WorkerHost worker, string name)
+        => worker.LogLines.Any(l => l.StartsWith($"Partitions assigned to sink '{name}': ", StringComparison.Ordinal) && !l.EndsWith(": none.", StringComparison.Ordinal));
+
+    private void Produce(string topic, int from, int count)
+        => SinkTestKit.Produce(servers.Kafka, topic, Enumerable.Range(from, count).Select(i => (i % Partitions, (string?)null, $"{{\"id\":{i}}}")));
+}
