@@ -27,9 +27,9 @@ internal static class ConnectShapes
     {
         var config = Config(c, name);
         var tasks = new JsonArray();
-        if (!IsStopped(c, name))
+        for (var id = 0; id < RunningCount(c, name); id++)
         {
-            tasks.Add(new JsonObject { ["connector"] = name, ["task"] = 0 });
+            tasks.Add(new JsonObject { ["connector"] = name, ["task"] = id });
         }
 
         return new JsonObject { ["name"] = name, ["config"] = config, ["tasks"] = tasks, ["type"] = "sink" };
@@ -48,20 +48,23 @@ internal static class ConnectShapes
         return config;
     }
 
-    /// <summary><c>{name, connector: {state, worker_id}, tasks: [{id, state, worker_id}], type}</c>, plus the sink's own <c>details</c>.</summary>
-    public static JsonObject Status(KafkaS3SinkStatus s, string? restarting = null)
+    /// <summary>
+    /// <c>{name, connector: {state, worker_id}, tasks: [{id, state, worker_id}], type}</c>, plus the sink's own
+    /// <c>details</c>: the connector is this worker's sink, the tasks are its members, one per worker running it.
+    /// </summary>
+    public static JsonObject Status(IKafkaS3SinkController c, string name, string worker, string? restarting = null)
     {
-        var state = State(s.State);
-        var tasks = new JsonArray();
-        if (s.State != SinkState.Stopped)
-        {
-            tasks.Add(TaskStatus(s, restarting ?? state));
-        }
-
-        var connector = new JsonObject { ["state"] = restarting ?? state, ["worker_id"] = WorkerId };
+        var s = c.GetStatus(name);
+        var connector = new JsonObject { ["state"] = restarting ?? State(s.State), ["worker_id"] = worker };
         if (s.Error is not null)
         {
             connector["trace"] = s.Error;
+        }
+
+        var tasks = new JsonArray();
+        foreach (var (member, id) in Running(c, name).Select((m, i) => (m, i)))
+        {
+            tasks.Add(TaskStatus(member, id, restarting is not null && member.WorkerId == worker ? restarting : null));
         }
 
         return new JsonObject
@@ -74,17 +77,24 @@ internal static class ConnectShapes
         };
     }
 
-    /// <summary><c>{id, state, worker_id[, trace]}</c> of the sink's one task.</summary>
-    public static JsonObject TaskStatus(KafkaS3SinkStatus s, string? state = null)
+    /// <summary>The members that run (a stopped one has no task), in task-id order.</summary>
+    public static IReadOnlyList<SinkMemberStatus> Running(IKafkaS3SinkController c, string name)
+        => [.. c.GetMembers(name).Where(m => m.State != SinkState.Stopped)];
+
+    /// <summary><c>{id, state, worker_id[, trace]}</c> of one task (member).</summary>
+    public static JsonObject TaskStatus(SinkMemberStatus member, int id, string? state = null)
     {
-        var task = new JsonObject { ["id"] = 0, ["state"] = state ?? State(s.State), ["worker_id"] = WorkerId };
-        if (s.Error is not null)
+        var task = new JsonObject { ["id"] = id, ["state"] = state ?? State(member.State), ["worker_id"] = member.WorkerId };
+        if (member.Error is not null)
         {
-            task["trace"] = s.Error;
+            task["trace"] = member.Error;
         }
 
         return task;
     }
+
+    /// <summary>The id of the worker answering: its distributed-mode id, or the host name.</summary>
+    public static string WorkerId(HttpContext context) => context.RequestServices.GetService(typeof(KafkaS3SinkWorkerOptions)) is KafkaS3SinkWorkerOptions o ? o.WorkerId : Environment.MachineName;
 
     /// <summary><c>{offsets: [{partition: {kafka_topic, kafka_partition}, offset: {kafka_offset}}]}</c>.</summary>
     public static JsonObject Offsets(IEnumerable<SinkOffset> offsets)
@@ -108,18 +118,15 @@ internal static class ConnectShapes
     /// <summary>Connect's <c>{message}</c> answer to an offsets change.</summary>
     public static IResult Message(string message) => Results.Json(new JsonObject { ["message"] = message });
 
-    /// <summary>What Connect calls the worker: host and port would need the request; the host name identifies the process's machine.</summary>
-    public static string WorkerId => Environment.MachineName;
-
-    private static bool IsStopped(IKafkaS3SinkController c, string name)
+    private static int RunningCount(IKafkaS3SinkController c, string name)
     {
         try
         {
-            return c.GetStatus(name).State == SinkState.Stopped;
+            return Running(c, name).Count;
         }
         catch (InvalidOperationException)
         {
-            return false; // not started yet
+            return 0; // not started yet
         }
     }
 }

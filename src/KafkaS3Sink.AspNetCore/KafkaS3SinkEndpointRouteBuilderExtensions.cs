@@ -29,7 +29,7 @@ public static class KafkaS3SinkEndpointRouteBuilderExtensions
         ArgumentNullException.ThrowIfNull(endpoints);
         var group = endpoints.MapGroup(prefix).WithTags("KafkaS3Sink");
 
-        group.MapGet("/", (HttpRequest request, IKafkaS3SinkController c) =>
+        group.MapGet("/", (HttpContext context, HttpRequest request, IKafkaS3SinkController c) =>
         {
             var expand = request.Query["expand"].Select(e => e?.ToLowerInvariant()).ToHashSet();
             if (expand.Count == 0)
@@ -43,7 +43,7 @@ public static class KafkaS3SinkEndpointRouteBuilderExtensions
                 var entry = new JsonObject();
                 if (expand.Contains("status"))
                 {
-                    entry["status"] = TryStatus(c, name);
+                    entry["status"] = TryStatus(c, name, WorkerId(context));
                 }
 
                 if (expand.Contains("info"))
@@ -91,7 +91,7 @@ public static class KafkaS3SinkEndpointRouteBuilderExtensions
             return Results.NoContent();
         })).WithName("DeleteSink").WithSummary("Stops and removes a sink created at runtime.");
 
-        group.MapGet("/{name}/status", (string name, IKafkaS3SinkController c) => Guard(name, () => Results.Json(Status(c.GetStatus(name)))))
+        group.MapGet("/{name}/status", (string name, HttpContext context, IKafkaS3SinkController c) => Guard(name, () => Results.Json(Status(c, name, WorkerId(context)))))
             .WithName("GetSinkStatus").WithSummary("A sink's state, in Kafka Connect's shape plus details.");
 
         group.MapGet("/{name}/config", (string name, IKafkaS3SinkController c) => Guard(name, () => Results.Json(Config(c, name))))
@@ -142,9 +142,10 @@ public static class KafkaS3SinkEndpointRouteBuilderExtensions
             return Results.NoContent();
         })).WithName("StopSink").WithSummary("Stops the sink and keeps it (STOPPED): its consumer leaves the group, so its offsets can be changed.");
 
-        group.MapPost("/{name}/restart", (string name, bool? includeTasks, bool? onlyFailed, IKafkaS3SinkController c, CancellationToken ct) => Guard(name, async () =>
+        group.MapPost("/{name}/restart", (string name, bool? includeTasks, bool? onlyFailed, HttpContext context, IKafkaS3SinkController c, CancellationToken ct) => Guard(name, async () =>
         {
             var status = c.GetStatus(name);
+            var worker = WorkerId(context);
             var failedOnly = onlyFailed ?? false;
             if (!(includeTasks ?? false) && !failedOnly)
             {
@@ -155,10 +156,10 @@ public static class KafkaS3SinkEndpointRouteBuilderExtensions
             // Connect's KIP-745 form: 202 with the status, RESTARTING where an instance restarts.
             if (failedOnly && status.State != SinkState.Failed)
             {
-                return Results.Json(Status(status), statusCode: StatusCodes.Status202Accepted);
+                return Results.Json(Status(c, name, worker), statusCode: StatusCodes.Status202Accepted);
             }
 
-            var accepted = Status(status, restarting: "RESTARTING");
+            var accepted = Status(c, name, worker, restarting: "RESTARTING");
             await c.RestartAsync(name, ct).ConfigureAwait(false);
             return Results.Json(accepted, statusCode: StatusCodes.Status202Accepted);
         })).WithName("RestartSink").WithSummary("Stops the sink gracefully and starts it again (also after a failure).");
@@ -166,30 +167,32 @@ public static class KafkaS3SinkEndpointRouteBuilderExtensions
         group.MapGet("/{name}/tasks", (string name, IKafkaS3SinkController c) => Guard(name, () =>
         {
             var tasks = new JsonArray();
-            if (c.GetStatus(name).State != SinkState.Stopped)
+            for (var id = 0; id < Running(c, name).Count; id++)
             {
-                tasks.Add(new JsonObject { ["id"] = new JsonObject { ["connector"] = name, ["task"] = 0 }, ["config"] = Config(c, name) });
+                tasks.Add(new JsonObject { ["id"] = new JsonObject { ["connector"] = name, ["task"] = id }, ["config"] = Config(c, name) });
             }
 
             return Results.Json(tasks);
         })).WithName("GetSinkTasks").WithSummary("The sink's one task (its consumer) and its config.");
 
         group.MapGet("/{name}/tasks/{task:int}/status", (string name, int task, IKafkaS3SinkController c) => Guard(name, () =>
-            task == 0 && c.GetStatus(name).State != SinkState.Stopped
-                ? Results.Json(TaskStatus(c.GetStatus(name)))
-                : Error(StatusCodes.Status404NotFound, $"Task {name}-{task} not found")))
-            .WithName("GetSinkTaskStatus").WithSummary("The status of the sink's task 0.");
+        {
+            var running = Running(c, name);
+            return task >= 0 && task < running.Count
+                ? Results.Json(TaskStatus(running[task], task))
+                : Error(StatusCodes.Status404NotFound, $"Task {name}-{task} not found");
+        })).WithName("GetSinkTaskStatus").WithSummary("The status of one task: a member of the sink, one per worker running it.");
 
         group.MapPost("/{name}/tasks/{task:int}/restart", (string name, int task, IKafkaS3SinkController c, CancellationToken ct) => Guard(name, async () =>
         {
-            if (task != 0)
+            if (task < 0 || task >= Math.Max(1, Running(c, name).Count))
             {
                 return Error(StatusCodes.Status404NotFound, $"Task {name}-{task} not found");
             }
 
             await c.RestartAsync(name, ct).ConfigureAwait(false);
             return Results.NoContent();
-        })).WithName("RestartSinkTask").WithSummary("Restarts the sink's task 0 (the sink).");
+        })).WithName("RestartSinkTask").WithSummary("Restarts this worker's member of the sink.");
 
         group.MapGet("/{name}/offsets", (string name, IKafkaS3SinkController c, CancellationToken ct) => Guard(name, async () =>
             Results.Json(Offsets(await c.GetOffsetsAsync(name, ct).ConfigureAwait(false)))))
@@ -221,15 +224,15 @@ public static class KafkaS3SinkEndpointRouteBuilderExtensions
         return group;
     }
 
-    private static JsonObject TryStatus(IKafkaS3SinkController c, string name)
+    private static JsonObject TryStatus(IKafkaS3SinkController c, string name, string worker)
     {
         try
         {
-            return Status(c.GetStatus(name));
+            return Status(c, name, worker);
         }
         catch (InvalidOperationException)
         {
-            return new JsonObject { ["name"] = name, ["connector"] = new JsonObject { ["state"] = "UNASSIGNED", ["worker_id"] = WorkerId }, ["tasks"] = new JsonArray(), ["type"] = "sink" };
+            return new JsonObject { ["name"] = name, ["connector"] = new JsonObject { ["state"] = "UNASSIGNED", ["worker_id"] = worker }, ["tasks"] = new JsonArray(), ["type"] = "sink" };
         }
     }
 

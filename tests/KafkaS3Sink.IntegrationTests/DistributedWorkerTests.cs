@@ -47,6 +47,14 @@ public sealed class DistributedWorkerTests(IntegrationServers servers, ITestOutp
             HadPartitions(a, name).Should().BeTrue("A consumes part of the topic");
             HadPartitions(b, name).Should().BeTrue("B consumes part of the topic");
 
+            // The status topic: either worker lists a task per worker, each with its worker id.
+            await WaitForTasks(b, name, [$"a-{id}", $"b-{id}"]);
+            var status = await a.Send(HttpMethod.Get, $"/connectors/{name}/status");
+            status.Json.GetProperty("connector").GetProperty("worker_id").GetString().Should().Be($"a-{id}");
+            status.Json.GetProperty("tasks").EnumerateArray().Select(t => (t.GetProperty("id").GetInt32(), t.GetProperty("state").GetString()))
+                .Should().Equal((0, "RUNNING"), (1, "RUNNING"));
+            (await a.Send(HttpMethod.Get, $"/connectors/{name}/tasks/1/status")).Json.GetProperty("worker_id").GetString().Should().Be($"b-{id}");
+
             // A target state set through B reaches A.
             (await b.Send(HttpMethod.Put, $"/connectors/{name}/pause")).Status.Should().Be(HttpStatusCode.Accepted);
             await a.WaitForState(name, "PAUSED");
@@ -56,6 +64,7 @@ public sealed class DistributedWorkerTests(IntegrationServers servers, ITestOutp
             // A stops: B carries on with every partition.
             await a.DisposeAsync();
             a = null!;
+            await WaitForTasks(b, name, [$"b-{id}"]);
             Produce(topic, 400, 400);
             await SinkTestKit.WaitForCommitsAsync(servers.Kafka, group, topic, [200, 200, 200, 200], TimeSpan.FromMinutes(2));
             await b.DisposeAsync();
@@ -95,6 +104,25 @@ public sealed class DistributedWorkerTests(IntegrationServers servers, ITestOutp
         var ids = (await SinkTestKit.ReadObjectsAsync(servers.S3, bucket)).SelectMany(o => o.Lines).Select(l => SinkTestKit.Json(l).GetProperty("id").GetInt32()).ToList();
         ids.Should().OnlyHaveUniqueItems();
         ids.Order().Should().Equal(Enumerable.Range(0, 1000));
+    }
+
+    private static async Task WaitForTasks(WorkerHost worker, string name, string[] workers)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var status = await worker.Send(HttpMethod.Get, $"/connectors/{name}/status");
+            var listed = status.Status == HttpStatusCode.OK
+                ? status.Json.GetProperty("tasks").EnumerateArray().Select(t => t.GetProperty("worker_id").GetString()).ToList()
+                : [];
+            if (listed.SequenceEqual(workers))
+            {
+                return;
+            }
+
+            DateTime.UtcNow.Should().BeBefore(deadline, $"the tasks should be on {string.Join(", ", workers)} (last: {status.Body})");
+            await Task.Delay(100);
+        }
     }
 
     private static bool HadPartitions(WorkerHost worker, string name)

@@ -18,6 +18,15 @@ public interface IKafkaS3SinkController
     /// <exception cref="KeyNotFoundException">No sink has that name.</exception>
     KafkaS3SinkStatus GetStatus(string name);
 
+    /// <summary>
+    /// The members running a sink, one per worker: this process's alone, or in a worker's distributed mode every
+    /// worker that published its state to the status topic within three status intervals. Ordered by worker id.
+    /// </summary>
+    /// <param name="name">The sink's name.</param>
+    /// <returns>Each member's worker, state and error.</returns>
+    /// <exception cref="KeyNotFoundException">No sink has that name.</exception>
+    IReadOnlyList<SinkMemberStatus> GetMembers(string name);
+
     /// <summary>The connector config a sink was created from, with secrets masked; null for sinks defined in code.</summary>
     /// <param name="name">The sink's name.</param>
     /// <returns>The masked config.</returns>
@@ -111,3 +120,9 @@ public interface IKafkaS3SinkController
 /// <param name="Partition">The partition.</param>
 /// <param name="Offset">The offset of the next record to back up; null (when altering) resets the partition to its earliest record.</param>
 public sealed record SinkOffset(string Topic, int Partition, long? Offset);
+
+/// <summary>The state of one member of a sink (one worker running it): Kafka Connect's task status.</summary>
+/// <param name="WorkerId">The worker (in standalone mode, the host name).</param>
+/// <param name="State">Its state.</param>
+/// <param name="Error">Why it failed; null unless <paramref name="State"/> is <see cref="SinkState.Failed"/>.</param>
+public sealed record SinkMemberStatus(string WorkerId, SinkState State, string? Error);

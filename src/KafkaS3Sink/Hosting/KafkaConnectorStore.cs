@@ -42,9 +42,9 @@ internal sealed class KafkaConnectorStore(KafkaS3SinkWorkerOptions options, Kafk
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        EnsureTopic();
-        producer = new ProducerBuilder<string, byte[]?>(Client(new ProducerConfig { Acks = Acks.All, EnableIdempotence = true })).Build();
-        var consumer = new ConsumerBuilder<string, byte[]?>(Client(new ConsumerConfig
+        EnsureTopic(options, options.ConfigTopic, logger);
+        producer = new ProducerBuilder<string, byte[]?>(Client(options, new ProducerConfig { Acks = Acks.All, EnableIdempotence = true })).Build();
+        var consumer = new ConsumerBuilder<string, byte[]?>(Client(options, new ConsumerConfig
         {
             GroupId = "kafkas3sink-config-reader", // never joined nor committed: the reader assigns every partition itself
             EnableAutoCommit = false,
@@ -260,11 +260,11 @@ internal sealed class KafkaConnectorStore(KafkaS3SinkWorkerOptions options, Kafk
     private static bool Same(IReadOnlyDictionary<string, string> a, Dictionary<string, string> b)
         => a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var v) && v == kv.Value);
 
-    /// <summary>Creates the topic compacted with one partition if it is missing (a cluster that refuses gets a clear error from the metadata read).</summary>
-    private void EnsureTopic()
+    /// <summary>Creates a worker topic compacted with one partition if it is missing (a cluster that refuses gets a clear error from the metadata read).</summary>
+    internal static void EnsureTopic(KafkaS3SinkWorkerOptions options, string name, ILogger logger)
     {
-        using var admin = new AdminClientBuilder(Client(new AdminClientConfig())).Build();
-        var exists = admin.GetMetadata(options.ConfigTopic, Timeout).Topics.Any(t => t.Topic == options.ConfigTopic && !t.Error.IsError && t.Partitions.Count > 0);
+        using var admin = new AdminClientBuilder(Client(options, new AdminClientConfig())).Build();
+        var exists = admin.GetMetadata(name, Timeout).Topics.Any(t => t.Topic == name && !t.Error.IsError && t.Partitions.Count > 0);
         if (exists)
         {
             return;
@@ -273,16 +273,17 @@ internal sealed class KafkaConnectorStore(KafkaS3SinkWorkerOptions options, Kafk
         try
         {
             admin.CreateTopicsAsync(
-                [new TopicSpecification { Name = options.ConfigTopic, NumPartitions = 1, Configs = new Dictionary<string, string> { ["cleanup.policy"] = "compact" } }],
+                [new TopicSpecification { Name = name, NumPartitions = 1, Configs = new Dictionary<string, string> { ["cleanup.policy"] = "compact" } }],
                 new CreateTopicsOptions { RequestTimeout = TimeSpan.FromSeconds(10) }).Wait(TimeSpan.FromSeconds(15));
         }
         catch (AggregateException ex) when (ex.InnerException is KafkaException or CreateTopicsException)
         {
-            Log.ConfigTopicProblem(logger, options.ConfigTopic, ex.InnerException.Message);
+            Log.ConfigTopicProblem(logger, name, ex.InnerException.Message);
         }
     }
 
-    private T Client<T>(T config)
+    /// <summary>A client config for the worker's topics: its cluster and extra properties.</summary>
+    internal static T Client<T>(KafkaS3SinkWorkerOptions options, T config)
         where T : ClientConfig
     {
         config.BootstrapServers = options.BootstrapServers;

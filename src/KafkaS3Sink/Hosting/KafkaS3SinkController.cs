@@ -11,18 +11,29 @@ internal sealed class KafkaS3SinkController : IKafkaS3SinkController
 
     /// <summary>In distributed mode: writes go to the config topic and take effect when read back, on every worker.</summary>
     private readonly KafkaConnectorStore? store;
+    private readonly KafkaStatusStore? statuses;
+    private readonly string workerId;
 
     public KafkaS3SinkController(KafkaS3SinkRegistry registry, IServiceProvider services)
     {
         this.registry = registry;
         manager = (KafkaS3SinkManager?)services.GetService(typeof(KafkaS3SinkManager));
         store = (KafkaConnectorStore?)services.GetService(typeof(KafkaConnectorStore));
+        statuses = (KafkaStatusStore?)services.GetService(typeof(KafkaStatusStore));
+        workerId = ((KafkaS3SinkWorkerOptions?)services.GetService(typeof(KafkaS3SinkWorkerOptions)))?.WorkerId ?? Environment.MachineName;
         registry.ControllerInUse = true;
     }
 
     public IReadOnlyList<string> SinkNames => registry.Names;
 
     public KafkaS3SinkStatus GetStatus(string name) => Sink(name).GetStatus();
+
+    public IReadOnlyList<SinkMemberStatus> GetMembers(string name)
+    {
+        var sink = registry.Get(name).Sink;
+        var local = sink is null ? null : new SinkMemberStatus(workerId, sink.State, sink.Failure?.Message);
+        return statuses is not null ? statuses.Members(name, local) : local is null ? [] : [local];
+    }
 
     public IReadOnlyDictionary<string, string>? GetConfig(string name)
         => registry.Get(name).ConnectorConfig?.ToDictionary(kv => kv.Key, kv => IsSecret(kv.Key) ? Mask : kv.Value, StringComparer.Ordinal);

@@ -95,9 +95,14 @@ public static class KafkaS3SinkServiceCollectionExtensions
             errors.Add("BootstrapServers: required (the Kafka cluster that holds the config topic).");
         }
 
-        if (string.IsNullOrWhiteSpace(options.ConfigTopic))
+        if (string.IsNullOrWhiteSpace(options.ConfigTopic) || string.IsNullOrWhiteSpace(options.StatusTopic) || options.ConfigTopic == options.StatusTopic)
         {
-            errors.Add("ConfigTopic: required.");
+            errors.Add($"ConfigTopic, StatusTopic: both required, and different (were '{options.ConfigTopic}', '{options.StatusTopic}').");
+        }
+
+        if (options.StatusInterval <= TimeSpan.Zero)
+        {
+            errors.Add($"StatusInterval: must be positive (was {options.StatusInterval}).");
         }
 
         if (string.IsNullOrWhiteSpace(options.WorkerId) || options.WorkerId.IndexOfAny(['/', '\\']) >= 0 || options.WorkerId.Contains("..", StringComparison.Ordinal))
@@ -114,6 +119,8 @@ public static class KafkaS3SinkServiceCollectionExtensions
         services.AddSingleton(options);
         services.AddKafkaS3SinkWorker(defaults);
         services.TryAddSingleton<KafkaConnectorStore>();
+        services.TryAddSingleton<KafkaStatusStore>();
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<KafkaStatusStore>());
 
         // Registered after the manager, so it stops first: no config record is applied while the sinks stop.
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<KafkaConnectorStore>());

@@ -17,6 +17,15 @@ public sealed class KafkaS3SinkWorkerOptions
     /// </summary>
     public string ConfigTopic { get; set; } = "kafkas3sink-configs";
 
+    /// <summary>
+    /// The topic where each worker publishes the state of its members (Connect's <c>status.storage.topic</c>), every
+    /// <see cref="StatusInterval"/> and on change; a connector's status lists one task per worker running it.
+    /// </summary>
+    public string StatusTopic { get; set; } = "kafkas3sink-status";
+
+    /// <summary>How often a worker republishes its members' states; a worker silent for three intervals is no longer listed. Default 5 s.</summary>
+    public TimeSpan StatusInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>This worker's id (status <c>worker_id</c>, its staging folders). Default: the host name.</summary>
     public string WorkerId { get; set; } = Environment.MachineName;
 

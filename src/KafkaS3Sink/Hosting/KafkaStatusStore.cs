@@ -1,0 +1,218 @@
+using System.Text.Json;
+using Confluent.Kafka;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace KafkaS3Sink.Hosting;
+
+/// <summary>
+/// Distributed mode: each worker publishes the state of its members to the status topic (Connect's
+/// <c>status.storage.topic</c>) every <see cref="KafkaS3SinkWorkerOptions.StatusInterval"/> and reads everyone's, so a
+/// connector's status lists one task per worker running it. Records: key <c>status-&lt;name&gt;-&lt;worker&gt;</c>,
+/// value <c>{"name", "worker_id", "state", "trace", "at"}</c>; a tombstone when a worker no longer runs a connector.
+/// A worker that stops publishing (it died) drops out after three intervals.
+/// </summary>
+internal sealed class KafkaStatusStore(KafkaS3SinkWorkerOptions options, KafkaS3SinkRegistry registry, TimeProvider time, ILoggerFactory loggers)
+    : IHostedService, IDisposable
+{
+    private readonly ILogger logger = loggers.CreateLogger("KafkaS3Sink");
+    private readonly Lock gate = new();
+    private readonly Dictionary<(string Name, string Worker), (SinkState State, string? Error, long At)> members = [];
+    private readonly Dictionary<string, (SinkState State, string? Error)> published = new(StringComparer.Ordinal);
+    private IProducer<string, byte[]?>? producer;
+    private CancellationTokenSource? stopping;
+    private Task? loop;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        KafkaConnectorStore.EnsureTopic(options, options.StatusTopic, logger);
+        producer = new ProducerBuilder<string, byte[]?>(KafkaConnectorStore.Client(options, new ProducerConfig { Acks = Acks.All, EnableIdempotence = true, LingerMs = 5 })).Build();
+        var consumer = new ConsumerBuilder<string, byte[]?>(KafkaConnectorStore.Client(options, new ConsumerConfig
+        {
+            GroupId = "kafkas3sink-status-reader", // never joined nor committed
+            EnableAutoCommit = false,
+            EnablePartitionEof = false,
+        })).Build();
+        using (var admin = new DependentAdminClientBuilder(consumer.Handle).Build())
+        {
+            var topic = admin.GetMetadata(options.StatusTopic, TimeSpan.FromSeconds(30)).Topics.Single(t => t.Topic == options.StatusTopic);
+            consumer.Assign(topic.Partitions.Select(p => new TopicPartitionOffset(options.StatusTopic, p.PartitionId, Offset.Beginning)));
+        }
+
+        stopping = new CancellationTokenSource();
+        var token = stopping.Token;
+        loop = Task.Factory.StartNew(() => Loop(consumer, token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (stopping is null || loop is null)
+        {
+            return;
+        }
+
+        await stopping.CancelAsync().ConfigureAwait(false);
+        await loop.WaitAsync(cancellationToken).ConfigureAwait(false);
+
+        // This worker no longer runs anything: say so, rather than let the others wait three intervals.
+        foreach (var name in published.Keys)
+        {
+            producer!.Produce(options.StatusTopic, new Message<string, byte[]?> { Key = Key(name), Value = null });
+        }
+
+        producer!.Flush(TimeSpan.FromSeconds(5));
+    }
+
+    /// <summary>The members of a sink that published recently, this worker's own state taken live; by worker id.</summary>
+    public IReadOnlyList<SinkMemberStatus> Members(string name, SinkMemberStatus? local)
+    {
+        var fresh = time.GetUtcNow().ToUnixTimeMilliseconds() - (long)(3 * options.StatusInterval.TotalMilliseconds);
+        var result = new List<SinkMemberStatus>();
+        lock (gate)
+        {
+            foreach (var ((connector, worker), (state, error, at)) in members)
+            {
+                if (connector == name && worker != options.WorkerId && at >= fresh)
+                {
+                    result.Add(new SinkMemberStatus(worker, state, error));
+                }
+            }
+        }
+
+        if (local is not null)
+        {
+            result.Add(local);
+        }
+
+        return [.. result.OrderBy(m => m.WorkerId, StringComparer.Ordinal)];
+    }
+
+    public void Dispose()
+    {
+        producer?.Dispose();
+        stopping?.Dispose();
+    }
+
+    private void Loop(IConsumer<string, byte[]?> consumer, CancellationToken token)
+    {
+        var nextPublish = 0L;
+        try
+        {
+            while (!token.IsCancellationRequested)
+            {
+                var now = time.GetTimestamp();
+                if (now >= nextPublish)
+                {
+                    nextPublish = now + (long)(options.StatusInterval.TotalSeconds * time.TimestampFrequency);
+                    Publish(force: true);
+                }
+                else
+                {
+                    Publish(force: false);
+                }
+
+                try
+                {
+                    if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { Message: { } message })
+                    {
+                        Read(message.Key, message.Value);
+                    }
+                }
+                catch (ConsumeException ex) when (!ex.Error.IsFatal)
+                {
+                    Log.ConfigTopicProblem(logger, options.StatusTopic, ex.Error.Reason);
+                }
+                catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
+                {
+                    Log.ConfigTopicProblem(logger, options.StatusTopic, "a record could not be read: " + ex.Message);
+                }
+            }
+        }
+        finally
+        {
+            consumer.Close();
+            consumer.Dispose();
+        }
+    }
+
+    /// <summary>Publishes every local member's state (all of them on the interval, otherwise only changes) and tombstones for removed ones.</summary>
+    private void Publish(bool force)
+    {
+        var current = new Dictionary<string, (SinkState, string?)>(StringComparer.Ordinal);
+        foreach (var name in registry.Names)
+        {
+            try
+            {
+                if (registry.Get(name).Sink is { } sink)
+                {
+                    current[name] = (sink.State, sink.Failure?.Message);
+                }
+            }
+            catch (KeyNotFoundException)
+            {
+                // Deleted meanwhile.
+            }
+        }
+
+        var at = time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var (name, (state, error)) in current)
+        {
+            if (force || !published.TryGetValue(name, out var last) || last != (state, error))
+            {
+                published[name] = (state, error);
+                var value = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object?>
+                {
+                    ["name"] = name,
+                    ["worker_id"] = options.WorkerId,
+                    ["state"] = state.ToString(),
+                    ["trace"] = error,
+                    ["at"] = at,
+                });
+                producer!.Produce(options.StatusTopic, new Message<string, byte[]?> { Key = Key(name), Value = value });
+            }
+        }
+
+        foreach (var gone in published.Keys.Where(n => !current.ContainsKey(n)).ToList())
+        {
+            published.Remove(gone);
+            producer!.Produce(options.StatusTopic, new Message<string, byte[]?> { Key = Key(gone), Value = null });
+        }
+    }
+
+    private void Read(string? key, byte[]? value)
+    {
+        if (key is null || !key.StartsWith("status-", StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        if (value is null)
+        {
+            lock (gate)
+            {
+                foreach (var k in members.Keys.Where(k => Key(k.Name, k.Worker) == key).ToList())
+                {
+                    members.Remove(k);
+                }
+            }
+
+            return;
+        }
+
+        using var document = JsonDocument.Parse(value);
+        var root = document.RootElement;
+        var name = root.GetProperty("name").GetString()!;
+        var worker = root.GetProperty("worker_id").GetString()!;
+        var state = Enum.Parse<SinkState>(root.GetProperty("state").GetString()!);
+        var error = root.TryGetProperty("trace", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+        lock (gate)
+        {
+            members[(name, worker)] = (state, error, root.GetProperty("at").GetInt64());
+        }
+    }
+
+    private string Key(string name) => Key(name, options.WorkerId);
+
+    private static string Key(string name, string worker) => $"status-{name}-{worker}";
+}
