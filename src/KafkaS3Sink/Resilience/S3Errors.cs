@@ -19,8 +19,8 @@ internal static class S3Errors
     };
 
     /// <summary>
-    /// Whether a failure may go away by itself: a 5xx, 429 or 408 answer, a throttling code, or no answer at
-    /// all (refused, reset, timed out). Never for a cancellation the caller asked for, nor for a local file
+    /// Whether a failure may go away by itself: a 5xx, 429 or 408 answer, a throttling code, an answer that could
+    /// not be read to its end, or no answer at all (refused, reset, timed out). Never for a cancellation the caller asked for, nor for a local file
     /// that is missing.
     /// </summary>
     public static bool IsTransient(Exception exception, CancellationToken cancellationToken)
@@ -41,6 +41,10 @@ internal static class S3Errors
         {
             switch (ex)
             {
+                // An answer cut off in its body (a reset connection): what S3 said is unknown, so ask again.
+                // Seen in CI: a lease GET's 404 truncated by the fault proxy failed the sink as if 404 were final.
+                case AmazonUnmarshallingException:
+                    return true;
                 case AmazonServiceException service when service.StatusCode != 0:
                     var status = (int)service.StatusCode;
                     return status >= 500 || status is 429 or 408 || (service.ErrorCode is { } code && TransientCodes.Contains(code));

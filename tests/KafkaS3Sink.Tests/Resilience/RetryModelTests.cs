@@ -35,6 +35,16 @@ public sealed class RetryModelTests
     }
 
     [Fact]
+    public void AnAnswerCutOffInItsBody_IsTransient_WhateverItsStatus()
+    {
+        // CI of 4fde048 + 1: a lease GET's 404 NoSuchKey reset mid-body by the fault proxy failed the sink.
+        var cut = new Amazon.Runtime.AmazonUnmarshallingException("req", "<Error><Code>NoSuchKey</Code><BucketName>b", new System.Xml.XmlException("Unexpected end of file"), HttpStatusCode.NotFound);
+
+        S3Errors.IsTransient(cut, CancellationToken.None).Should().BeTrue();
+        S3Errors.IsTransient(new AmazonS3Exception("x") { StatusCode = HttpStatusCode.NotFound, ErrorCode = "NoSuchKey" }, CancellationToken.None).Should().BeFalse("a whole 404 answer is final");
+    }
+
+    [Fact]
     public void PermanentErrors_SayWhatToFix()
     {
         S3Errors.DescribePermanent(new AmazonS3Exception("x") { StatusCode = HttpStatusCode.Forbidden, ErrorCode = "InvalidAccessKeyId" }, "b", "PUT", "k")
