@@ -1,3 +1,4 @@
+using KafkaS3Sink;
 using KafkaS3Sink.Worker;
 
 // Exit codes: 0 stopped, 2 a setting or connector config file is wrong (the message says which), 1 anything else.
@@ -14,6 +15,11 @@ try
 catch (WorkerStartupException ex)
 {
     await Console.Error.WriteLineAsync("kafkas3sink-worker: " + ex.Message);
+    return 2;
+}
+catch (KafkaS3SinkConfigurationException ex)
+{
+    await Console.Error.WriteLineAsync("kafkas3sink-worker: " + string.Join(" ", ex.Errors));
     return 2;
 }
 catch (IOException ex) when (app is not null && !app.Lifetime.ApplicationStarted.IsCancellationRequested)

@@ -1,14 +1,5 @@
-using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
 using KafkaS3Sink.IntegrationTests.Infrastructure;
-using KafkaS3Sink.Worker;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
 

@@ -54,6 +54,7 @@ internal sealed class KafkaConnectorStore(KafkaS3SinkWorkerOptions options, Kafk
         using (var admin = new DependentAdminClientBuilder(consumer.Handle).Build())
         {
             var topic = admin.GetMetadata(options.ConfigTopic, Timeout).Topics.Single(t => t.Topic == options.ConfigTopic);
+            ThrowIfMissing(topic, options.ConfigTopic);
             foreach (var partition in topic.Partitions)
             {
                 var tp = new TopicPartition(options.ConfigTopic, partition.PartitionId);
@@ -279,6 +280,15 @@ internal sealed class KafkaConnectorStore(KafkaS3SinkWorkerOptions options, Kafk
         catch (AggregateException ex) when (ex.InnerException is KafkaException or CreateTopicsException)
         {
             Log.ConfigTopicProblem(logger, name, ex.InnerException.Message);
+        }
+    }
+
+    /// <summary>A worker topic that does not exist (and could not be created) is a configuration error, named.</summary>
+    internal static void ThrowIfMissing(TopicMetadata topic, string name)
+    {
+        if (topic.Error.IsError || topic.Partitions.Count == 0)
+        {
+            throw new KafkaS3SinkConfigurationException("worker", [$"The worker topic '{name}' does not exist and could not be created ({topic.Error.Reason}): create it compacted with one partition, or let the worker's credentials create topics."]);
         }
     }
 

@@ -36,6 +36,7 @@ internal sealed class KafkaStatusStore(KafkaS3SinkWorkerOptions options, KafkaS3
         using (var admin = new DependentAdminClientBuilder(consumer.Handle).Build())
         {
             var topic = admin.GetMetadata(options.StatusTopic, TimeSpan.FromSeconds(30)).Topics.Single(t => t.Topic == options.StatusTopic);
+            KafkaConnectorStore.ThrowIfMissing(topic, options.StatusTopic);
             consumer.Assign(topic.Partitions.Select(p => new TopicPartitionOffset(options.StatusTopic, p.PartitionId, Offset.Beginning)));
         }
 

@@ -16,6 +16,11 @@ internal static class SinkOffsets
     {
         using var consumer = Consumer(options);
         var partitions = Partitions(consumer, options, cancellationToken);
+        if (partitions.Count == 0)
+        {
+            return [];
+        }
+
         return [.. consumer.Committed(partitions, Timeout)
             .Where(c => !c.Offset.IsSpecial)
             .OrderBy(c => c.Topic, StringComparer.Ordinal).ThenBy(c => c.Partition.Value)
@@ -53,7 +58,8 @@ internal static class SinkOffsets
     public static void Reset(KafkaS3SinkOptions options, CancellationToken cancellationToken)
     {
         using var consumer = Consumer(options);
-        var committed = consumer.Committed(Partitions(consumer, options, cancellationToken), Timeout).Where(c => !c.Offset.IsSpecial).ToList();
+        var partitions = Partitions(consumer, options, cancellationToken);
+        var committed = partitions.Count == 0 ? [] : consumer.Committed(partitions, Timeout).Where(c => !c.Offset.IsSpecial).ToList();
         var commits = committed.Select(c => new TopicPartitionOffset(c.TopicPartition, consumer.QueryWatermarkOffsets(c.TopicPartition, Timeout).Low)).ToList();
         CommitAsMember(options, commits, cancellationToken);
     }

@@ -92,10 +92,10 @@ internal sealed class SinkRunner : IDisposable
         consumer = c;
         assignments.Consumer = c;
         backpressure.Attach(c);
-        c.Subscribe(options.Topics);
         var left = false;
         try
         {
+            c.Subscribe(options.Topics);
             while (!stoppingToken.IsCancellationRequested)
             {
                 ConsumeResult<byte[], byte[]>? result = null;
