@@ -106,6 +106,53 @@ public sealed class DistributedWorkerTests(IntegrationServers servers, ITestOutp
         ids.Order().Should().Equal(Enumerable.Range(0, 1000));
     }
 
+    [Fact]
+    public async Task TasksMax1_OneWorkerRunsTheConnector_TheOtherTakesOverWhenItStops_EveryRecordOnce()
+    {
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var topic = "distmax-" + id;
+        var configTopic = "distmax-configs-" + id;
+        servers.Kafka.CreateTopic(topic, Partitions);
+        servers.Kafka.CreateTopic(configTopic, 1);
+        var bucket = await servers.S3.CreateBucketAsync("distmax");
+        var name = topic + "-sink";
+        var args = (string worker) => new[] { "--KafkaS3Sink:Distributed:ConfigTopic", configTopic, "--KafkaS3Sink:WorkerId", $"{worker}-{id}" };
+        var a = await WorkerHost.StartAsync(servers.Kafka, output, Microsoft.Extensions.Logging.LogLevel.Information, args("a"));
+        var b = await WorkerHost.StartAsync(servers.Kafka, output, Microsoft.Extensions.Logging.LogLevel.Information, args("b"));
+        try
+        {
+            var config = WorkerHost.SinkConfig(servers, topic, bucket, 25);
+            config["tasks.max"] = "1"; // Connect's meaning: one task, so one worker runs a member
+            (await b.Send(HttpMethod.Post, "/connectors", new { name, config })).Status.Should().Be(HttpStatusCode.Created);
+
+            // The first live worker by id (a) runs it; b's member stays stopped.
+            await WaitForTasks(b, name, [$"a-{id}"]);
+            Produce(topic, 0, 200);
+            await SinkTestKit.WaitForCommitsAsync(servers.Kafka, "connect-" + name, topic, [50, 50, 50, 50], TimeSpan.FromMinutes(2));
+            (await b.Send(HttpMethod.Get, $"/connectors/{name}/status")).Json.GetProperty("tasks").GetArrayLength().Should().Be(1);
+
+            // a stops: b is now the first live worker and takes over.
+            await a.DisposeAsync();
+            a = null!;
+            await WaitForTasks(b, name, [$"b-{id}"]);
+            Produce(topic, 200, 200);
+            await SinkTestKit.WaitForCommitsAsync(servers.Kafka, "connect-" + name, topic, [100, 100, 100, 100], TimeSpan.FromMinutes(2));
+        }
+        finally
+        {
+            if (a is not null)
+            {
+                await a.DisposeAsync();
+            }
+
+            await b.DisposeAsync();
+        }
+
+        var ids = (await SinkTestKit.ReadObjectsAsync(servers.S3, bucket)).SelectMany(o => o.Lines).Select(l => SinkTestKit.Json(l).GetProperty("id").GetInt32()).ToList();
+        ids.Should().OnlyHaveUniqueItems();
+        ids.Order().Should().Equal(Enumerable.Range(0, 400));
+    }
+
     private static async Task WaitForTasks(WorkerHost worker, string name, string[] workers)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);

@@ -13,7 +13,7 @@ namespace KafkaS3Sink.Hosting;
 /// <c>connector-&lt;name&gt;</c>, value <c>{"config": {...}, "target_state": "STARTED|PAUSED|STOPPED"}</c>, a
 /// tombstone deletes. One reader thread applies the records in order, through the worker's <see cref="KafkaS3SinkManager"/>.
 /// </summary>
-internal sealed class KafkaConnectorStore(KafkaS3SinkWorkerOptions options, KafkaS3SinkManager manager, KafkaS3SinkRegistry registry, ILoggerFactory loggers)
+internal sealed class KafkaConnectorStore(KafkaS3SinkWorkerOptions options, KafkaS3SinkManager manager, KafkaS3SinkRegistry registry, KafkaStatusStore statuses, ILoggerFactory loggers)
     : IHostedService, IDisposable
 {
     public const string Started = "STARTED";
@@ -138,10 +138,17 @@ internal sealed class KafkaConnectorStore(KafkaS3SinkWorkerOptions options, Kafk
 
     private void Loop(IConsumer<string, byte[]?> consumer, CancellationToken token)
     {
+        var nextReconcile = DateTime.UtcNow + options.StatusInterval;
         try
         {
             while (!token.IsCancellationRequested)
             {
+                if (DateTime.UtcNow >= nextReconcile)
+                {
+                    nextReconcile = DateTime.UtcNow + options.StatusInterval;
+                    Reconcile();
+                }
+
                 ConsumeResult<string, byte[]?>? record;
                 try
                 {
@@ -236,6 +243,56 @@ internal sealed class KafkaConnectorStore(KafkaS3SinkWorkerOptions options, Kafk
             await manager.UpdateAsync(name, config, CancellationToken.None).ConfigureAwait(false);
         }
 
+        await ApplyTargetAsync(name, Effective(config, target)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The target this worker applies: the connector's, unless <c>tasks.max</c> caps its members and this worker is
+    /// not among the first <c>tasks.max</c> live workers (by id) — then its member stays stopped. Every worker sees
+    /// the same heartbeats, so the members converge to the first <c>tasks.max</c> workers.
+    /// </summary>
+    private string Effective(IReadOnlyDictionary<string, string> config, string target)
+    {
+        if (target == Stopped || !config.TryGetValue("tasks.max", out var text)
+            || !int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var max) || max < 1)
+        {
+            return target;
+        }
+
+        var live = statuses.LiveWorkers();
+        var rank = 0;
+        while (rank < live.Count && live[rank] != options.WorkerId)
+        {
+            rank++;
+        }
+
+        return rank < max ? target : Stopped;
+    }
+
+    /// <summary>Re-applies every connector's effective target as workers come and go (tasks.max).</summary>
+    private void Reconcile()
+    {
+        List<(string Name, IReadOnlyDictionary<string, string> Config, string Target)> all;
+        lock (gate)
+        {
+            all = [.. desired.Select(d => (d.Key, d.Value.Config, d.Value.Target))];
+        }
+
+        foreach (var (name, config, target) in all.Where(c => c.Config.ContainsKey("tasks.max") && registry.Contains(c.Name)))
+        {
+            try
+            {
+                ApplyTargetAsync(name, Effective(config, target)).GetAwaiter().GetResult();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Log.ConfigRecordFailed(logger, ex, KeyPrefix + name, ex.Message);
+            }
+        }
+    }
+
+    private async Task ApplyTargetAsync(string name, string target)
+    {
         var managed = registry.Get(name);
         var sink = managed.Sink;
         switch (target)

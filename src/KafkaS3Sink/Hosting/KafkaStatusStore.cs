@@ -10,7 +10,8 @@ namespace KafkaS3Sink.Hosting;
 /// <c>status.storage.topic</c>) every <see cref="KafkaS3SinkWorkerOptions.StatusInterval"/> and reads everyone's, so a
 /// connector's status lists one task per worker running it. Records: key <c>status-&lt;name&gt;-&lt;worker&gt;</c>,
 /// value <c>{"name", "worker_id", "state", "trace", "at"}</c>; a tombstone when a worker no longer runs a connector.
-/// A worker that stops publishing (it died) drops out after three intervals.
+/// Each worker also publishes a heartbeat, key <c>worker-&lt;id&gt;</c>, which <c>tasks.max</c> counts. A worker that
+/// stops publishing (it died) drops out after three intervals.
 /// </summary>
 internal sealed class KafkaStatusStore(KafkaS3SinkWorkerOptions options, KafkaS3SinkRegistry registry, TimeProvider time, ILoggerFactory loggers)
     : IHostedService, IDisposable
@@ -19,11 +20,15 @@ internal sealed class KafkaStatusStore(KafkaS3SinkWorkerOptions options, KafkaS3
     private readonly Lock gate = new();
     private readonly Dictionary<(string Name, string Worker), (SinkState State, string? Error, long At)> members = [];
     private readonly Dictionary<string, (SinkState State, string? Error)> published = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> workers = new(StringComparer.Ordinal);
     private IProducer<string, byte[]?>? producer;
     private CancellationTokenSource? stopping;
     private Task? loop;
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    private readonly TaskCompletionSource caughtUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private List<TopicPartitionOffset> ends = [];
+
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         KafkaConnectorStore.EnsureTopic(options, options.StatusTopic, logger);
         producer = new ProducerBuilder<string, byte[]?>(KafkaConnectorStore.Client(options, new ProducerConfig { Acks = Acks.All, EnableIdempotence = true, LingerMs = 5 })).Build();
@@ -37,13 +42,24 @@ internal sealed class KafkaStatusStore(KafkaS3SinkWorkerOptions options, KafkaS3
         {
             var topic = admin.GetMetadata(options.StatusTopic, TimeSpan.FromSeconds(30)).Topics.Single(t => t.Topic == options.StatusTopic);
             KafkaConnectorStore.ThrowIfMissing(topic, options.StatusTopic);
-            consumer.Assign(topic.Partitions.Select(p => new TopicPartitionOffset(options.StatusTopic, p.PartitionId, Offset.Beginning)));
+            var partitions = topic.Partitions.Select(p => new TopicPartition(options.StatusTopic, p.PartitionId)).ToList();
+            ends = [.. partitions.Select(tp => new TopicPartitionOffset(tp, consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(30)).High))];
+            consumer.Assign(partitions.Select(tp => new TopicPartitionOffset(tp, Offset.Beginning)));
         }
 
         stopping = new CancellationTokenSource();
         var token = stopping.Token;
         loop = Task.Factory.StartNew(() => Loop(consumer, token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        return Task.CompletedTask;
+
+        // Know the other workers before the connectors are applied (tasks.max counts them); bounded.
+        try
+        {
+            await caughtUp.Task.WaitAsync(TimeSpan.FromSeconds(15), cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            Log.ConfigTopicProblem(logger, options.StatusTopic, "not read to its end within 15 s; going on");
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -62,7 +78,19 @@ internal sealed class KafkaStatusStore(KafkaS3SinkWorkerOptions options, KafkaS3
             producer!.Produce(options.StatusTopic, new Message<string, byte[]?> { Key = Key(name), Value = null });
         }
 
+        producer!.Produce(options.StatusTopic, new Message<string, byte[]?> { Key = WorkerKey(options.WorkerId), Value = null });
+
         producer!.Flush(TimeSpan.FromSeconds(5));
+    }
+
+    /// <summary>The workers alive now (a heartbeat within three intervals), this one included, by id.</summary>
+    public IReadOnlyList<string> LiveWorkers()
+    {
+        var fresh = time.GetUtcNow().ToUnixTimeMilliseconds() - (long)(3 * options.StatusInterval.TotalMilliseconds);
+        lock (gate)
+        {
+            return [.. workers.Where(w => w.Value >= fresh).Select(w => w.Key).Append(options.WorkerId).Distinct().Order(StringComparer.Ordinal)];
+        }
     }
 
     /// <summary>The members of a sink that published recently, this worker's own state taken live; by worker id.</summary>
@@ -119,6 +147,11 @@ internal sealed class KafkaStatusStore(KafkaS3SinkWorkerOptions options, KafkaS3
                     {
                         Read(message.Key, message.Value);
                     }
+
+                    if (!caughtUp.Task.IsCompleted && ends.All(e => e.Offset.Value <= 0 || consumer.Position(e.TopicPartition).Value >= e.Offset.Value))
+                    {
+                        caughtUp.TrySetResult();
+                    }
                 }
                 catch (ConsumeException ex) when (!ex.Error.IsFatal)
                 {
@@ -157,6 +190,16 @@ internal sealed class KafkaStatusStore(KafkaS3SinkWorkerOptions options, KafkaS3
         }
 
         var at = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (force)
+        {
+            // The worker's heartbeat: the others count it for tasks.max even while it runs no member.
+            producer!.Produce(options.StatusTopic, new Message<string, byte[]?>
+            {
+                Key = WorkerKey(options.WorkerId),
+                Value = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object> { ["worker_id"] = options.WorkerId, ["at"] = at }),
+            });
+        }
+
         foreach (var (name, (state, error)) in current)
         {
             if (force || !published.TryGetValue(name, out var last) || last != (state, error))
@@ -183,6 +226,24 @@ internal sealed class KafkaStatusStore(KafkaS3SinkWorkerOptions options, KafkaS3
 
     private void Read(string? key, byte[]? value)
     {
+        if (key is not null && key.StartsWith("worker-", StringComparison.Ordinal))
+        {
+            lock (gate)
+            {
+                if (value is null)
+                {
+                    workers.Remove(key["worker-".Length..]);
+                }
+                else
+                {
+                    using var heartbeat = JsonDocument.Parse(value);
+                    workers[heartbeat.RootElement.GetProperty("worker_id").GetString()!] = heartbeat.RootElement.GetProperty("at").GetInt64();
+                }
+            }
+
+            return;
+        }
+
         if (key is null || !key.StartsWith("status-", StringComparison.Ordinal))
         {
             return;
@@ -212,6 +273,8 @@ internal sealed class KafkaStatusStore(KafkaS3SinkWorkerOptions options, KafkaS3
             members[(name, worker)] = (state, error, root.GetProperty("at").GetInt64());
         }
     }
+
+    private static string WorkerKey(string worker) => "worker-" + worker;
 
     private string Key(string name) => Key(name, options.WorkerId);
 
