@@ -10,8 +10,8 @@ namespace KafkaS3Sink.Worker;
 /// The ready-to-run "Kafka Connect worker": loads sink configs (Kafka Connect S3 sink connector JSON) from a folder at
 /// start, and serves Kafka Connect's REST API, health and OpenAPI. Settings (appsettings.json, environment
 /// <c>KafkaS3Sink__…</c>, or <c>--KafkaS3Sink:…</c> arguments): <c>KafkaS3Sink:BootstrapServers</c> (required),
-/// <c>KafkaS3Sink:ConfigDirectory</c> (standalone mode) or <c>KafkaS3Sink:Distributed:ConfigTopic</c> and
-/// <c>KafkaS3Sink:WorkerId</c> (distributed mode), and the API's credentials <c>KafkaS3Sink:Api:Username</c> /
+/// <c>KafkaS3Sink:ConfigDirectory</c> (standalone mode) or <c>KafkaS3Sink:Distributed:ConfigTopic</c>,
+/// <c>KafkaS3Sink:Distributed:StatusTopic</c> and <c>KafkaS3Sink:WorkerId</c> (distributed mode), and the API's credentials <c>KafkaS3Sink:Api:Username</c> /
 /// <c>KafkaS3Sink:Api:Password</c> (HTTP basic) and <c>KafkaS3Sink:Api:Key</c> (header <c>X-Api-Key</c>). See README.md.
 /// </summary>
 public static class WorkerApp
@@ -73,6 +73,7 @@ public static class WorkerApp
                     {
                         d.BootstrapServers = bootstrap;
                         d.ConfigTopic = configTopic;
+                        d.StatusTopic = builder.Configuration["KafkaS3Sink:Distributed:StatusTopic"] ?? d.StatusTopic;
                         d.WorkerId = builder.Configuration["KafkaS3Sink:WorkerId"] ?? d.WorkerId;
                     });
             }

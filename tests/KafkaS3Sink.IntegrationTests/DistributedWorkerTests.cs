@@ -21,14 +21,16 @@ public sealed class DistributedWorkerTests(IntegrationServers servers, ITestOutp
         var id = Guid.NewGuid().ToString("N")[..8];
         var topic = "dist-" + id;
         var configTopic = "dist-configs-" + id;
+        var statusTopic = "dist-status-" + id;
         servers.Kafka.CreateTopic(topic, Partitions);
         servers.Kafka.CreateTopic(configTopic, 1);
+        servers.Kafka.CreateTopic(statusTopic, 1);
         var bucket = await servers.S3.CreateBucketAsync("dist");
         var name = topic + "-sink";
         var group = "connect-" + name;
         Task<WorkerHost> Worker(string workerId) => WorkerHost.StartAsync(
             servers.Kafka, output, Microsoft.Extensions.Logging.LogLevel.Information,
-            "--KafkaS3Sink:Distributed:ConfigTopic", configTopic, "--KafkaS3Sink:WorkerId", workerId + "-" + id);
+            "--KafkaS3Sink:Distributed:ConfigTopic", configTopic, "--KafkaS3Sink:Distributed:StatusTopic", statusTopic, "--KafkaS3Sink:WorkerId", workerId + "-" + id);
 
         var a = await Worker("a");
         var b = await Worker("b");
@@ -112,11 +114,13 @@ public sealed class DistributedWorkerTests(IntegrationServers servers, ITestOutp
         var id = Guid.NewGuid().ToString("N")[..8];
         var topic = "distmax-" + id;
         var configTopic = "distmax-configs-" + id;
+        var statusTopic = "distmax-status-" + id;
         servers.Kafka.CreateTopic(topic, Partitions);
         servers.Kafka.CreateTopic(configTopic, 1);
+        servers.Kafka.CreateTopic(statusTopic, 1);
         var bucket = await servers.S3.CreateBucketAsync("distmax");
         var name = topic + "-sink";
-        var args = (string worker) => new[] { "--KafkaS3Sink:Distributed:ConfigTopic", configTopic, "--KafkaS3Sink:WorkerId", $"{worker}-{id}" };
+        var args = (string worker) => new[] { "--KafkaS3Sink:Distributed:ConfigTopic", configTopic, "--KafkaS3Sink:Distributed:StatusTopic", statusTopic, "--KafkaS3Sink:WorkerId", $"{worker}-{id}" };
         var a = await WorkerHost.StartAsync(servers.Kafka, output, Microsoft.Extensions.Logging.LogLevel.Information, args("a"));
         var b = await WorkerHost.StartAsync(servers.Kafka, output, Microsoft.Extensions.Logging.LogLevel.Information, args("b"));
         try
