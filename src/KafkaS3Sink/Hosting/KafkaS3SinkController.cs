@@ -40,9 +40,9 @@ internal sealed class KafkaS3SinkController : IKafkaS3SinkController
 
     public void Pause(string name)
     {
-        if (store is not null)
+        if (Stored(name))
         {
-            store.SetTargetAsync(name, KafkaConnectorStore.Paused, CancellationToken.None).GetAwaiter().GetResult();
+            store!.SetTargetAsync(name, KafkaConnectorStore.Paused, CancellationToken.None).GetAwaiter().GetResult();
             return;
         }
 
@@ -51,9 +51,9 @@ internal sealed class KafkaS3SinkController : IKafkaS3SinkController
 
     public void Resume(string name)
     {
-        if (store is not null)
+        if (Stored(name))
         {
-            store.SetTargetAsync(name, KafkaConnectorStore.Started, CancellationToken.None).GetAwaiter().GetResult();
+            store!.SetTargetAsync(name, KafkaConnectorStore.Started, CancellationToken.None).GetAwaiter().GetResult();
             return;
         }
 
@@ -70,7 +70,7 @@ internal sealed class KafkaS3SinkController : IKafkaS3SinkController
     }
 
     public Task StopAsync(string name, CancellationToken cancellationToken = default)
-        => store is not null ? store.SetTargetAsync(name, KafkaConnectorStore.Stopped, cancellationToken) : registry.Get(name).HaltAsync(cancellationToken);
+        => Stored(name) ? store!.SetTargetAsync(name, KafkaConnectorStore.Stopped, cancellationToken) : registry.Get(name).HaltAsync(cancellationToken);
 
     public Task<IReadOnlyList<SinkOffset>> GetOffsetsAsync(string name, CancellationToken cancellationToken = default)
         => Task.Run(() => SinkOffsets.Read(Options(name), cancellationToken), cancellationToken);
@@ -141,7 +141,10 @@ internal sealed class KafkaS3SinkController : IKafkaS3SinkController
     }
 
     public Task DeleteAsync(string name, CancellationToken cancellationToken = default)
-        => store is not null ? store.DeleteAsync(name, cancellationToken) : Manager.DeleteAsync(name, cancellationToken);
+        => Stored(name) ? store!.DeleteAsync(name, cancellationToken) : Manager.DeleteAsync(name, cancellationToken);
+
+    /// <summary>Whether the sink lives in the config topic (distributed mode); sinks defined in code are controlled locally.</summary>
+    private bool Stored(string name) => store?.Get(name) is not null;
 
     /// <summary>A config goes to the config topic only if it is valid: an invalid one would fail on every worker.</summary>
     private void ThrowIfInvalid(string name, IReadOnlyDictionary<string, string> config)
