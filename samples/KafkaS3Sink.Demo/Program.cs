@@ -18,7 +18,8 @@ const int Partitions = 4;
 const int Events = 2_000;
 const string Bucket = "kafkas3sink-demo";
 
-using var s3Server = LocalS3Server.Start(Path.Combine(Path.GetTempPath(), "kafkas3sink-rgw-demo"), rgwPort: 7490, monPort: 6810);
+// Free ports: a fixed monitor port (it was 6810) can collide with the OSD of another Ceph cluster on the machine (6800-7300).
+using var s3Server = LocalS3Server.Start(Path.Combine(Path.GetTempPath(), "kafkas3sink-rgw-demo"));
 using var kafka = MockKafkaCluster.Start(brokerCount: 1);
 kafka.CreateTopic(Topic, Partitions);
 Console.WriteLine($"Kafka (in-process mock cluster): {kafka.BootstrapServers}");
