@@ -24,7 +24,7 @@ results="$root/.artifacts/test-results"
 rm -rf "$results"
 # One run per test project, each with its own TRX file (names made from timestamps could collide).
 status=0
-for proj in tests/*Tests/*.csproj; do
+for proj in tests/*Tests/*.csproj samples/*Tests/*.csproj; do
   name=$(basename "$proj" .csproj)
   # A test that hangs is killed after 10 minutes and named in the output (instead of eating the CI budget).
   dotnet test "$proj" -c Release --no-build --logger "trx;LogFileName=$name.trx" --results-directory "$results" \
