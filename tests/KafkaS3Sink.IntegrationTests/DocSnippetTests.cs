@@ -100,8 +100,9 @@ public sealed partial class DocSnippetTests
             }
         }
 
-        var prelude = kind == "web"
-            ? "var builder = WebApplication.CreateBuilder();\n" + (code.Contains("var app ", StringComparison.Ordinal) ? string.Empty : "WebApplication app = null!;\n")
+        // A whole program declares its own builder; fragments get the one the prose means.
+        var prelude = code.Contains("var builder ", StringComparison.Ordinal) ? string.Empty
+            : kind == "web" ? "var builder = WebApplication.CreateBuilder();\n" + (code.Contains("var app ", StringComparison.Ordinal) ? string.Empty : "WebApplication app = null!;\n")
             : "var builder = new KafkaS3SinkBuilder();\nIServiceCollection services = new ServiceCollection();\nvar stoppingToken = CancellationToken.None;\n";
         prelude += code.Contains("var config ", StringComparison.Ordinal) ? string.Empty : "IReadOnlyDictionary<string, string> config = new Dictionary<string, string>();\n";
         return string.Join('\n', usings.Distinct()) + "\n" + prelude + statements + types;
