@@ -9,6 +9,7 @@ namespace OrdersBackup.Tests;
 public sealed class TenantPartitionerTests
 {
     private static readonly Action<S3PartitionerBuilder> Layout = p => p
+        .Field("order.region")
         .Custom(new TenantPartitioner())
         .Hourly(t =>
         {
@@ -18,28 +19,28 @@ public sealed class TenantPartitionerTests
         });
 
     [Fact]
-    public void Tenant_ThenTheOrdersHourInSeoul()
-        => PartitionPaths.Of(Layout, Record("""{"order":{"tenant":"ACME","createdAt":"2026-11-27T09:30:00Z"}}"""))
-            .Should().Be("tenant=acme/year=2026/month=11/day=27/hour=18");
+    public void Region_Tenant_ThenTheOrdersHourInSeoul()
+        => PartitionPaths.Of(Layout, Record("""{"order":{"region":"eu","tenant":"ACME","createdAt":"2026-11-27T09:30:00Z"}}"""))
+            .Should().Be("region=eu/tenant=acme/year=2026/month=11/day=27/hour=18");
 
     [Fact]
     public void NoTenantInTheValue_TheHeaderIsUsed_OrUnknown()
     {
-        PartitionPaths.Of(Layout, Record("""{"order":{"createdAt":"2026-11-27T15:00:00Z"}}""", ("tenant", "globex")))
-            .Should().Be("tenant=globex/year=2026/month=11/day=28/hour=00", "15:00 UTC is midnight in Seoul");
-        PartitionPaths.Of(Layout, Record("""{"order":{"createdAt":"2026-11-27T15:00:00Z"}}"""))
-            .Should().StartWith("tenant=unknown/");
+        PartitionPaths.Of(Layout, Record("""{"order":{"region":"us","createdAt":"2026-11-27T15:00:00Z"}}""", ("tenant", "globex")))
+            .Should().Be("region=us/tenant=globex/year=2026/month=11/day=28/hour=00", "15:00 UTC is midnight in Seoul");
+        PartitionPaths.Of(Layout, Record("""{"order":{"region":"us","createdAt":"2026-11-27T15:00:00Z"}}"""))
+            .Should().StartWith("region=us/tenant=unknown/");
     }
 
     [Fact]
     public void ATenantThatLooksLikeAPath_IsEncoded_AndCannotLeaveItsSegment()
-        => PartitionPaths.Of(Layout, Record("""{"order":{"tenant":"../admin","createdAt":"2026-11-27T09:30:00Z"}}"""))
-            .Should().StartWith("tenant=").And.NotContain("../").And.EndWith("/year=2026/month=11/day=27/hour=18");
+        => PartitionPaths.Of(Layout, Record("""{"order":{"region":"eu","tenant":"../admin","createdAt":"2026-11-27T09:30:00Z"}}"""))
+            .Should().StartWith("region=eu/tenant=").And.NotContain("../").And.EndWith("/year=2026/month=11/day=27/hour=18");
 
     [Fact]
     public void AnOrderWithoutItsTimestamp_IsABadRecord()
     {
-        var act = () => PartitionPaths.Of(Layout, Record("""{"order":{"tenant":"acme"}}"""));
+        var act = () => PartitionPaths.Of(Layout, Record("""{"order":{"region":"eu","tenant":"acme"}}"""));
 
         act.Should().Throw<RecordPartitioningException>().WithMessage("*order.createdAt*");
     }
