@@ -162,6 +162,15 @@ internal sealed class KafkaConnectorStore(KafkaS3SinkWorkerOptions options, Kafk
 
                 if (record?.Message is null)
                 {
+                    // Caught up (or the partition's records expired): what was fetched is applied.
+                    foreach (var tp in consumer.Assignment)
+                    {
+                        if (consumer.Position(tp) is { IsSpecial: false } position)
+                        {
+                            Applied(tp.Partition.Value, position.Value);
+                        }
+                    }
+
                     continue;
                 }
 
@@ -189,7 +198,7 @@ internal sealed class KafkaConnectorStore(KafkaS3SinkWorkerOptions options, Kafk
     {
         lock (gate)
         {
-            applied[partition] = next;
+            applied[partition] = Math.Max(next, applied.GetValueOrDefault(partition));
             for (var i = waiters.Count - 1; i >= 0; i--)
             {
                 if (waiters[i].Partition == partition && waiters[i].Offset <= next)
