@@ -18,19 +18,9 @@ public sealed class DistributedWorkerTests(IntegrationServers servers, ITestOutp
     [Fact]
     public async Task TwoWorkers_ShareTheConnector_OneStops_BothRestart_EveryRecordOnce()
     {
-        var id = Guid.NewGuid().ToString("N")[..8];
-        var topic = "dist-" + id;
-        var configTopic = "dist-configs-" + id;
-        var statusTopic = "dist-status-" + id;
-        servers.Kafka.CreateTopic(topic, Partitions);
-        servers.Kafka.CreateTopic(configTopic, 1);
-        servers.Kafka.CreateTopic(statusTopic, 1);
-        var bucket = await servers.S3.CreateBucketAsync("dist");
+        var (id, topic, bucket, Worker) = await ClusterAsync("dist");
         var name = topic + "-sink";
         var group = "connect-" + name;
-        Task<WorkerHost> Worker(string workerId) => WorkerHost.StartAsync(
-            servers.Kafka, output, Microsoft.Extensions.Logging.LogLevel.Information,
-            "--KafkaS3Sink:Distributed:ConfigTopic", configTopic, "--KafkaS3Sink:Distributed:StatusTopic", statusTopic, "--KafkaS3Sink:WorkerId", workerId + "-" + id);
 
         var a = await Worker("a");
         var b = await Worker("b");
@@ -111,18 +101,10 @@ public sealed class DistributedWorkerTests(IntegrationServers servers, ITestOutp
     [Fact]
     public async Task TasksMax1_OneWorkerRunsTheConnector_TheOtherTakesOverWhenItStops_EveryRecordOnce()
     {
-        var id = Guid.NewGuid().ToString("N")[..8];
-        var topic = "distmax-" + id;
-        var configTopic = "distmax-configs-" + id;
-        var statusTopic = "distmax-status-" + id;
-        servers.Kafka.CreateTopic(topic, Partitions);
-        servers.Kafka.CreateTopic(configTopic, 1);
-        servers.Kafka.CreateTopic(statusTopic, 1);
-        var bucket = await servers.S3.CreateBucketAsync("distmax");
+        var (id, topic, bucket, Worker) = await ClusterAsync("distmax");
         var name = topic + "-sink";
-        var args = (string worker) => new[] { "--KafkaS3Sink:Distributed:ConfigTopic", configTopic, "--KafkaS3Sink:Distributed:StatusTopic", statusTopic, "--KafkaS3Sink:WorkerId", $"{worker}-{id}" };
-        var a = await WorkerHost.StartAsync(servers.Kafka, output, Microsoft.Extensions.Logging.LogLevel.Information, args("a"));
-        var b = await WorkerHost.StartAsync(servers.Kafka, output, Microsoft.Extensions.Logging.LogLevel.Information, args("b"));
+        var a = await Worker("a");
+        var b = await Worker("b");
         try
         {
             var config = WorkerHost.SinkConfig(servers, topic, bucket, 25);
@@ -155,6 +137,22 @@ public sealed class DistributedWorkerTests(IntegrationServers servers, ITestOutp
         var ids = (await SinkTestKit.ReadObjectsAsync(servers.S3, bucket)).SelectMany(o => o.Lines).Select(l => SinkTestKit.Json(l).GetProperty("id").GetInt32()).ToList();
         ids.Should().OnlyHaveUniqueItems();
         ids.Order().Should().Equal(Enumerable.Range(0, 400));
+    }
+
+    /// <summary>A topic, a bucket, and workers in distributed mode on config and status topics of their own (ids "a-…", "b-…").</summary>
+    private async Task<(string Id, string Topic, string Bucket, Func<string, Task<WorkerHost>> Worker)> ClusterAsync(string prefix)
+    {
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var topic = $"{prefix}-{id}";
+        var configTopic = $"{prefix}-configs-{id}";
+        var statusTopic = $"{prefix}-status-{id}";
+        servers.Kafka.CreateTopic(topic, Partitions);
+        servers.Kafka.CreateTopic(configTopic, 1);
+        servers.Kafka.CreateTopic(statusTopic, 1);
+        var bucket = await servers.S3.CreateBucketAsync(prefix);
+        return (id, topic, bucket, worker => WorkerHost.StartAsync(
+            servers.Kafka, output, Microsoft.Extensions.Logging.LogLevel.Information,
+            "--KafkaS3Sink:Distributed:ConfigTopic", configTopic, "--KafkaS3Sink:Distributed:StatusTopic", statusTopic, "--KafkaS3Sink:WorkerId", $"{worker}-{id}"));
     }
 
     private static async Task WaitForTasks(WorkerHost worker, string name, string[] workers)
