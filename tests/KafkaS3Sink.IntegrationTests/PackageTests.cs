@@ -34,7 +34,8 @@ public sealed class PackageTests(IntegrationServers servers, ITestOutputHelper o
             zip.Entries.Select(e => e.FullName).Should().Contain(["README.md", "lib/net10.0/KafkaS3Sink.dll", "lib/net10.0/KafkaS3Sink.xml"], "the package page shows a README, and IntelliSense has the XML docs");
             using var nuspec = new StreamReader(zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open());
             var text = await nuspec.ReadToEndAsync();
-            text.Should().Contain("<readme>README.md</readme>").And.Contain("<license type=\"expression\">Apache-2.0</license>").And.Contain("<tags>kafka s3");
+            text.Should().Contain("<readme>README.md</readme>").And.Contain("<license type=\"expression\">Apache-2.0</license>").And.Contain("<tags>kafka s3")
+                .And.Contain("<releaseNotes>### ", "the release notes are the CHANGELOG's section (Unreleased until a release names its version)");
         }
 
         await File.WriteAllTextAsync(Path.Combine(app, "nuget.config"), $"""
