@@ -11,6 +11,7 @@ internal sealed class KafkaS3SinkController : IKafkaS3SinkController
 
     /// <summary>In distributed mode: writes go to the config topic and take effect when read back, on every worker.</summary>
     private readonly KafkaConnectorStore? store;
+    private readonly TimeProvider time;
     private readonly KafkaStatusStore? statuses;
     private readonly string workerId;
 
@@ -18,6 +19,7 @@ internal sealed class KafkaS3SinkController : IKafkaS3SinkController
     {
         this.registry = registry;
         manager = (KafkaS3SinkManager?)services.GetService(typeof(KafkaS3SinkManager));
+        time = services.GetService(typeof(TimeProvider)) as TimeProvider ?? TimeProvider.System;
         store = (KafkaConnectorStore?)services.GetService(typeof(KafkaConnectorStore));
         statuses = (KafkaStatusStore?)services.GetService(typeof(KafkaStatusStore));
         workerId = ((KafkaS3SinkWorkerOptions?)services.GetService(typeof(KafkaS3SinkWorkerOptions)))?.WorkerId ?? Environment.MachineName;
@@ -58,10 +60,9 @@ internal sealed class KafkaS3SinkController : IKafkaS3SinkController
         }
 
         var managed = registry.Get(name);
-        if (managed.Sink is { State: SinkState.Stopped } stopped)
+        if (managed.Sink is { State: SinkState.Stopped })
         {
-            // Kafka Connect's resume of a STOPPED connector starts it (the restart finishes in the background).
-            stopped.Resume();
+            // Kafka Connect's resume of a STOPPED connector starts it (a new run, in the background).
             _ = managed.RestartAsync(CancellationToken.None);
             return;
         }
@@ -79,13 +80,13 @@ internal sealed class KafkaS3SinkController : IKafkaS3SinkController
     {
         ArgumentNullException.ThrowIfNull(offsets);
         var options = StoppedOptions(name);
-        return Task.Run(() => SinkOffsets.Alter(options, offsets, cancellationToken), cancellationToken);
+        return Task.Run(() => SinkOffsets.Alter(options, offsets, time, cancellationToken), cancellationToken);
     }
 
     public Task ResetOffsetsAsync(string name, CancellationToken cancellationToken = default)
     {
         var options = StoppedOptions(name);
-        return Task.Run(() => SinkOffsets.Reset(options, cancellationToken), cancellationToken);
+        return Task.Run(() => SinkOffsets.Reset(options, time, cancellationToken), cancellationToken);
     }
 
     public Task RestartAsync(string name, CancellationToken cancellationToken = default) => registry.Get(name).RestartAsync(cancellationToken);

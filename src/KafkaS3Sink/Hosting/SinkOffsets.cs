@@ -27,7 +27,7 @@ internal static class SinkOffsets
             .Select(c => new SinkOffset(c.Topic, c.Partition.Value, c.Offset.Value))];
     }
 
-    public static void Alter(KafkaS3SinkOptions options, IReadOnlyList<SinkOffset> offsets, CancellationToken cancellationToken)
+    public static void Alter(KafkaS3SinkOptions options, IReadOnlyList<SinkOffset> offsets, TimeProvider time, CancellationToken cancellationToken)
     {
         using var consumer = Consumer(options);
         var known = Partitions(consumer, options, cancellationToken).ToHashSet();
@@ -48,20 +48,20 @@ internal static class SinkOffsets
             commits.Add(new TopicPartitionOffset(tp, offset.Offset ?? consumer.QueryWatermarkOffsets(tp, Timeout).Low));
         }
 
-        CommitAsMember(options, commits, cancellationToken);
+        CommitAsMember(options, commits, time, cancellationToken);
     }
 
     /// <summary>
     /// Every partition with a committed offset goes back to its earliest record (what having no committed offset
     /// means to the sink, whose consumer starts at the earliest).
     /// </summary>
-    public static void Reset(KafkaS3SinkOptions options, CancellationToken cancellationToken)
+    public static void Reset(KafkaS3SinkOptions options, TimeProvider time, CancellationToken cancellationToken)
     {
         using var consumer = Consumer(options);
         var partitions = Partitions(consumer, options, cancellationToken);
         var committed = partitions.Count == 0 ? [] : consumer.Committed(partitions, Timeout).Where(c => !c.Offset.IsSpecial).ToList();
         var commits = committed.Select(c => new TopicPartitionOffset(c.TopicPartition, consumer.QueryWatermarkOffsets(c.TopicPartition, Timeout).Low)).ToList();
-        CommitAsMember(options, commits, cancellationToken);
+        CommitAsMember(options, commits, time, cancellationToken);
     }
 
     /// <summary>
@@ -69,7 +69,7 @@ internal static class SinkOffsets
     /// Brokers refuse commits from outside a group that exists (the mock cluster even for an empty one), and a member
     /// that cannot get a partition shows that another member still consumes it.
     /// </summary>
-    private static void CommitAsMember(KafkaS3SinkOptions options, List<TopicPartitionOffset> commits, CancellationToken cancellationToken)
+    private static void CommitAsMember(KafkaS3SinkOptions options, List<TopicPartitionOffset> commits, TimeProvider time, CancellationToken cancellationToken)
     {
         if (commits.Count == 0)
         {
@@ -81,13 +81,13 @@ internal static class SinkOffsets
         using var member = new ConsumerBuilder<Ignore, Ignore>(config).Build();
         member.Subscribe(options.Topics);
         var needed = commits.Select(c => c.TopicPartition).ToHashSet();
-        var deadline = DateTime.UtcNow + Timeout;
+        var started = time.GetTimestamp();
         try
         {
             while (!needed.IsSubsetOf(member.Assignment))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                if (DateTime.UtcNow > deadline)
+                if (time.GetElapsedTime(started) > Timeout)
                 {
                     var held = needed.Except(member.Assignment).Select(tp => $"{tp.Topic}[{tp.Partition.Value}]");
                     throw new InvalidOperationException(
