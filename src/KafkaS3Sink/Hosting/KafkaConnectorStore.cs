@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Confluent.Kafka;
-using Confluent.Kafka.Admin;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -13,7 +12,7 @@ namespace KafkaS3Sink.Hosting;
 /// <c>connector-&lt;name&gt;</c>, value <c>{"config": {...}, "target_state": "STARTED|PAUSED|STOPPED"}</c>, a
 /// tombstone deletes. One reader thread applies the records in order, through the worker's <see cref="KafkaS3SinkManager"/>.
 /// </summary>
-internal sealed class KafkaConnectorStore(KafkaS3SinkWorkerOptions options, KafkaS3SinkManager manager, KafkaS3SinkRegistry registry, KafkaStatusStore statuses, ILoggerFactory loggers)
+internal sealed class KafkaConnectorStore(KafkaS3SinkWorkerOptions options, KafkaS3SinkManager manager, KafkaS3SinkRegistry registry, KafkaStatusStore statuses, TimeProvider time, ILoggerFactory loggers)
     : IHostedService, IDisposable
 {
     public const string Started = "STARTED";
@@ -42,27 +41,9 @@ internal sealed class KafkaConnectorStore(KafkaS3SinkWorkerOptions options, Kafk
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        EnsureTopic(options, options.ConfigTopic, logger);
-        producer = new ProducerBuilder<string, byte[]?>(Client(options, new ProducerConfig { Acks = Acks.All, EnableIdempotence = true })).Build();
-        var consumer = new ConsumerBuilder<string, byte[]?>(Client(options, new ConsumerConfig
-        {
-            GroupId = "kafkas3sink-config-reader", // never joined nor committed: the reader assigns every partition itself
-            EnableAutoCommit = false,
-            EnablePartitionEof = false,
-        })).Build();
-        var ends = new List<TopicPartitionOffset>();
-        using (var admin = new DependentAdminClientBuilder(consumer.Handle).Build())
-        {
-            var topic = admin.GetMetadata(options.ConfigTopic, Timeout).Topics.Single(t => t.Topic == options.ConfigTopic);
-            ThrowIfMissing(topic, options.ConfigTopic);
-            foreach (var partition in topic.Partitions)
-            {
-                var tp = new TopicPartition(options.ConfigTopic, partition.PartitionId);
-                ends.Add(new TopicPartitionOffset(tp, consumer.QueryWatermarkOffsets(tp, Timeout).High));
-            }
-        }
-
-        consumer.Assign(ends.Select(e => new TopicPartitionOffset(e.TopicPartition, Offset.Beginning)));
+        WorkerTopics.EnsureTopic(options, options.ConfigTopic, logger);
+        producer = new ProducerBuilder<string, byte[]?>(WorkerTopics.Client(options, new ProducerConfig { Acks = Acks.All, EnableIdempotence = true })).Build();
+        var (consumer, ends) = WorkerTopics.OpenReader(options, options.ConfigTopic, "kafkas3sink-config-reader");
         stopping = new CancellationTokenSource();
         var token = stopping.Token;
         loop = Task.Factory.StartNew(() => Loop(consumer, token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -138,14 +119,14 @@ internal sealed class KafkaConnectorStore(KafkaS3SinkWorkerOptions options, Kafk
 
     private void Loop(IConsumer<string, byte[]?> consumer, CancellationToken token)
     {
-        var nextReconcile = DateTime.UtcNow + options.StatusInterval;
+        var lastReconcile = time.GetTimestamp();
         try
         {
             while (!token.IsCancellationRequested)
             {
-                if (DateTime.UtcNow >= nextReconcile)
+                if (time.GetElapsedTime(lastReconcile) >= options.StatusInterval)
                 {
-                    nextReconcile = DateTime.UtcNow + options.StatusInterval;
+                    lastReconcile = time.GetTimestamp();
                     Reconcile();
                 }
 
@@ -326,48 +307,4 @@ internal sealed class KafkaConnectorStore(KafkaS3SinkWorkerOptions options, Kafk
 
     private static bool Same(IReadOnlyDictionary<string, string> a, Dictionary<string, string> b)
         => a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var v) && v == kv.Value);
-
-    /// <summary>Creates a worker topic compacted with one partition if it is missing (a cluster that refuses gets a clear error from the metadata read).</summary>
-    internal static void EnsureTopic(KafkaS3SinkWorkerOptions options, string name, ILogger logger)
-    {
-        using var admin = new AdminClientBuilder(Client(options, new AdminClientConfig())).Build();
-        var exists = admin.GetMetadata(name, Timeout).Topics.Any(t => t.Topic == name && !t.Error.IsError && t.Partitions.Count > 0);
-        if (exists)
-        {
-            return;
-        }
-
-        try
-        {
-            admin.CreateTopicsAsync(
-                [new TopicSpecification { Name = name, NumPartitions = 1, Configs = new Dictionary<string, string> { ["cleanup.policy"] = "compact" } }],
-                new CreateTopicsOptions { RequestTimeout = TimeSpan.FromSeconds(10) }).Wait(TimeSpan.FromSeconds(15));
-        }
-        catch (AggregateException ex) when (ex.InnerException is KafkaException or CreateTopicsException)
-        {
-            Log.ConfigTopicProblem(logger, name, ex.InnerException.Message);
-        }
-    }
-
-    /// <summary>A worker topic that does not exist (and could not be created) is a configuration error, named.</summary>
-    internal static void ThrowIfMissing(TopicMetadata topic, string name)
-    {
-        if (topic.Error.IsError || topic.Partitions.Count == 0)
-        {
-            throw new KafkaS3SinkConfigurationException("worker", [$"The worker topic '{name}' does not exist and could not be created ({topic.Error.Reason}): create it compacted with one partition, or let the worker's credentials create topics."]);
-        }
-    }
-
-    /// <summary>A client config for the worker's topics: its cluster and extra properties.</summary>
-    internal static T Client<T>(KafkaS3SinkWorkerOptions options, T config)
-        where T : ClientConfig
-    {
-        config.BootstrapServers = options.BootstrapServers;
-        foreach (var (key, value) in options.KafkaProperties)
-        {
-            config.Set(key, value);
-        }
-
-        return config;
-    }
 }

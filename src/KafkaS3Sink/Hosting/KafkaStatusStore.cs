@@ -30,22 +30,9 @@ internal sealed class KafkaStatusStore(KafkaS3SinkWorkerOptions options, KafkaS3
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        KafkaConnectorStore.EnsureTopic(options, options.StatusTopic, logger);
-        producer = new ProducerBuilder<string, byte[]?>(KafkaConnectorStore.Client(options, new ProducerConfig { Acks = Acks.All, EnableIdempotence = true, LingerMs = 5 })).Build();
-        var consumer = new ConsumerBuilder<string, byte[]?>(KafkaConnectorStore.Client(options, new ConsumerConfig
-        {
-            GroupId = "kafkas3sink-status-reader", // never joined nor committed
-            EnableAutoCommit = false,
-            EnablePartitionEof = false,
-        })).Build();
-        using (var admin = new DependentAdminClientBuilder(consumer.Handle).Build())
-        {
-            var topic = admin.GetMetadata(options.StatusTopic, TimeSpan.FromSeconds(30)).Topics.Single(t => t.Topic == options.StatusTopic);
-            KafkaConnectorStore.ThrowIfMissing(topic, options.StatusTopic);
-            var partitions = topic.Partitions.Select(p => new TopicPartition(options.StatusTopic, p.PartitionId)).ToList();
-            ends = [.. partitions.Select(tp => new TopicPartitionOffset(tp, consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(30)).High))];
-            consumer.Assign(partitions.Select(tp => new TopicPartitionOffset(tp, Offset.Beginning)));
-        }
+        WorkerTopics.EnsureTopic(options, options.StatusTopic, logger);
+        producer = new ProducerBuilder<string, byte[]?>(WorkerTopics.Client(options, new ProducerConfig { Acks = Acks.All, EnableIdempotence = true, LingerMs = 5 })).Build();
+        (var consumer, ends) = WorkerTopics.OpenReader(options, options.StatusTopic, "kafkas3sink-status-reader");
 
         stopping = new CancellationTokenSource();
         var token = stopping.Token;
