@@ -9,6 +9,11 @@ if (args is ["--plot", var results, var svg])
     return Plot.Run(results, svg);
 }
 
+if (args is ["--plot-compare", var compareResults, var compareSvg])
+{
+    return PlotCompare.Run(compareResults, compareSvg);
+}
+
 var options = HarnessOptions.Parse(args);
 if (options.Role == "kafka")
 {

@@ -274,11 +274,12 @@ public sealed class KafkaS3SinkBuilder
             {
                 // Validate only when the partitioner reads nothing of the value; find the fields it reads in that pass
                 // when it reads only fields; parse once when it may read the value as a whole (custom partitioners).
+                // Built-in partitioners keep nothing of a record they are given, so one SinkRecord serves every record.
                 ValueConverter.Json => ValueReading.Fields(partitioner) switch
                 {
                     null => new JsonRecordConverter { ParseEagerly = true },
-                    { Count: 0 } => new JsonRecordConverter(),
-                    var fields => new JsonRecordConverter { Fields = new JsonFieldCapture(fields) },
+                    { Count: 0 } => new JsonRecordConverter { ReuseRecords = true },
+                    var fields => new JsonRecordConverter { Fields = new JsonFieldCapture(fields), ReuseRecords = true },
                 },
                 var other => Builtin(other),
             },

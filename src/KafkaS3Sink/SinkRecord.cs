@@ -42,14 +42,31 @@ public sealed class SinkRecord
     internal static SinkRecord WithLazyJson(KafkaRecord source, ReadOnlyMemory<byte> payload, Converters.JsonFieldCapture? fields)
         => new(source, payload, null) { lazyJson = true, fields = fields, fieldsVersion = fields?.Version ?? 0 };
 
+    /// <summary>
+    /// Makes this instance the converted form of the next record (validated JSON, parsed lazily), so that a converter
+    /// whose records never outlive the call that partitions them allocates none per record. Only for the sink's own
+    /// JSON converter with a built-in partitioner: nothing else may hold on to a <see cref="SinkRecord"/> it was given.
+    /// </summary>
+    internal SinkRecord ReuseForLazyJson(KafkaRecord source, ReadOnlyMemory<byte> payload, Converters.JsonFieldCapture? fields)
+    {
+        Source = source;
+        Payload = payload;
+        value = null;
+        valueFactory = null;
+        lazyJson = true;
+        this.fields = fields;
+        fieldsVersion = fields?.Version ?? 0;
+        return this;
+    }
+
     /// <summary>The fields captured when this record was converted, while they are still this record's (null otherwise).</summary>
     internal Converters.JsonFieldCapture? Fields => fields is not null && fields.Version == fieldsVersion ? fields : null;
 
     /// <summary>The record as consumed from Kafka.</summary>
-    public KafkaRecord Source { get; }
+    public KafkaRecord Source { get; private set; }
 
     /// <summary>The bytes staged and written for this record.</summary>
-    public ReadOnlyMemory<byte> Payload { get; }
+    public ReadOnlyMemory<byte> Payload { get; private set; }
 
     /// <summary>
     /// The value in Avro binary with its writer schema, if the converter read Avro. With Avro or Parquet

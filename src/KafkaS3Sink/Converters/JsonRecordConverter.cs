@@ -18,6 +18,15 @@ internal sealed class JsonRecordConverter : IRecordConverter
     /// </summary>
     public JsonFieldCapture? Fields { get; init; }
 
+    /// <summary>
+    /// Return one <see cref="SinkRecord"/>, reset for every record, instead of a new one each time (no allocation per
+    /// record). Only when no record outlives the next <see cref="Convert"/>: the sink's built-in partitioners, which
+    /// read a record and keep nothing of it. Ignored when <see cref="ParseEagerly"/>.
+    /// </summary>
+    public bool ReuseRecords { get; init; }
+
+    private SinkRecord? reused;
+
     private static readonly JsonReaderOptions ReaderOptions = new() { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 256 };
 
     /// <summary>The value as a <see cref="JsonElement"/> (it was validated when converted).</summary>
@@ -91,6 +100,11 @@ internal sealed class JsonRecordConverter : IRecordConverter
             return new SinkRecord(record, JsonSerializer.SerializeToUtf8Bytes(parsed), parsed);
         }
 
-        return element is { } e ? new SinkRecord(record, value, e) : SinkRecord.WithLazyJson(record, value, Fields);
+        if (element is { } e)
+        {
+            return new SinkRecord(record, value, e);
+        }
+
+        return ReuseRecords ? (reused ??= SinkRecord.WithLazyJson(record, value, Fields)).ReuseForLazyJson(record, value, Fields) : SinkRecord.WithLazyJson(record, value, Fields);
     }
 }

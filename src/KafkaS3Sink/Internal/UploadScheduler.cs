@@ -125,22 +125,54 @@ internal sealed class UploadScheduler(KafkaS3SinkOptions options, S3ObjectUpload
         // One lease check per rotation, shared by its objects (each object then costs one conditional PUT).
         var first = upload.Segments[0].Descriptor;
         var ownership = Task.Run(() => uploader.CheckOwnershipAsync(first.Topic, first.Partition, epoch, token), token);
-        var tasks = new Task[upload.Segments.Count];
-        for (var i = 0; i < tasks.Length; i++)
+
+        // As many workers as objects may upload at once, each taking the next segment: a rotation of 100,000 segments
+        // costs a few tasks, not a task, a key and a waiting request per segment until its turn.
+        var workers = new Task[Math.Min(upload.Segments.Count, options.S3.MaxConcurrentUploads)];
+        var cursor = new RotationCursor();
+        for (var i = 0; i < workers.Length; i++)
         {
-            var segment = upload.Segments[i];
-            var schema = upload.AvroSchemas[i];
-            var key = ObjectKeys.For(options.TopicsDir, segment.Descriptor, uploader.Extension, options.FilenameOffsetZeroPadWidth);
-            tasks[i] = Task.Run(() => UploadAfterAsync(ownership, segment, schema, key, epoch, token), token);
+            workers[i] = Task.Run(() => UploadSegmentsAsync(ownership, upload, cursor, epoch, token), token);
         }
 
-        return Task.WhenAll(tasks);
+        return Task.WhenAll(workers);
     }
 
-    private async Task UploadAfterAsync(Task ownership, ISealedSegment segment, string? schema, string key, long epoch, CancellationToken token)
+    private async Task UploadSegmentsAsync(Task ownership, RotationUpload upload, RotationCursor cursor, long epoch, CancellationToken token)
     {
         await ownership.ConfigureAwait(false);
-        await uploader.UploadAsync(segment, schema, key, epoch, token).ConfigureAwait(false);
+        int i;
+        while (!cursor.Failed && (i = cursor.Next()) < upload.Segments.Count)
+        {
+            var segment = upload.Segments[i];
+            var key = ObjectKeys.For(options.TopicsDir, segment.Descriptor, uploader.Extension, options.FilenameOffsetZeroPadWidth);
+            try
+            {
+                await uploader.UploadAsync(segment, upload.AvroSchemas[i], key, epoch, token).ConfigureAwait(false);
+            }
+            catch
+            {
+                // The rotation is replayed as a whole: the other workers take no further segment.
+                cursor.Failed = true;
+                throw;
+            }
+        }
+    }
+
+    /// <summary>The next segment of a rotation to upload, shared by its workers.</summary>
+    private sealed class RotationCursor
+    {
+        private int next = -1;
+        private volatile bool failed;
+
+        /// <summary>Whether an upload of the rotation failed (the rest is not started).</summary>
+        public bool Failed
+        {
+            get => failed;
+            set => failed = value;
+        }
+
+        public int Next() => Interlocked.Increment(ref next);
     }
 
     private static bool WaitQuietly(Task[] tasks, TimeSpan timeout)
