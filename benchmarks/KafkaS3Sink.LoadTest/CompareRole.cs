@@ -58,6 +58,7 @@ internal static class CompareRole
                     .. common, "--role", "mode", "--mode", mode, "--round", Text(round), "--bootstrap", bootstrap, "--bucket", bucket,
                     "--s3-endpoint", s3Server.Endpoint.ToString(), "--work", work, "--partitioner", o.Partitioner,
                     "--conditional-writes", o.ConditionalWrites.ToString(),
+                    .. o.MaxUploads is { } uploads ? new[] { "--max-uploads", Text(uploads) } : [],
                 ];
                 using var child = Child(args, redirectInput: false, s3Server);
                 var output = await child.StandardOutput.ReadToEndAsync();

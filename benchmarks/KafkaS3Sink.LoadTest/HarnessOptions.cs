@@ -26,6 +26,9 @@ internal sealed class HarnessOptions
 
     public int? MaxHandles { get; private set; }
 
+    /// <summary>The sink's S3.MaxConcurrentUploads (its default when not given).</summary>
+    public int? MaxUploads { get; private set; }
+
     public ConditionalWrites ConditionalWrites { get; private set; } = ConditionalWrites.Auto;
 
     /// <summary>--compare: run every mode on the same pre-produced data (see CompareRole).</summary>
@@ -76,6 +79,7 @@ internal sealed class HarnessOptions
                 case "--records": o.Records = long.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--no-raw-baseline": o.RawBaseline = false; break;
                 case "--max-handles": o.MaxHandles = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--max-uploads": o.MaxUploads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--conditional-writes": o.ConditionalWrites = Enum.Parse<ConditionalWrites>(Next(), ignoreCase: true); break;
                 case "--compare": o.Compare = true; break;
                 case "--modes": o.Modes = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;

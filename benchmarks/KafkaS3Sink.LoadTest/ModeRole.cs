@@ -161,6 +161,7 @@ internal static class ModeRole
             x.S3.AccessKeyId = Environment.GetEnvironmentVariable("S3_ACCESS_KEY");
             x.S3.SecretAccessKey = Environment.GetEnvironmentVariable("S3_SECRET_KEY");
             x.S3.ConditionalWrites = o.ConditionalWrites;
+            x.S3.MaxConcurrentUploads = o.MaxUploads ?? x.S3.MaxConcurrentUploads;
         });
         if (o.Partitioner == "field-hourly")
         {

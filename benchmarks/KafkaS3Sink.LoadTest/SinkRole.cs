@@ -45,7 +45,7 @@ internal static class SinkRole
         Console.Error.WriteLine($"load: sink done in {elapsed.TotalSeconds:F1} s; verifying objects");
         var (objects, lost, duplicated) = await Verification.VerifyAsync(s3, bucket, records);
         var bytes = records * o.RecordSize;
-        double? rawMbPerSec = o.RawBaseline ? await RawUploadMbPerSecAsync(s3, bucket, bytes, objects) : null;
+        double? rawMbPerSec = o.RawBaseline ? await RawUploadMbPerSecAsync(s3, bucket, bytes, objects, o.MaxUploads ?? new S3StorageOptions().MaxConcurrentUploads) : null;
         var mbPerSec = bytes / elapsed.TotalSeconds / (1024 * 1024);
         var result = new Dictionary<string, object?>
         {
@@ -59,6 +59,8 @@ internal static class SinkRole
             ["mbPerSec"] = Math.Round(mbPerSec, 1),
             ["rawS3MbPerSec"] = rawMbPerSec is null ? null : Math.Round(rawMbPerSec.Value, 1),
             ["sinkVsRawS3"] = rawMbPerSec is null ? null : Math.Round(mbPerSec / rawMbPerSec.Value, 2),
+            ["objectsPerSec"] = Math.Round(objects / elapsed.TotalSeconds, 1),
+            ["rawObjectsPerSec"] = rawMbPerSec is null ? null : Math.Round(objects / (bytes / (rawMbPerSec.Value * 1024 * 1024)), 1),
             ["objects"] = objects,
             ["peakStagedBytes"] = sampler.PeakStagedBytes,
             ["peakOpenSegments"] = sampler.PeakOpenSegments,
@@ -93,6 +95,7 @@ internal static class SinkRole
             x.S3.AccessKeyId = s3.AccessKey;
             x.S3.SecretAccessKey = s3.SecretKey;
             x.S3.ConditionalWrites = o.ConditionalWrites;
+            x.S3.MaxConcurrentUploads = o.MaxUploads ?? x.S3.MaxConcurrentUploads;
             x.KafkaProperties["fetch.max.bytes"] = "8388608";
             x.KafkaProperties["queued.max.messages.kbytes"] = "16384";
         }).UsePartitioner(r => "shard=" + ((JsonElement)r.Value!).GetProperty("shard").GetInt64().ToString(CultureInfo.InvariantCulture));
@@ -135,14 +138,14 @@ internal static class SinkRole
         throw new InvalidOperationException("The Kafka child process exited before printing its bootstrap servers.");
     }
 
-    /// <summary>The baseline: PUT the same bytes, in as many objects as the sink wrote, 4 at a time, from memory.</summary>
-    private static async Task<double> RawUploadMbPerSecAsync(IAmazonS3 s3, string bucket, long bytes, int objects)
+    /// <summary>The baseline: PUT the same bytes, in as many objects as the sink wrote, as many at a time as the sink uploads, from memory.</summary>
+    private static async Task<double> RawUploadMbPerSecAsync(IAmazonS3 s3, string bucket, long bytes, int objects, int concurrency)
     {
         var size = (int)Math.Min(bytes / Math.Max(objects, 1), 256L * 1024 * 1024);
         var body = new byte[size];
         Random.Shared.NextBytes(body);
         var stopwatch = Stopwatch.StartNew();
-        await Parallel.ForEachAsync(Enumerable.Range(0, objects), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, ct) =>
+        await Parallel.ForEachAsync(Enumerable.Range(0, objects), new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (i, ct) =>
         {
             if (size > 64 * 1024 * 1024)
             {

@@ -49,7 +49,7 @@ internal static class Verification
         long duplicated = 0;
         long outOfRange = 0;
         var gate = new object();
-        await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (key, ct) =>
+        await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (key, ct) =>
         {
             using var response = await s3.GetObjectAsync(bucket, key, ct);
             using var memory = new MemoryStream();

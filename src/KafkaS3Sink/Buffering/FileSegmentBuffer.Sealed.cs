@@ -11,7 +11,7 @@ internal sealed partial class FileSegmentBuffer
     /// <c>.tmp</c> to <c>.seg</c>) on its first read, on the upload's thread; until then, and if that fails,
     /// the file keeps its <c>.tmp</c> name. Thread-safe: the upload reads it while the consumer thread may delete it.
     /// </summary>
-    private sealed class SealedFileSegment(FileSegmentBuffer owner, SegmentDescriptor descriptor, string tmpPath, string finalPath, long records, long bytes, long lastOffset, long fileLength) : ISealedSegment
+    private sealed class SealedFileSegment(FileSegmentBuffer owner, SegmentDescriptor descriptor, SegmentFileName name, long records, long bytes, long lastOffset, long fileLength) : ISealedSegment
     {
         private readonly Lock gate = new();
         private bool renamed;
@@ -38,7 +38,7 @@ internal sealed partial class FileSegmentBuffer
 
                 deleted = true;
                 Interlocked.Add(ref owner.stagedBytes, -fileLength);
-                DeleteQuietly(renamed ? finalPath : tmpPath);
+                DeleteQuietly(renamed ? name.Sealed : name.Staging);
             }
         }
 
@@ -48,20 +48,21 @@ internal sealed partial class FileSegmentBuffer
             lock (gate)
             {
                 ObjectDisposedException.ThrowIf(deleted, this);
+                var sealedPath = name.Sealed;
                 if (renamed)
                 {
-                    return finalPath;
+                    return sealedPath;
                 }
 
                 if (owner.fsyncOnSeal)
                 {
-                    using var handle = File.OpenHandle(tmpPath, FileMode.Open, FileAccess.ReadWrite);
+                    using var handle = File.OpenHandle(name.Staging, FileMode.Open, FileAccess.ReadWrite);
                     RandomAccess.FlushToDisk(handle);
                 }
 
-                File.Move(tmpPath, finalPath);
+                File.Move(name.Staging, sealedPath);
                 renamed = true;
-                return finalPath;
+                return sealedPath;
             }
         }
     }

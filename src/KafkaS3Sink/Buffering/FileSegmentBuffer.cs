@@ -27,6 +27,7 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
     private readonly LinkedList<OpenFileSegment> handleLru = new();
     private readonly LinkedList<OpenFileSegment> bufferLru = new();
     private readonly OpenSegmentIndex<OpenFileSegment> open = new();
+    private readonly Dictionary<(string Topic, int Partition), string> directories = [];
     private long sequence;
     private long stagedBytes;
 
@@ -57,10 +58,8 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
     {
         ArgumentNullException.ThrowIfNull(descriptor);
         var dir = PartitionDirectory(descriptor.Topic, descriptor.Partition);
-        var pathHash = XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(descriptor.PartitionPath));
-        var n = ++sequence;
-        var baseName = string.Create(CultureInfo.InvariantCulture, $"{descriptor.StartOffset:D20}-{pathHash:x16}-{n}");
-        var segment = new OpenFileSegment(this, descriptor, Path.Combine(dir, baseName));
+        var name = new SegmentFileName(dir, descriptor.StartOffset, HashOf(descriptor.PartitionPath), ++sequence);
+        var segment = new OpenFileSegment(this, descriptor, name);
         if (open.Add(segment))
         {
             Directory.CreateDirectory(dir);
@@ -113,8 +112,31 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
         }
     }
 
+    /// <summary>The folder of a topic-partition's segments; one string per topic-partition, shared by its segments.</summary>
     private string PartitionDirectory(string topic, int partition)
-        => Path.Combine(root, topic, partition.ToString(CultureInfo.InvariantCulture));
+    {
+        if (!directories.TryGetValue((topic, partition), out var dir))
+        {
+            dir = Path.Combine(root, topic, partition.ToString(CultureInfo.InvariantCulture));
+            directories[(topic, partition)] = dir;
+        }
+
+        return dir;
+    }
+
+    private static ulong HashOf(string partitionPath)
+    {
+        var length = Encoding.UTF8.GetMaxByteCount(partitionPath.Length);
+        var rented = length > 512 ? ArrayPool<byte>.Shared.Rent(length) : null;
+        Span<byte> utf8 = rented ?? stackalloc byte[512];
+        var hash = XxHash64.HashToUInt64(utf8[..Encoding.UTF8.GetBytes(partitionPath, utf8)]);
+        if (rented is not null)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+
+        return hash;
+    }
 
     /// <summary>Gives the segment a handle and a write buffer, evicting the least recently used ones.</summary>
     private void Touch(OpenFileSegment segment)
@@ -163,8 +185,7 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
     private sealed class OpenFileSegment : IOpenSegment
     {
         private readonly FileSegmentBuffer owner;
-        private readonly string tmpPath;
-        private readonly string finalPath;
+        private readonly SegmentFileName name;
         private SafeFileHandle? handle;
         private byte[]? buffer;
         private int buffered;
@@ -173,12 +194,11 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
         private bool closed;
         private IOException? failure;
 
-        public OpenFileSegment(FileSegmentBuffer owner, SegmentDescriptor descriptor, string basePath)
+        public OpenFileSegment(FileSegmentBuffer owner, SegmentDescriptor descriptor, SegmentFileName name)
         {
             this.owner = owner;
             Descriptor = descriptor;
-            tmpPath = basePath + ".tmp";
-            finalPath = basePath + ".seg";
+            this.name = name;
             HandleNode = new LinkedListNode<OpenFileSegment>(this);
             BufferNode = new LinkedListNode<OpenFileSegment>(this);
         }
@@ -215,7 +235,7 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
 
         /// <summary>Opens (or reopens, to append) the file.</summary>
         public void OpenHandle()
-            => handle = File.OpenHandle(tmpPath, fileLength == 0 && buffered == 0 ? FileMode.CreateNew : FileMode.Open, FileAccess.Write, FileShare.Read);
+            => handle = File.OpenHandle(name.Staging, fileLength == 0 && buffered == 0 ? FileMode.CreateNew : FileMode.Open, FileAccess.Write, FileShare.Read);
 
         public void GiveBuffer(byte[] writeBuffer)
         {
@@ -263,7 +283,7 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
             // before it first reads the segment (SealedFileSegment.Complete). No record is appended after this.
             Release();
             Close();
-            return new SealedFileSegment(owner, Descriptor, tmpPath, finalPath, RecordCount, Bytes, lastOffset, fileLength);
+            return new SealedFileSegment(owner, Descriptor, name, RecordCount, Bytes, lastOffset, fileLength);
         }
 
         public void Discard()
@@ -278,14 +298,14 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
             Release();
             Interlocked.Add(ref owner.stagedBytes, -staged);
             Close();
-            DeleteQuietly(tmpPath);
+            DeleteQuietly(name.Staging);
         }
 
         private void ThrowIfFailed()
         {
             if (failure is not null)
             {
-                throw new IOException($"Segment '{tmpPath}' lost buffered records when its buffer was flushed on eviction: {failure.Message}", failure);
+                throw new IOException($"Segment '{name.Staging}' lost buffered records when its buffer was flushed on eviction: {failure.Message}", failure);
             }
         }
 
