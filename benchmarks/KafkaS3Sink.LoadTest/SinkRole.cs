@@ -98,7 +98,7 @@ internal static class SinkRole
             x.S3.MaxConcurrentUploads = o.MaxUploads ?? x.S3.MaxConcurrentUploads;
             x.KafkaProperties["fetch.max.bytes"] = "8388608";
             x.KafkaProperties["queued.max.messages.kbytes"] = "16384";
-        }).UsePartitioner(r => "shard=" + ((JsonElement)r.Value!).GetProperty("shard").GetInt64().ToString(CultureInfo.InvariantCulture));
+        }).UsePartitioner(p => p.Field("shard"));
         if (o.Buffer == "memory")
         {
             builder.UseMemorySegmentBuffer();

@@ -141,7 +141,7 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
     /// <summary>Gives the segment a handle and a write buffer, evicting the least recently used ones.</summary>
     private void Touch(OpenFileSegment segment)
     {
-        if (segment.HandleNode.List is null)
+        if (segment.HandleNode is null)
         {
             while (handleLru.Count >= maxOpenHandles)
             {
@@ -149,7 +149,7 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
             }
 
             segment.OpenHandle();
-            handleLru.AddFirst(segment.HandleNode);
+            segment.HandleNode = handleLru.AddFirst(segment);
         }
         else if (handleLru.First != segment.HandleNode)
         {
@@ -157,7 +157,7 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
             handleLru.AddFirst(segment.HandleNode);
         }
 
-        if (segment.BufferNode.List is null)
+        if (segment.BufferNode is null)
         {
             byte[] buffer;
             if (bufferLru.Count >= maxWriteBuffers)
@@ -170,7 +170,7 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
             }
 
             segment.GiveBuffer(buffer);
-            bufferLru.AddFirst(segment.BufferNode);
+            segment.BufferNode = bufferLru.AddFirst(segment);
         }
         else if (bufferLru.First != segment.BufferNode)
         {
@@ -199,8 +199,6 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
             this.owner = owner;
             Descriptor = descriptor;
             this.name = name;
-            HandleNode = new LinkedListNode<OpenFileSegment>(this);
-            BufferNode = new LinkedListNode<OpenFileSegment>(this);
         }
 
         public SegmentDescriptor Descriptor { get; }
@@ -209,9 +207,11 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
 
         public long Bytes { get; private set; }
 
-        public LinkedListNode<OpenFileSegment> HandleNode { get; }
+        /// <summary>Its place in the LRU of open handles while it has one (null otherwise: most of 100,000 open segments have none).</summary>
+        public LinkedListNode<OpenFileSegment>? HandleNode { get; set; }
 
-        public LinkedListNode<OpenFileSegment> BufferNode { get; }
+        /// <summary>Its place in the LRU of write buffers while it has one.</summary>
+        public LinkedListNode<OpenFileSegment>? BufferNode { get; set; }
 
         public void WriteHeader(byte[] header)
         {
@@ -257,7 +257,8 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
                 buffered = 0;
             }
 
-            owner.bufferLru.Remove(BufferNode);
+            owner.bufferLru.Remove(BufferNode!);
+            BufferNode = null;
             var taken = buffer!;
             buffer = null;
             return taken;
@@ -267,7 +268,8 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
         public void CloseHandle()
         {
             ReleaseBuffer(flush: true);
-            owner.handleLru.Remove(HandleNode);
+            owner.handleLru.Remove(HandleNode!);
+            HandleNode = null;
             handle!.Dispose();
             handle = null;
         }
@@ -362,7 +364,8 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
                 return;
             }
 
-            owner.bufferLru.Remove(BufferNode);
+            owner.bufferLru.Remove(BufferNode!);
+            BufferNode = null;
             ArrayPool<byte>.Shared.Return(buffer);
             buffer = null;
             buffered = 0;
@@ -371,9 +374,10 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
         private void Release()
         {
             ReleaseBuffer(flush: false);
-            if (HandleNode.List is not null)
+            if (HandleNode is not null)
             {
                 owner.handleLru.Remove(HandleNode);
+                HandleNode = null;
             }
 
             handle?.Dispose();
