@@ -31,8 +31,8 @@ public sealed class StagingOptions
     /// </summary>
     public int MaxWriteBuffers { get; set; } = 1024;
 
-    /// <summary>Size of each pooled write buffer, in bytes. Default 16 KiB.</summary>
-    public int WriteBufferSize { get; set; } = 16 * 1024;
+    /// <summary>Size of each pooled write buffer, in bytes. Default 8 KiB (8 MiB for the default 1,024 buffers).</summary>
+    public int WriteBufferSize { get; set; } = 8 * 1024;
 
     /// <summary>
     /// Most open segments (distinct topic-partition × path) at once. Beyond it, the topic-partition holding

@@ -31,7 +31,7 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
     private long sequence;
     private long stagedBytes;
 
-    public FileSegmentBuffer(string root, bool fsyncOnSeal, int maxOpenHandles = 1024, int writeBufferSize = 16 * 1024, int maxWriteBuffers = 1024)
+    public FileSegmentBuffer(string root, bool fsyncOnSeal, int maxOpenHandles = 1024, int writeBufferSize = 8 * 1024, int maxWriteBuffers = 1024)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxOpenHandles, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxWriteBuffers, 1);

@@ -20,7 +20,7 @@ internal sealed class RotationWriter(KafkaS3SinkOptions options, ISegmentBuffer 
     public bool Append(PartitionState state, string path, long offset, ReadOnlySpan<byte> payload, string? avroSchema)
     {
         state.Open.TryGetValue(path, out var entry);
-        if (entry is not null && !SameSchema(entry.AvroSchema, avroSchema))
+        if (entry is not null && !SameSchema(entry.Value.AvroSchema, avroSchema))
         {
             // A file has one schema: a new writer schema starts a new rotation (a function of the records, so
             // a replay cuts at the same offset). Rotating closes every open segment of the partition.
@@ -39,17 +39,16 @@ internal sealed class RotationWriter(KafkaS3SinkOptions options, ISegmentBuffer 
                     Rotate(lru.Last!.Value.Owner, deterministic: false);
                 }
 
-                entry = new OpenEntry(state, buffer.Open(new SegmentDescriptor(state.TopicPartition.Topic, state.TopicPartition.Partition.Value, path, offset)), avroSchema);
+                entry = lru.AddFirst(new OpenEntry(state, buffer.Open(new SegmentDescriptor(state.TopicPartition.Topic, state.TopicPartition.Partition.Value, path, offset)), avroSchema));
                 state.Open[path] = entry;
-                lru.AddFirst(entry.Node);
             }
-            else if (lru.First != entry.Node)
+            else if (lru.First != entry)
             {
-                lru.Remove(entry.Node);
-                lru.AddFirst(entry.Node);
+                lru.Remove(entry);
+                lru.AddFirst(entry);
             }
 
-            entry.Segment.Append(offset, payload);
+            entry.Value.Segment.Append(offset, payload);
             return true;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -78,13 +77,13 @@ internal sealed class RotationWriter(KafkaS3SinkOptions options, ISegmentBuffer 
         {
             foreach (var entry in state.Open.Values)
             {
-                if (entry.Node.List is not null)
+                if (entry.List is not null)
                 {
-                    lru.Remove(entry.Node);
+                    lru.Remove(entry);
                 }
 
-                sealedSegments.Add(entry.Segment.Seal());
-                schemas.Add(entry.AvroSchema);
+                sealedSegments.Add(entry.Value.Segment.Seal());
+                schemas.Add(entry.Value.AvroSchema);
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -130,14 +129,14 @@ internal sealed class RotationWriter(KafkaS3SinkOptions options, ISegmentBuffer 
     {
         foreach (var entry in state.Open.Values)
         {
-            if (entry.Node.List is not null)
+            if (entry.List is not null)
             {
-                lru.Remove(entry.Node);
+                lru.Remove(entry);
             }
 
             try
             {
-                entry.Segment.Discard();
+                entry.Value.Segment.Discard();
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
