@@ -40,14 +40,14 @@ public sealed class SinkRecord
 
     /// <summary>A JSON record (validated) whose <see cref="Value"/> is parsed from the payload when first read, with the fields captured in the validating pass.</summary>
     internal static SinkRecord WithLazyJson(KafkaRecord source, ReadOnlyMemory<byte> payload, Converters.JsonFieldCapture? fields)
-        => new(source, payload, null) { lazyJson = true, fields = fields, fieldsVersion = fields?.Version ?? 0 };
+        => new SinkRecord(source, payload, null).SetLazyJson(source, payload, fields);
 
     /// <summary>
-    /// Makes this instance the converted form of the next record (validated JSON, parsed lazily), so that a converter
-    /// whose records never outlive the call that partitions them allocates none per record. Only for the sink's own
-    /// JSON converter with a built-in partitioner: nothing else may hold on to a <see cref="SinkRecord"/> it was given.
+    /// Makes this instance the converted form of a record whose value is validated JSON, parsed when first read. The
+    /// sink's own JSON converter also uses it to reuse one instance for every record when the partitioner is built in
+    /// (nothing else may hold on to a <see cref="SinkRecord"/> it was given): no allocation per record.
     /// </summary>
-    internal SinkRecord ReuseForLazyJson(KafkaRecord source, ReadOnlyMemory<byte> payload, Converters.JsonFieldCapture? fields)
+    internal SinkRecord SetLazyJson(KafkaRecord source, ReadOnlyMemory<byte> payload, Converters.JsonFieldCapture? fields)
     {
         Source = source;
         Payload = payload;

@@ -58,7 +58,7 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
     {
         ArgumentNullException.ThrowIfNull(descriptor);
         var dir = PartitionDirectory(descriptor.Topic, descriptor.Partition);
-        var name = new SegmentFileName(dir, descriptor.StartOffset, HashOf(descriptor.PartitionPath), ++sequence);
+        var name = new SegmentFileName(dir, descriptor.StartOffset, XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(descriptor.PartitionPath)), ++sequence);
         var segment = new OpenFileSegment(this, descriptor, name);
         if (open.Add(segment))
         {
@@ -122,20 +122,6 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
         }
 
         return dir;
-    }
-
-    private static ulong HashOf(string partitionPath)
-    {
-        var length = Encoding.UTF8.GetMaxByteCount(partitionPath.Length);
-        var rented = length > 512 ? ArrayPool<byte>.Shared.Rent(length) : null;
-        Span<byte> utf8 = rented ?? stackalloc byte[512];
-        var hash = XxHash64.HashToUInt64(utf8[..Encoding.UTF8.GetBytes(partitionPath, utf8)]);
-        if (rented is not null)
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
-
-        return hash;
     }
 
     /// <summary>Gives the segment a handle and a write buffer, evicting the least recently used ones.</summary>

@@ -105,6 +105,6 @@ internal sealed class JsonRecordConverter : IRecordConverter
             return new SinkRecord(record, value, e);
         }
 
-        return ReuseRecords ? (reused ??= SinkRecord.WithLazyJson(record, value, Fields)).ReuseForLazyJson(record, value, Fields) : SinkRecord.WithLazyJson(record, value, Fields);
+        return ReuseRecords ? (reused ??= new SinkRecord(record, value, null)).SetLazyJson(record, value, Fields) : SinkRecord.WithLazyJson(record, value, Fields);
     }
 }
