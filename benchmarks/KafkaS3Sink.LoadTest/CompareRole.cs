@@ -135,13 +135,13 @@ internal static class CompareRole
     {
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"{o.RecordSize} B records, {o.Partitioner} partitioner, {layout.Records:N0} records, median of {o.Repeat} (MB = 10^6 B of values)");
-        text.AppendLine("| mode | records/s | MB/s | CPU s/GB | allocated B/record | peak RSS MB | objects | vs (p) |");
-        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        text.AppendLine("| mode | records/s | MB/s | CPU s/GB | allocated B/record | peak RSS MB | GCs 0/1/2 | GC pause ms | objects | vs (p) |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         var pipe = m.GetValueOrDefault("p")?.MbPerSec;
         foreach (var (mode, r) in m)
         {
             var ratio = pipe is > 0 ? (r.MbPerSec / pipe.Value).ToString("F2", CultureInfo.InvariantCulture) : "";
-            text.AppendLine(CultureInfo.InvariantCulture, $"| ({mode}) {Names[mode]} | {r.RecordsPerSec:N0} | {r.MbPerSec:F1} | {r.CpuSecondsPerGb:F1} | {r.AllocatedBytesPerRecord:N0} | {r.PeakRssMb:F0} | {r.Objects:N0} | {ratio} |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| ({mode}) {Names[mode]} | {r.RecordsPerSec:N0} | {r.MbPerSec:F1} | {r.CpuSecondsPerGb:F1} | {r.AllocatedBytesPerRecord:N0} | {r.PeakRssMb:F0} | {r.Collections} | {r.GcPauseMs:F0} | {r.Objects:N0} | {ratio} |");
         }
 
         return text.ToString();

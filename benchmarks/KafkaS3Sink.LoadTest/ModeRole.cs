@@ -46,6 +46,7 @@ internal static class ModeRole
         GC.Collect();
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var alloc0 = GC.GetTotalAllocatedBytes(precise: true);
+        var (gen0, gen1, gen2, pause0) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
         var first = new FirstRecordClock();
         int objects;
         switch (o.Mode)
@@ -61,6 +62,8 @@ internal static class ModeRole
         var seconds = first.Elapsed.TotalSeconds;
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - alloc0;
+        var gcs = $"{GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2}";
+        var gcPauseMs = Math.Round((GC.GetTotalPauseDuration() - pause0).TotalMilliseconds);
         var peakRss = Verification.PeakRssMb();
         long? lost = null, duplicated = null;
         if (o.Mode is "c" or "d" && Environment.GetEnvironmentVariable("COMPARE_SKIP_VERIFY") != "1")
@@ -72,14 +75,29 @@ internal static class ModeRole
         var bytes = layout.Records * o.RecordSize;
         Console.WriteLine(JsonSerializer.Serialize(new ModeResult(
             o.Mode!, layout.Records, bytes, Math.Round(seconds, 3), Math.Round(layout.Records / seconds), Math.Round(bytes / seconds / 1e6, 1),
-            Math.Round(cpu / (bytes / 1e9), 1), Math.Round((double)allocated / layout.Records), Math.Round(peakRss, 1), objects, lost, duplicated)));
+            Math.Round(cpu / (bytes / 1e9), 1), Math.Round((double)allocated / layout.Records), Math.Round(peakRss, 1), objects, lost, duplicated, gcs, gcPauseMs)));
         return lost is null or 0 && duplicated is null or 0 ? 0 : 1;
     }
 
     /// <summary>(a): consume every record and touch its value; nothing else.</summary>
     private static int ConsumeOnly(HarnessOptions o, CompareLayout layout, string group, FirstRecordClock first)
     {
-        using var consumer = new ConsumerBuilder<Ignore, byte[]>(BestConsumer(o.Bootstrap!, group)).Build();
+        var config = BestConsumer(o.Bootstrap!, group);
+        if (Environment.GetEnvironmentVariable("CONSUME_SINK_SETTINGS") == "1")
+        {
+            config = new ConsumerConfig
+            {
+                BootstrapServers = o.Bootstrap, GroupId = group, EnableAutoCommit = false, EnableAutoOffsetStore = false,
+                AutoOffsetReset = AutoOffsetReset.Earliest, PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
+                FetchQueueBackoffMs = 10, StatisticsIntervalMs = 1000,
+            };
+            foreach (var kv in (Environment.GetEnvironmentVariable("SINK_KAFKA") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
+            {
+                config.Set(kv.Split('=')[0], kv.Split('=')[1]);
+            }
+        }
+
+        using var consumer = new ConsumerBuilder<Ignore, byte[]>(config).SetStatisticsHandler((_, _) => { }).Build();
         consumer.Subscribe("load");
         long checksum = 0;
         foreach (var r in Records(consumer, layout.Records, first))
@@ -162,6 +180,10 @@ internal static class ModeRole
             x.S3.SecretAccessKey = Environment.GetEnvironmentVariable("S3_SECRET_KEY");
             x.S3.ConditionalWrites = o.ConditionalWrites;
             x.S3.MaxConcurrentUploads = o.MaxUploads ?? x.S3.MaxConcurrentUploads;
+            foreach (var kv in (Environment.GetEnvironmentVariable("SINK_KAFKA") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
+            {
+                x.KafkaProperties[kv.Split('=')[0]] = kv.Split('=')[1];
+            }
         });
         if (o.Partitioner == "field-hourly")
         {
@@ -181,7 +203,16 @@ internal static class ModeRole
                 l.EnableMeasurementEvents(i);
             }
         };
-        listener.SetMeasurementEventCallback<long>((_, _, _, _) => first.Start());
+        long consumed = 0;
+        var lastAppend = TimeSpan.Zero;
+        listener.SetMeasurementEventCallback<long>((_, n, _, _) =>
+        {
+            first.Start();
+            if ((consumed += n) == layout.Records)
+            {
+                lastAppend = first.Elapsed;
+            }
+        });
         listener.Start();
 
         using var sink = builder.Build();
@@ -189,6 +220,7 @@ internal static class ModeRole
         var run = sink.RunAsync(stop.Token);
         await Verification.WaitForCommitsAsync(o.Bootstrap!, group, o.Partitions, layout.PerPartition, run);
         first.Stop();
+        Console.Error.WriteLine($"mode {o.Mode}: every record appended after {lastAppend.TotalSeconds:F2} s, committed after {first.Elapsed.TotalSeconds:F2} s");
         await stop.CancelAsync();
         await run;
         Directory.Delete(staging, recursive: true);
@@ -287,7 +319,8 @@ internal static class ModeRole
 /// <summary>What one mode measured (MB = 10^6 bytes of values).</summary>
 internal sealed record ModeResult(
     string Mode, long Records, long Bytes, double Seconds, double RecordsPerSec, double MbPerSec,
-    double CpuSecondsPerGb, double AllocatedBytesPerRecord, double PeakRssMb, int Objects, long? Lost, long? Duplicated);
+    double CpuSecondsPerGb, double AllocatedBytesPerRecord, double PeakRssMb, int Objects, long? Lost, long? Duplicated,
+    string? Collections = null, double? GcPauseMs = null);
 
 /// <summary>The data and object sizes every mode of one --compare run shares.</summary>
 internal sealed record CompareLayout(int FlushSize, long PerPartition, long Records, int ObjectBytes, int Objects)
