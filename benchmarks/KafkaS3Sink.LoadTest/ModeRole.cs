@@ -82,22 +82,7 @@ internal static class ModeRole
     /// <summary>(a): consume every record and touch its value; nothing else.</summary>
     private static int ConsumeOnly(HarnessOptions o, CompareLayout layout, string group, FirstRecordClock first)
     {
-        var config = BestConsumer(o.Bootstrap!, group);
-        if (Environment.GetEnvironmentVariable("CONSUME_SINK_SETTINGS") == "1")
-        {
-            config = new ConsumerConfig
-            {
-                BootstrapServers = o.Bootstrap, GroupId = group, EnableAutoCommit = false, EnableAutoOffsetStore = false,
-                AutoOffsetReset = AutoOffsetReset.Earliest, PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
-                FetchQueueBackoffMs = 10, StatisticsIntervalMs = 1000,
-            };
-            foreach (var kv in (Environment.GetEnvironmentVariable("SINK_KAFKA") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
-            {
-                config.Set(kv.Split('=')[0], kv.Split('=')[1]);
-            }
-        }
-
-        using var consumer = new ConsumerBuilder<Ignore, byte[]>(config).SetStatisticsHandler((_, _) => { }).Build();
+        using var consumer = new ConsumerBuilder<Ignore, byte[]>(BestConsumer(o.Bootstrap!, group)).Build();
         consumer.Subscribe("load");
         long checksum = 0;
         foreach (var r in Records(consumer, layout.Records, first))
@@ -180,10 +165,6 @@ internal static class ModeRole
             x.S3.SecretAccessKey = Environment.GetEnvironmentVariable("S3_SECRET_KEY");
             x.S3.ConditionalWrites = o.ConditionalWrites;
             x.S3.MaxConcurrentUploads = o.MaxUploads ?? x.S3.MaxConcurrentUploads;
-            foreach (var kv in (Environment.GetEnvironmentVariable("SINK_KAFKA") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
-            {
-                x.KafkaProperties[kv.Split('=')[0]] = kv.Split('=')[1];
-            }
         });
         if (o.Partitioner == "field-hourly")
         {

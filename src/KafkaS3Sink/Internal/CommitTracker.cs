@@ -7,13 +7,28 @@ namespace KafkaS3Sink.Internal;
 
 /// <summary>
 /// Moves each partition's commit point over the prefix of its rotations that S3 acknowledged, and commits
-/// those points to Kafka — from the consumer thread only, so no commit races a rebalance. A commit that
+/// those points to Kafka. A commit that
 /// fails (rebalance in progress, coordinator moving or unreachable) is retried with backoff; the offsets
 /// stay committable meanwhile.
 /// </summary>
+/// <remarks>
+/// Commits run in the background, one at a time (a commit is a synchronous round trip to the group
+/// coordinator: committing on the consumer thread held it for up to 40 % of its time while a burst of rotations
+/// was acknowledged). librdkafka's commit is thread-safe; the rebalance callbacks and the close wait for a commit
+/// in flight first, so commits stay ordered and none runs after the consumer is closed.
+/// </remarks>
 internal sealed class CommitTracker(string sinkName, UploadScheduler uploads, SinkMetrics metrics, RetryRunner retry, LogThrottle throttle, TimeProvider time, ILogger logger)
 {
+    /// <summary>
+    /// A new commit starts at most this often while uploads are running (each is a request to the group
+    /// coordinator); when no upload is running, the last acknowledged rotation is committed at once.
+    /// </summary>
+    internal static readonly TimeSpan CommitInterval = TimeSpan.FromMilliseconds(200);
+
+    private long nextCommit;
     private long nextAttempt;
+    private Task? pending;
+    private List<(PartitionState State, long Offset)>? pendingBatch;
     private int failures;
 
     /// <summary>
@@ -75,66 +90,166 @@ internal sealed class CommitTracker(string sinkName, UploadScheduler uploads, Si
         }
     }
 
-    /// <summary>Commits every committable offset, unless a failed commit's backoff has not passed.</summary>
-    public void CommitDue(IConsumer<byte[], byte[]> consumer, IEnumerable<PartitionState> states)
+    /// <summary>
+    /// Commits every committable offset in the background: at most every <see cref="CommitInterval"/> while uploads
+    /// are running, at once when none is, one commit at a time, and not before a failed commit's backoff has passed.
+    /// The consumer thread only starts the commit and, on a later tick, observes its result (offsets recorded as
+    /// committed, rotations held behind a replay-unsafe one released); it does not wait for the round trip.
+    /// </summary>
+    /// <exception cref="KafkaException">The last background commit failed fatally.</exception>
+    public void CommitDue(IConsumer<byte[], byte[]> consumer, IReadOnlyDictionary<TopicPartition, PartitionState> partitions)
     {
-        if (time.GetTimestamp() < nextAttempt)
+        if (!Observe(partitions, throwFatal: true))
         {
             return;
         }
 
-        List<TopicPartitionOffset>? offsets = null;
-        foreach (var state in states)
+        var start = time.GetTimestamp();
+        if (start < nextAttempt || (start < nextCommit && uploads.InFlightSegments > 0))
+        {
+            return;
+        }
+
+        List<(PartitionState State, long Offset)>? batch = null;
+        foreach (var state in partitions.Values)
         {
             if (state.CommitPoint > state.CommittedOffset)
             {
-                (offsets ??= []).Add(new TopicPartitionOffset(state.TopicPartition, state.CommitPoint));
+                (batch ??= []).Add((state, state.CommitPoint));
             }
         }
 
-        if (offsets is not null && Commit(consumer, offsets))
+        if (batch is null)
         {
-            var now = time.GetTimestamp();
-            foreach (var state in states)
+            return;
+        }
+
+        nextCommit = start + (long)(CommitInterval.TotalSeconds * time.TimestampFrequency);
+        var offsets = batch.ConvertAll(b => new TopicPartitionOffset(b.State.TopicPartition, b.Offset));
+        pendingBatch = batch;
+        pending = Task.Run(() => consumer.Commit(offsets));
+    }
+
+    /// <summary>
+    /// Waits for a background commit in flight (before a rebalance callback commits, before the consumer closes):
+    /// true when none is running any more. A failure is logged, never thrown.
+    /// </summary>
+    public bool WaitPending(TimeSpan timeout, IReadOnlyDictionary<TopicPartition, PartitionState>? partitions = null)
+    {
+        if (pending is null)
+        {
+            return true;
+        }
+
+        try
+        {
+            if (!pending.Wait(timeout))
             {
-                if (state.CommitPoint > state.CommittedOffset)
+                return false;
+            }
+        }
+        catch (AggregateException)
+        {
+            // Observed below.
+        }
+
+        Observe(partitions, throwFatal: false);
+        return true;
+    }
+
+    /// <summary>Commits offsets now and waits (rebalance callbacks, stop); a failure is logged and left to the next owner's replay.</summary>
+    public bool Commit(IConsumer<byte[], byte[]> consumer, List<TopicPartitionOffset> offsets)
+    {
+        // One commit at a time, in order: a background commit still in flight finishes first.
+        WaitPending(Timeout.InfiniteTimeSpan);
+        try
+        {
+            consumer.Commit(offsets);
+            Succeeded(offsets);
+            return true;
+        }
+        catch (KafkaException ex) when (!ex.Error.IsFatal)
+        {
+            Failed(ex);
+            return false;
+        }
+    }
+
+    /// <summary>Takes the result of a finished background commit; false while it is still running.</summary>
+    private bool Observe(IReadOnlyDictionary<TopicPartition, PartitionState>? partitions, bool throwFatal)
+    {
+        if (pending is null)
+        {
+            return true;
+        }
+
+        if (!pending.IsCompleted)
+        {
+            return false;
+        }
+
+        var task = pending;
+        var batch = pendingBatch!;
+        (pending, pendingBatch) = (null, null);
+        if (task.IsCompletedSuccessfully)
+        {
+            Succeeded(batch.ConvertAll(b => new TopicPartitionOffset(b.State.TopicPartition, b.Offset)));
+            var now = time.GetTimestamp();
+            foreach (var (state, offset) in batch)
+            {
+                // Only partitions still owned as they were when the commit started (not revoked, reset or fenced since).
+                if (partitions is not null && partitions.TryGetValue(state.TopicPartition, out var current) && ReferenceEquals(current, state)
+                    && offset > state.CommittedOffset)
                 {
-                    state.CommittedOffset = state.CommitPoint;
+                    state.CommittedOffset = offset;
                     state.LastProgress = now;
 
                     // A rotation held behind a replay-unsafe one that is now committed may start.
                     uploads.Start(state);
                 }
             }
-        }
-    }
 
-    /// <summary>Commits offsets once (e.g. in the revoke callback); a failure is logged and left to the next owner's replay.</summary>
-    public bool Commit(IConsumer<byte[], byte[]> consumer, List<TopicPartitionOffset> offsets)
-    {
-        try
-        {
-            consumer.Commit(offsets);
-            metrics.Committed();
-            Log.Committed(logger, string.Join(", ", offsets.Select(o => $"{o.Topic}[{o.Partition.Value}]@{o.Offset.Value}")));
-            failures = 0;
-            nextAttempt = 0;
             return true;
         }
-        catch (KafkaException ex) when (!ex.Error.IsFatal)
-        {
-            // E.g. RebalanceInProgress or the coordinator unreachable: the offsets stay committable and are retried
-            // after a backoff; a partition revoked meanwhile is committed (or given up) by the revoke handler. The
-            // objects are in S3 under deterministic keys, so a replay overwrites them identically.
-            failures++;
-            var delay = retry.Backoff(failures);
-            nextAttempt = time.GetTimestamp() + (long)(delay.TotalSeconds * time.TimestampFrequency);
-            if (throttle.ShouldLog("commit " + ex.Error.Code, out var suppressed))
-            {
-                Log.CommitFailed(logger, sinkName, ex.Error.ToString(), delay, suppressed);
-            }
 
-            return false;
+        var error = task.Exception!.GetBaseException();
+        if (error is KafkaException { Error.IsFatal: false } retriable)
+        {
+            Failed(retriable);
+        }
+        else if (throwFatal)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error).Throw();
+        }
+        else
+        {
+            Log.CommitFailed(logger, sinkName, error.Message, TimeSpan.Zero, 0);
+        }
+
+        return true;
+    }
+
+    private void Succeeded(List<TopicPartitionOffset> offsets)
+    {
+        metrics.Committed();
+        Log.Committed(logger, string.Join(", ", offsets.Select(o => $"{o.Topic}[{o.Partition.Value}]@{o.Offset.Value}")));
+        failures = 0;
+        nextAttempt = 0;
+    }
+
+    /// <summary>
+    /// E.g. RebalanceInProgress or the coordinator unreachable: the offsets stay committable and are retried after
+    /// a backoff; a partition revoked meanwhile is committed (or given up) by the revoke handler. The objects are in
+    /// S3 under deterministic keys, so a replay overwrites them identically.
+    /// </summary>
+    private void Failed(KafkaException ex)
+    {
+        failures++;
+        var delay = retry.Backoff(failures);
+        nextAttempt = time.GetTimestamp() + (long)(delay.TotalSeconds * time.TimestampFrequency);
+        if (throttle.ShouldLog("commit " + ex.Error.Code, out var suppressed))
+        {
+            Log.CommitFailed(logger, sinkName, ex.Error.ToString(), delay, suppressed);
         }
     }
 }

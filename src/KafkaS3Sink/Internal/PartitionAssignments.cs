@@ -147,6 +147,9 @@ internal sealed class PartitionAssignments(
         }
 
         Log.Revoked(logger, sinkName, Describe(revoked.Select(r => r.TopicPartition)));
+
+        // No commit of this member runs past the callback: one in flight in the background finishes first.
+        commits.WaitPending(Timeout.InfiniteTimeSpan, Partitions);
         var states = new List<PartitionState>();
         foreach (var tpo in revoked)
         {
@@ -171,6 +174,7 @@ internal sealed class PartitionAssignments(
         }
 
         Log.Lost(logger, sinkName, Describe(lost.Select(l => l.TopicPartition)));
+        commits.WaitPending(Timeout.InfiniteTimeSpan);
         var states = new List<PartitionState>();
         foreach (var tpo in lost)
         {
@@ -200,6 +204,7 @@ internal sealed class PartitionAssignments(
         Log.Stopping(logger, sinkName, Partitions.Count, Partitions.Values.Sum(s => s.InFlight.Count(u => u.Task is { IsCompleted: false })), drainTimeout);
         FinishAndCommit([.. Partitions.Values]);
         Partitions.Clear();
+        commits.WaitPending(Timeout.InfiniteTimeSpan);
         Close(c);
     }
 
@@ -259,6 +264,13 @@ internal sealed class PartitionAssignments(
         Partitions.Clear();
         try
         {
+            // A background commit must not run into the close; one that hangs is left behind like a hung close.
+            if (!commits.WaitPending(CloseTimeout))
+            {
+                Volatile.Write(ref abandoned, true);
+                return;
+            }
+
             Close(c);
         }
         catch (Exception ex) when (ex is KafkaException or InvalidOperationException or ObjectDisposedException)

@@ -277,7 +277,7 @@ internal sealed class SinkRunner : IDisposable
             }
         }
 
-        commits.CommitDue(consumer!, partitions.Values);
+        commits.CommitDue(consumer!, partitions);
         backpressure.Update();
         if (now >= nextStatus)
         {
