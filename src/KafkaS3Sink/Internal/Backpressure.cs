@@ -45,7 +45,7 @@ internal sealed class Backpressure(
     public long StagedBytes => buffer.Statistics.StagedBytes + uploader.StagedObjectBytes;
 
     /// <summary>Whether appending <paramref name="payloadBytes"/> would pass the quota or the free-disk floor; sets the reason.</summary>
-    public bool OverQuota(int payloadBytes, out string? reason)
+    public bool OverQuota(int payloadBytes, long now, out string? reason)
     {
         // With nothing staged a record is always accepted, or one larger than the quota would stall the sink.
         var staged = StagedBytes;
@@ -57,7 +57,6 @@ internal sealed class Backpressure(
 
         if (options.Staging.MinFreeDiskBytes > 0)
         {
-            var now = time.GetTimestamp();
             if (now >= nextDiskCheck)
             {
                 nextDiskCheck = now + (long)(DiskCheckInterval.TotalSeconds * time.TimestampFrequency);

@@ -42,6 +42,11 @@ internal sealed class SinkRunner : IDisposable
     private long nextHousekeeping;
     private long nextStatus;
 
+    // The clock as the per-record path sees it, read again when the millisecond changes (see RefreshClock).
+    private long clockTick = long.MinValue;
+    private long now;
+    private DateTimeOffset utcNow;
+
     public SinkRunner(
         KafkaS3SinkOptions options,
         IRecordConverter converter,
@@ -108,12 +113,12 @@ internal sealed class SinkRunner : IDisposable
                     ConsumerError(ex.Error.Code.ToString(), ex.Error.ToString());
                 }
 
+                RefreshClock(force: result is null);
                 if (result is { IsPartitionEOF: false, Message: not null })
                 {
                     Process(result);
                 }
 
-                var now = time.GetTimestamp();
                 if (result is null || now >= nextHousekeeping)
                 {
                     Housekeeping(now);
@@ -229,7 +234,7 @@ internal sealed class SinkRunner : IDisposable
         var (record, path, payload, avroSchema) = prepared;
 
         // Backpressure: a record that would pass the quota is not appended; the partition is re-read from it.
-        if (backpressure.OverQuota(payload.Length, out var reason))
+        if (backpressure.OverQuota(payload.Length, now, out var reason))
         {
             backpressure.Pause(reason!, () => writer.RotateAll(partitions.Values));
             backpressure.NotAppended(tp, offset);
@@ -241,11 +246,28 @@ internal sealed class SinkRunner : IDisposable
             return;
         }
 
-        state.OnAppended(record, payload.Length, time.GetUtcNow());
+        state.OnAppended(record, payload.Length, utcNow);
         metrics.RecordConsumed();
         if (rotation.ShouldRotate(state.RotationState()))
         {
             writer.Rotate(state, deterministic: rotation.IsReplayDeterministic);
+        }
+    }
+
+    /// <summary>
+    /// Reads the clock (monotonic and UTC) when forced or when the coarse millisecond tick has moved: at hundreds of
+    /// thousands of records a second, reading both clocks for every record was 7 % of the consumer thread (a
+    /// sampled profile, 200 B records: clock_gettime under a hypervisor), and nothing per record needs finer time
+    /// than a millisecond (append times for time-based rotation, the housekeeping cadence, the disk check).
+    /// </summary>
+    private void RefreshClock(bool force)
+    {
+        var tick = Environment.TickCount64;
+        if (force || tick != clockTick)
+        {
+            clockTick = tick;
+            now = time.GetTimestamp();
+            utcNow = time.GetUtcNow();
         }
     }
 
