@@ -37,7 +37,8 @@ internal static class CompareRole
             "--total-bytes", Text(layout.Records * o.RecordSize), "--object-bytes", Text(o.ObjectBytes),
         };
 
-        using var kafka = Child([.. common, "--role", "kafka", "--preproduce", "--records", Text(layout.Records)], redirectInput: true);
+        string[] warmup = o.Warmup ? ["--warmup"] : [];
+        using var kafka = Child([.. common, .. warmup, "--role", "kafka", "--preproduce", "--records", Text(layout.Records)], redirectInput: true);
         var bootstrap = await ExpectAsync(kafka, "BOOTSTRAP ");
         Console.Error.WriteLine($"compare: producing {layout.Records:N0} records of {o.RecordSize} B on {o.Partitions} partitions ({layout.PerPartition:N0} each, flush.size {layout.FlushSize:N0}, {o.Partitioner} partitioner)");
         await ExpectAsync(kafka, "PRODUCED ");
@@ -59,6 +60,7 @@ internal static class CompareRole
                     "--s3-endpoint", s3Server.Endpoint.ToString(), "--work", work, "--partitioner", o.Partitioner,
                     "--conditional-writes", o.ConditionalWrites.ToString(),
                     .. o.MaxUploads is { } uploads ? new[] { "--max-uploads", Text(uploads) } : [],
+                    .. warmup,
                 ];
                 using var child = Child(args, redirectInput: false, s3Server);
                 var output = await child.StandardOutput.ReadToEndAsync();
@@ -88,7 +90,7 @@ internal static class CompareRole
         return sinks.All(s => s.Lost == 0 && s.Duplicated == 0) ? 0 : 1;
     }
 
-    private static async Task EmptyAndDeleteAsync(Amazon.S3.IAmazonS3 s3, string bucket)
+    internal static async Task EmptyAndDeleteAsync(Amazon.S3.IAmazonS3 s3, string bucket)
     {
         while (true)
         {
@@ -121,6 +123,7 @@ internal static class CompareRole
             ["records"] = layout.Records,
             ["flushSize"] = layout.FlushSize,
             ["rounds"] = o.Repeat,
+            ["warmup"] = o.Warmup,
             ["modes"] = m,
             ["sinkToPipe"] = Ratio(Mb("c"), Mb("p")),
             ["sinkToCeiling"] = Ratio(Mb("c"), ceiling),
@@ -134,7 +137,7 @@ internal static class CompareRole
     private static string Table(HarnessOptions o, CompareLayout layout, Dictionary<string, ModeResult> m)
     {
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"{o.RecordSize} B records, {o.Partitioner} partitioner, {layout.Records:N0} records, median of {o.Repeat} (MB = 10^6 B of values)");
+        text.AppendLine(CultureInfo.InvariantCulture, $"{o.RecordSize} B records, {o.Partitioner} partitioner, {layout.Records:N0} records, median of {o.Repeat}{(o.Warmup ? ", each mode warmed up first" : "")} (MB = 10^6 B of values)");
         text.AppendLine("| mode | records/s | MB/s | CPU s/GB | allocated B/record | peak RSS MB | GCs 0/1/2 | GC pause ms | objects | vs (p) |");
         text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         var pipe = m.GetValueOrDefault("p")?.MbPerSec;

@@ -52,6 +52,9 @@ internal sealed class HarnessOptions
     /// <summary>Produce everything before measuring (--compare), instead of pacing the producer.</summary>
     public bool Preproduce { get; private set; }
 
+    /// <summary>--compare: each mode first runs once over a separate "warmup" topic (one object per partition) in its own process, then is measured.</summary>
+    public bool Warmup { get; private set; }
+
     public string? Bootstrap { get; private set; }
 
     public string? Bucket { get; private set; }
@@ -88,6 +91,7 @@ internal sealed class HarnessOptions
                 case "--partitioner": o.Partitioner = Next(); break;
                 case "--object-bytes": o.ObjectBytes = ParseBytes(Next()); break;
                 case "--preproduce": o.Preproduce = true; break;
+                case "--warmup": o.Warmup = true; break;
                 case "--bootstrap": o.Bootstrap = Next(); break;
                 case "--bucket": o.Bucket = Next(); break;
                 case "--work": o.Work = Next(); break;

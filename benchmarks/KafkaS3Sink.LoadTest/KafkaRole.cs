@@ -14,6 +14,11 @@ internal static class KafkaRole
     {
         using var cluster = MockKafkaCluster.Start(brokerCount: 1);
         cluster.CreateTopic("load", o.Partitions);
+        if (o.Warmup)
+        {
+            cluster.CreateTopic("warmup", o.Partitions);
+        }
+
         Console.WriteLine("BOOTSTRAP " + cluster.BootstrapServers);
 
         var maxAhead = Math.Max(1000, 3L * 1024 * 1024 / o.RecordSize) * o.Partitions;
@@ -26,6 +31,13 @@ internal static class KafkaRole
             Acks = Acks.Leader,
         }).Build())
         {
+            // --warmup: one object's worth of records per partition on a separate topic, before the measured data.
+            var warmup = o.Warmup ? (long)CompareLayout.Of(o).FlushSize * o.Partitions : 0;
+            for (long id = 0; id < warmup; id++)
+            {
+                ProduceOne(producer, "warmup", (int)(id % o.Partitions), Records.Build(id, o));
+            }
+
             long consumed = 0;
             for (long id = 0; id < o.Records; id++)
             {
@@ -39,19 +51,7 @@ internal static class KafkaRole
                     }
                 }
 
-                var value = Records.Build(id, o);
-                while (true)
-                {
-                    try
-                    {
-                        producer.Produce(new TopicPartition("load", (int)(id % o.Partitions)), new Message<Null, byte[]> { Value = value });
-                        break;
-                    }
-                    catch (ProduceException<Null, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
-                    {
-                        producer.Poll(TimeSpan.FromMilliseconds(10));
-                    }
-                }
+                ProduceOne(producer, "load", (int)(id % o.Partitions), Records.Build(id, o));
             }
 
             producer.Flush(TimeSpan.FromMinutes(5));
@@ -69,6 +69,22 @@ internal static class KafkaRole
         // Keep the cluster up until the parent closes our stdin.
         Console.In.ReadToEnd();
         return 0;
+    }
+
+    private static void ProduceOne(IProducer<Null, byte[]> producer, string topic, int partition, byte[] value)
+    {
+        while (true)
+        {
+            try
+            {
+                producer.Produce(new TopicPartition(topic, partition), new Message<Null, byte[]> { Value = value });
+                return;
+            }
+            catch (ProduceException<Null, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
+            {
+                producer.Poll(TimeSpan.FromMilliseconds(10));
+            }
+        }
     }
 
     private static long ReadProgress(string file)

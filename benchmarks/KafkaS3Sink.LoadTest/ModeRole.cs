@@ -43,21 +43,22 @@ internal static class ModeRole
                 ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
             });
         var group = $"cmp-{o.Mode}-{o.Round}-{Guid.NewGuid():N}";
+        if (o.Warmup)
+        {
+            // The same code over a separate topic first (one object per partition), so that what is measured is
+            // the steady state of a long-running process, not the JIT compiling it (the same for every mode).
+            var warmBucket = $"warm-{Guid.NewGuid():N}"[..30];
+            await s3.PutBucketAsync(new PutBucketRequest { BucketName = warmBucket });
+            await RunModeAsync(s3, o, layout, new Target("warmup", (long)layout.FlushSize * o.Partitions, layout.FlushSize, group + "-warm", warmBucket), new FirstRecordClock());
+            await CompareRole.EmptyAndDeleteAsync(s3, warmBucket);
+        }
+
         GC.Collect();
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var alloc0 = GC.GetTotalAllocatedBytes(precise: true);
         var (gen0, gen1, gen2, pause0) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
         var first = new FirstRecordClock();
-        int objects;
-        switch (o.Mode)
-        {
-            case "a": objects = ConsumeOnly(o, layout, group, first); break;
-            case "b": objects = await RawPutAsync(s3, o, layout, first); break;
-            case "p": objects = await BarePipeAsync(s3, o, layout, group, first); break;
-            case "c" or "d": objects = await SinkAsync(o, layout, group, first); break;
-            case "e": objects = HandWritten(s3, o, layout, group, first); break;
-            default: throw new ArgumentException($"Unknown mode '{o.Mode}'.");
-        }
+        var objects = await RunModeAsync(s3, o, layout, new Target("load", layout.Records, layout.PerPartition, group, o.Bucket!), first);
 
         var seconds = first.Elapsed.TotalSeconds;
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
@@ -79,13 +80,23 @@ internal static class ModeRole
         return lost is null or 0 && duplicated is null or 0 ? 0 : 1;
     }
 
-    /// <summary>(a): consume every record and touch its value; nothing else.</summary>
-    private static int ConsumeOnly(HarnessOptions o, CompareLayout layout, string group, FirstRecordClock first)
+    private static async Task<int> RunModeAsync(IAmazonS3 s3, HarnessOptions o, CompareLayout layout, Target target, FirstRecordClock first) => o.Mode switch
     {
-        using var consumer = new ConsumerBuilder<Ignore, byte[]>(BestConsumer(o.Bootstrap!, group)).Build();
-        consumer.Subscribe("load");
+        "a" => ConsumeOnly(o, target, first),
+        "b" => await RawPutAsync(s3, layout, target, first),
+        "p" => await BarePipeAsync(s3, o, layout, target, first),
+        "c" or "d" => await SinkAsync(o, layout, target, first),
+        "e" => HandWritten(s3, o, layout, target, first),
+        _ => throw new ArgumentException($"Unknown mode '{o.Mode}'."),
+    };
+
+    /// <summary>(a): consume every record and touch its value; nothing else.</summary>
+    private static int ConsumeOnly(HarnessOptions o, Target target, FirstRecordClock first)
+    {
+        using var consumer = new ConsumerBuilder<Ignore, byte[]>(BestConsumer(o.Bootstrap!, target.Group)).Build();
+        consumer.Subscribe(target.Topic);
         long checksum = 0;
-        foreach (var r in Records(consumer, layout.Records, first))
+        foreach (var r in Records(consumer, target.Records, first))
         {
             checksum += r.Message.Value.Length;
         }
@@ -97,27 +108,27 @@ internal static class ModeRole
     }
 
     /// <summary>(b): PUT the same bytes from memory, in objects of the sink's size, 16 at a time.</summary>
-    private static async Task<int> RawPutAsync(IAmazonS3 s3, HarnessOptions o, CompareLayout layout, FirstRecordClock first)
+    private static async Task<int> RawPutAsync(IAmazonS3 s3, CompareLayout layout, Target target, FirstRecordClock first)
     {
         var body = new byte[layout.ObjectBytes];
         Random.Shared.NextBytes(body);
         first.Start();
-        await Parallel.ForEachAsync(Enumerable.Range(0, layout.Objects), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
-            await s3.PutObjectAsync(new PutObjectRequest { BucketName = o.Bucket, Key = $"raw/{i}", InputStream = new MemoryStream(body, writable: false) }, ct));
+        await Parallel.ForEachAsync(Enumerable.Range(0, (int)(target.Records / layout.FlushSize)), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
+            await s3.PutObjectAsync(new PutObjectRequest { BucketName = target.Bucket, Key = $"raw/{i}", InputStream = new MemoryStream(body, writable: false) }, ct));
         first.Stop();
-        return layout.Objects;
+        return (int)(target.Records / layout.FlushSize);
     }
 
     /// <summary>(p): (a)'s consumer appending to in-memory buffers per partition, each full buffer PUT concurrently (16 at most).</summary>
-    private static async Task<int> BarePipeAsync(IAmazonS3 s3, HarnessOptions o, CompareLayout layout, string group, FirstRecordClock first)
+    private static async Task<int> BarePipeAsync(IAmazonS3 s3, HarnessOptions o, CompareLayout layout, Target target, FirstRecordClock first)
     {
-        using var consumer = new ConsumerBuilder<Ignore, byte[]>(BestConsumer(o.Bootstrap!, group)).Build();
-        consumer.Subscribe("load");
+        using var consumer = new ConsumerBuilder<Ignore, byte[]>(BestConsumer(o.Bootstrap!, target.Group)).Build();
+        consumer.Subscribe(target.Topic);
         var buffers = new PartitionBuffers(layout.FlushSize, layout.ObjectBytes + 1024);
         var inFlight = new List<Task>();
         using var slots = new SemaphoreSlim(16);
         var objects = 0;
-        foreach (var r in Records(consumer, layout.Records, first))
+        foreach (var r in Records(consumer, target.Records, first))
         {
             if (buffers.Append(r.Partition.Value, r.Message.Value) is { } data)
             {
@@ -129,7 +140,7 @@ internal static class ModeRole
                     try
                     {
                         data.Position = 0;
-                        await s3.PutObjectAsync(new PutObjectRequest { BucketName = o.Bucket, Key = key, InputStream = data });
+                        await s3.PutObjectAsync(new PutObjectRequest { BucketName = target.Bucket, Key = key, InputStream = data });
                     }
                     finally
                     {
@@ -147,18 +158,18 @@ internal static class ModeRole
     }
 
     /// <summary>(c)/(d): the sink with its defaults (consumer settings included), until every offset is committed.</summary>
-    private static async Task<int> SinkAsync(HarnessOptions o, CompareLayout layout, string group, FirstRecordClock first)
+    private static async Task<int> SinkAsync(HarnessOptions o, CompareLayout layout, Target target, FirstRecordClock first)
     {
-        var staging = Path.Combine(o.Work!, $"staging-{o.Mode}-{o.Round}");
+        var staging = Path.Combine(o.Work!, $"staging-{o.Mode}-{o.Round}-{target.Topic}");
         var builder = new KafkaS3SinkBuilder().Configure(x =>
         {
             x.Name = "compare";
             x.BootstrapServers = o.Bootstrap!;
-            x.GroupId = group;
-            x.Topics.Add("load");
+            x.GroupId = target.Group;
+            x.Topics.Add(target.Topic);
             x.FlushSize = layout.FlushSize;
             x.Staging.Directory = staging;
-            x.S3.BucketName = o.Bucket!;
+            x.S3.BucketName = target.Bucket;
             x.S3.ServiceUrl = new Uri(o.S3Endpoint!);
             x.S3.ForcePathStyle = true;
             x.S3.AccessKeyId = Environment.GetEnvironmentVariable("S3_ACCESS_KEY");
@@ -189,7 +200,7 @@ internal static class ModeRole
         listener.SetMeasurementEventCallback<long>((_, n, _, _) =>
         {
             first.Start();
-            if ((consumed += n) == layout.Records)
+            if ((consumed += n) == target.Records)
             {
                 lastAppend = first.Elapsed;
             }
@@ -199,7 +210,7 @@ internal static class ModeRole
         using var sink = builder.Build();
         using var stop = new CancellationTokenSource();
         var run = sink.RunAsync(stop.Token);
-        await Verification.WaitForCommitsAsync(o.Bootstrap!, group, o.Partitions, layout.PerPartition, run);
+        await Verification.WaitForCommitsAsync(o.Bootstrap!, target.Group, o.Partitions, target.PerPartition, run, target.Topic);
         first.Stop();
         Console.Error.WriteLine($"mode {o.Mode}: every record appended after {lastAppend.TotalSeconds:F2} s, committed after {first.Elapsed.TotalSeconds:F2} s");
         await stop.CancelAsync();
@@ -209,24 +220,24 @@ internal static class ModeRole
     }
 
     /// <summary>(e): what a user would write by hand: consume, buffer per partition, PutObject when full, commit it.</summary>
-    private static int HandWritten(IAmazonS3 s3, HarnessOptions o, CompareLayout layout, string group, FirstRecordClock first)
+    private static int HandWritten(IAmazonS3 s3, HarnessOptions o, CompareLayout layout, Target target, FirstRecordClock first)
     {
         using var consumer = new ConsumerBuilder<Ignore, byte[]>(new ConsumerConfig
         {
             BootstrapServers = o.Bootstrap,
-            GroupId = group,
+            GroupId = target.Group,
             EnableAutoCommit = false,
             AutoOffsetReset = AutoOffsetReset.Earliest,
         }).Build();
-        consumer.Subscribe("load");
+        consumer.Subscribe(target.Topic);
         var buffers = new PartitionBuffers(layout.FlushSize, initialCapacity: 0);
         var objects = 0;
-        foreach (var r in Records(consumer, layout.Records, first))
+        foreach (var r in Records(consumer, target.Records, first))
         {
             if (buffers.Append(r.Partition.Value, r.Message.Value) is { } data)
             {
                 data.Position = 0;
-                s3.PutObjectAsync(new PutObjectRequest { BucketName = o.Bucket, Key = $"naive/{r.Partition.Value}/{r.Offset.Value}", InputStream = data }).GetAwaiter().GetResult();
+                s3.PutObjectAsync(new PutObjectRequest { BucketName = target.Bucket, Key = $"naive/{r.Partition.Value}/{r.Offset.Value}", InputStream = data }).GetAwaiter().GetResult();
                 consumer.Commit([new TopicPartitionOffset(r.TopicPartition, r.Offset + 1)]);
                 objects++;
             }
@@ -296,6 +307,9 @@ internal static class ModeRole
         public void Stop() => stopwatch.Stop();
     }
 }
+
+/// <summary>What one run of a mode reads and where it writes: the measured data ("load") or the warm-up ("warmup").</summary>
+internal sealed record Target(string Topic, long Records, long PerPartition, string Group, string Bucket);
 
 /// <summary>What one mode measured (MB = 10^6 bytes of values).</summary>
 internal sealed record ModeResult(

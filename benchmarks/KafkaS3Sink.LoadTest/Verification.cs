@@ -9,11 +9,11 @@ namespace KafkaS3Sink.LoadTest;
 /// <summary>Shared by the harness's roles: waiting for the group's commits, reading every record back, peak RSS.</summary>
 internal static class Verification
 {
-    /// <summary>Returns once the group has committed <paramref name="perPartition"/> on every partition of "load".</summary>
-    public static async Task WaitForCommitsAsync(string bootstrap, string group, int partitions, long perPartition, Task run)
+    /// <summary>Returns once the group has committed <paramref name="perPartition"/> on every partition of <paramref name="topic"/>.</summary>
+    public static async Task WaitForCommitsAsync(string bootstrap, string group, int partitions, long perPartition, Task run, string topic = "load")
     {
         using var probe = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = group }).Build();
-        var tps = Enumerable.Range(0, partitions).Select(p => new TopicPartition("load", p)).ToList();
+        var tps = Enumerable.Range(0, partitions).Select(p => new TopicPartition(topic, p)).ToList();
         while (true)
         {
             if (run.IsCompleted)
