@@ -11,10 +11,13 @@ public sealed class StagingOptions
 
     /// <summary>
     /// Whether sealing a segment fsyncs it (on the upload's thread, before the segment is first read, not on
-    /// the consumer thread). Default <see langword="true"/>. Turning it off trades a replay from Kafka after a
-    /// machine crash for speed; it never costs data.
+    /// the consumer thread). Default <see langword="false"/>: the staging folder is a cache that the sink clears
+    /// when it starts, so after any crash the records are replayed from Kafka whether or not a segment reached
+    /// the disk, and a segment is read back for its upload from the page cache. Without the fsync a segment
+    /// deleted after its upload is often never written to the disk at all. Turn it on to have the kernel write
+    /// every sealed segment before its upload (e.g. to keep dirty pages low on a small machine).
     /// </summary>
-    public bool FsyncOnSeal { get; set; } = true;
+    public bool FsyncOnSeal { get; set; }
 
     /// <summary>
     /// Most segment files kept open at once (an LRU over open segments; an evicted segment is reopened to
