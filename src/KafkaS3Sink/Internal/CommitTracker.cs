@@ -131,10 +131,11 @@ internal sealed class CommitTracker(string sinkName, UploadScheduler uploads, Si
     }
 
     /// <summary>
-    /// Waits for a background commit in flight (before a rebalance callback commits, before the consumer closes):
-    /// true when none is running any more. A failure is logged, never thrown.
+    /// Waits for a background commit in flight (before a rebalance callback commits, before the consumer closes),
+    /// at most <paramref name="timeout"/>: true when none is running any more, false (and a warning naming
+    /// <paramref name="when"/>) when it still runs. A failure is logged, never thrown.
     /// </summary>
-    public bool WaitPending(TimeSpan timeout, IReadOnlyDictionary<TopicPartition, PartitionState>? partitions = null)
+    public bool WaitPending(TimeSpan timeout, string when, IReadOnlyDictionary<TopicPartition, PartitionState>? partitions = null)
     {
         if (pending is null)
         {
@@ -145,6 +146,7 @@ internal sealed class CommitTracker(string sinkName, UploadScheduler uploads, Si
         {
             if (!pending.Wait(timeout))
             {
+                Log.CommitTimedOut(logger, sinkName, timeout, when);
                 return false;
             }
         }
@@ -157,11 +159,26 @@ internal sealed class CommitTracker(string sinkName, UploadScheduler uploads, Si
         return true;
     }
 
-    /// <summary>Commits offsets now and waits (rebalance callbacks, stop); a failure is logged and left to the next owner's replay.</summary>
+    /// <summary>
+    /// How long a rebalance callback, a stop or a close waits for a commit in flight. A commit waits for the group
+    /// coordinator, so with the coordinator unreachable it can take as long as the outage: the sink must not wedge
+    /// on it (it did not with the synchronous commits either only because those wedged the poll loop instead).
+    /// </summary>
+    internal static readonly TimeSpan PendingTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Commits offsets now and waits (rebalance callbacks, stop); a failure is logged and left to the next owner's
+    /// replay. Not tried when a background commit is still running after <see cref="PendingTimeout"/> (commits stay
+    /// in order); false then.
+    /// </summary>
     public bool Commit(IConsumer<byte[], byte[]> consumer, List<TopicPartitionOffset> offsets)
     {
         // One commit at a time, in order: a background commit still in flight finishes first.
-        WaitPending(Timeout.InfiniteTimeSpan);
+        if (!WaitPending(PendingTimeout, "before a final commit"))
+        {
+            return false;
+        }
+
         try
         {
             consumer.Commit(offsets);

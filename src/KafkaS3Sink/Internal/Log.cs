@@ -136,6 +136,9 @@ internal static partial class Log
     [LoggerMessage(44, LogLevel.Warning, "Sink '{Sink}': leaving the consumer group (closing the Kafka consumer) did not finish within {Timeout}; the consumer is abandoned and the group reassigns its partitions after session.timeout.ms. Nothing uncommitted was committed: the next owner replays it.")]
     public static partial void CloseTimedOut(ILogger logger, string sink, TimeSpan timeout);
 
+    [LoggerMessage(49, LogLevel.Warning, "Sink '{Sink}': a commit to the group coordinator did not finish within {Timeout} ({When}); going on without it. What it would have committed is left to the next owner's replay (same keys).")]
+    public static partial void CommitTimedOut(ILogger logger, string sink, TimeSpan timeout, string when);
+
     [LoggerMessage(45, LogLevel.Information, "Sink '{Sink}' in the last {Interval}: {Records} records staged, {Objects} objects ({Bytes} bytes) uploaded, {Commits} commits; lag {Lag} records, {StagedBytes} bytes staged{Paused}.")]
     public static partial void Progress(ILogger logger, string sink, TimeSpan interval, long records, long objects, long bytes, long commits, long lag, long stagedBytes, string paused);
 

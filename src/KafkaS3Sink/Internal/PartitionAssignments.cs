@@ -43,8 +43,9 @@ internal sealed class PartitionAssignments(
     public IConsumer<byte[], byte[]>? Consumer { get; set; }
 
     /// <summary>
-    /// Whether closing the consumer did not finish within <see cref="CloseTimeout"/>: the consumer is left to
-    /// itself (not disposed, which would race the close) and its late callbacks do nothing.
+    /// Whether closing the consumer did not finish within <see cref="CloseTimeout"/>, or a background commit was
+    /// still running when it was to be closed (<see cref="CommitTracker.PendingTimeout"/>): the consumer is left to
+    /// itself (not disposed, which would race the close or the commit) and its late callbacks do nothing.
     /// </summary>
     public bool Abandoned => Volatile.Read(ref abandoned);
 
@@ -148,8 +149,9 @@ internal sealed class PartitionAssignments(
 
         Log.Revoked(logger, sinkName, Describe(revoked.Select(r => r.TopicPartition)));
 
-        // No commit of this member runs past the callback: one in flight in the background finishes first.
-        commits.WaitPending(Timeout.InfiniteTimeSpan, Partitions);
+        // A commit in flight in the background finishes first (bounded: one that waits for an unreachable
+        // coordinator may land after the callback; it only holds offsets S3 acknowledged).
+        commits.WaitPending(CommitTracker.PendingTimeout, "revoke", Partitions);
         var states = new List<PartitionState>();
         foreach (var tpo in revoked)
         {
@@ -174,7 +176,7 @@ internal sealed class PartitionAssignments(
         }
 
         Log.Lost(logger, sinkName, Describe(lost.Select(l => l.TopicPartition)));
-        commits.WaitPending(Timeout.InfiniteTimeSpan);
+        commits.WaitPending(CommitTracker.PendingTimeout, "partitions lost");
         var states = new List<PartitionState>();
         foreach (var tpo in lost)
         {
@@ -204,7 +206,14 @@ internal sealed class PartitionAssignments(
         Log.Stopping(logger, sinkName, Partitions.Count, Partitions.Values.Sum(s => s.InFlight.Count(u => u.Task is { IsCompleted: false })), drainTimeout);
         FinishAndCommit([.. Partitions.Values]);
         Partitions.Clear();
-        commits.WaitPending(Timeout.InfiniteTimeSpan);
+
+        // The consumer must not be closed (and then disposed) under a commit still running on another thread.
+        if (!commits.WaitPending(CommitTracker.PendingTimeout, "stop"))
+        {
+            Volatile.Write(ref abandoned, true);
+            return;
+        }
+
         Close(c);
     }
 
@@ -265,7 +274,7 @@ internal sealed class PartitionAssignments(
         try
         {
             // A background commit must not run into the close; one that hangs is left behind like a hung close.
-            if (!commits.WaitPending(CloseTimeout))
+            if (!commits.WaitPending(CommitTracker.PendingTimeout, "leaving after a failure"))
             {
                 Volatile.Write(ref abandoned, true);
                 return;

@@ -1,0 +1,157 @@
+using System.Reflection;
+using Amazon.Runtime;
+using Amazon.S3;
+using Confluent.Kafka;
+using KafkaS3Sink.Internal;
+using KafkaS3Sink.Resilience;
+using KafkaS3Sink.Upload;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace KafkaS3Sink.Tests.Internal;
+
+/// <summary>
+/// Commits run in the background: the consumer thread starts one and takes its result on a later tick, and waits
+/// for one in flight only where order matters (callbacks, stop), bounded.
+/// </summary>
+public sealed class CommitTrackerTests
+{
+    private static readonly TopicPartition Tp = new("orders", 3);
+
+    [Fact]
+    public async Task CommitDue_StartsTheCommitWithoutWaitingForIt_AndRecordsItOnlyOnceKafkaAnswered()
+    {
+        using var release = new ManualResetEventSlim();
+        var consumer = CommitOnlyConsumer.Create(release);
+        var (tracker, partitions, state) = Build();
+        state.CommittableOffset = 500;
+
+        // The consumer's commit blocks until released: returning at all means the caller did not wait for it.
+        var call = Task.Run(() => tracker.CommitDue(consumer, partitions));
+        (await Task.WhenAny(call, Task.Delay(TimeSpan.FromSeconds(30)))).Should().BeSameAs(call, "CommitDue must not wait for Kafka's answer");
+
+        state.CommittedOffset.Should().Be(-1, "Kafka has not answered yet");
+        tracker.CommitDue(consumer, partitions);
+        CommitOnlyConsumer.Calls(consumer).Should().HaveCount(1, "one commit at a time");
+
+        release.Set();
+        SpinWait.SpinUntil(() => CommitOnlyConsumer.Finished(consumer) == 1, TimeSpan.FromSeconds(30)).Should().BeTrue();
+        tracker.CommitDue(consumer, partitions);
+
+        state.CommittedOffset.Should().Be(500);
+        CommitOnlyConsumer.Calls(consumer).Should().ContainSingle().Which.Should().Equal(new TopicPartitionOffset(Tp, 500));
+    }
+
+    [Fact]
+    public void WaitPending_ACommitThatHangs_GivesUpAfterTheBound_AndAPartitionRevokedMeanwhileIsNotMarkedCommitted()
+    {
+        using var release = new ManualResetEventSlim();
+        var consumer = CommitOnlyConsumer.Create(release);
+        var (tracker, partitions, state) = Build();
+        state.CommittableOffset = 700;
+        tracker.CommitDue(consumer, partitions);
+
+        tracker.WaitPending(TimeSpan.FromMilliseconds(200), "test").Should().BeFalse("the commit is still waiting for the coordinator");
+
+        // The partition goes (revoked) before the commit is answered: its state is not touched afterwards.
+        partitions.Clear();
+        release.Set();
+        tracker.WaitPending(TimeSpan.FromSeconds(30), "test", partitions).Should().BeTrue();
+        state.CommittedOffset.Should().Be(-1);
+    }
+
+    [Fact]
+    public void CommitDue_AFailedBackgroundCommit_IsRetriedAfterTheBackoff_NotCountedAsCommitted()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var consumer = CommitOnlyConsumer.Create(release: null, fail: new KafkaException(ErrorCode.RebalanceInProgress));
+        var (tracker, partitions, state) = Build(time);
+        state.CommittableOffset = 42;
+
+        tracker.CommitDue(consumer, partitions);
+        SpinWait.SpinUntil(() => CommitOnlyConsumer.Finished(consumer) == 1, TimeSpan.FromSeconds(30)).Should().BeTrue();
+        tracker.CommitDue(consumer, partitions);
+
+        state.CommittedOffset.Should().Be(-1);
+        CommitOnlyConsumer.Calls(consumer).Should().HaveCount(1, "the next attempt waits for the backoff");
+        time.Advance(TimeSpan.FromMinutes(1));
+        tracker.CommitDue(consumer, partitions);
+        SpinWait.SpinUntil(() => CommitOnlyConsumer.Finished(consumer) == 2, TimeSpan.FromSeconds(30)).Should().BeTrue();
+        CommitOnlyConsumer.Calls(consumer).Should().HaveCount(2);
+    }
+
+    private static (CommitTracker Tracker, Dictionary<TopicPartition, PartitionState> Partitions, PartitionState State) Build(TimeProvider? time = null)
+    {
+        time ??= TimeProvider.System;
+        var options = new KafkaS3SinkOptions { Name = "t", BootstrapServers = "unused:9092", GroupId = "g" };
+        options.Topics.Add(Tp.Topic);
+        options.S3.BucketName = "unused";
+        options.Staging.Directory = Path.Combine(Path.GetTempPath(), "commit-tracker-tests");
+        var throttle = new LogThrottle(time, TimeSpan.FromSeconds(30));
+        var retry = new RetryRunner(new RetryOptions(), 3, time, NullLogger.Instance, new FaultRegistry(), throttle, _ => { });
+        var s3 = new AmazonS3Client(new BasicAWSCredentials("a", "b"), new AmazonS3Config { ServiceURL = "http://127.0.0.1:9" });
+        var fence = new OwnershipFence(s3, options.S3, options.TopicsDir, retry, time, NullLogger.Instance);
+        var uploader = new S3ObjectUploader(s3, options, new global::KafkaS3Sink.Formats.JsonLinesFormat(), fence, retry, time, NullLogger.Instance, new UploadEvents(_ => { }, (_, _) => { }, _ => { }));
+        var uploads = new UploadScheduler(options, uploader, TimeSpan.FromSeconds(1), NullLogger.Instance);
+        var metrics = new SinkMetrics("t", () => default, () => 0, () => false, new SinkControl(), time);
+        var tracker = new CommitTracker("t", uploads, metrics, retry, throttle, time, NullLogger.Instance);
+        var state = new PartitionState(Tp, Task.FromResult(0L), time.GetTimestamp());
+        return (tracker, new Dictionary<TopicPartition, PartitionState> { [Tp] = state }, state);
+    }
+
+    /// <summary>An <see cref="IConsumer{TKey, TValue}"/> that only commits: each commit waits for a release (or fails), and is recorded.</summary>
+    public class CommitOnlyConsumer : DispatchProxy
+    {
+        private readonly List<List<TopicPartitionOffset>> calls = [];
+        private ManualResetEventSlim? release;
+        private Exception? fail;
+        private int finished;
+
+        public static IConsumer<byte[], byte[]> Create(ManualResetEventSlim? release, Exception? fail = null)
+        {
+            var proxy = Create<IConsumer<byte[], byte[]>, CommitOnlyConsumer>();
+            var self = (CommitOnlyConsumer)(object)proxy;
+            self.release = release;
+            self.fail = fail;
+            return proxy;
+        }
+
+        public static List<List<TopicPartitionOffset>> Calls(IConsumer<byte[], byte[]> consumer)
+        {
+            var self = (CommitOnlyConsumer)(object)consumer;
+            lock (self.calls)
+            {
+                return [.. self.calls];
+            }
+        }
+
+        public static int Finished(IConsumer<byte[], byte[]> consumer) => Volatile.Read(ref ((CommitOnlyConsumer)(object)consumer).finished);
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            if (targetMethod is not { Name: "Commit" } || args is not [IEnumerable<TopicPartitionOffset> offsets])
+            {
+                throw new NotSupportedException(targetMethod?.Name);
+            }
+
+            lock (calls)
+            {
+                calls.Add([.. offsets]);
+            }
+
+            try
+            {
+                release?.Wait();
+                if (fail is not null)
+                {
+                    throw fail;
+                }
+
+                return null;
+            }
+            finally
+            {
+                Interlocked.Increment(ref finished);
+            }
+        }
+    }
+}
