@@ -27,8 +27,8 @@ internal sealed class CommitTracker(string sinkName, UploadScheduler uploads, Si
 
     private long nextCommit;
     private long nextAttempt;
-    private Task? pending;
-    private List<(PartitionState State, long Offset)>? pendingBatch;
+    /// <summary>The background commit in flight: its task, the partitions and points it commits, and the same as offsets.</summary>
+    private (Task Task, List<(PartitionState State, long Offset)> Batch, List<TopicPartitionOffset> Offsets)? pending;
     private int failures;
 
     /// <summary>
@@ -126,8 +126,7 @@ internal sealed class CommitTracker(string sinkName, UploadScheduler uploads, Si
 
         nextCommit = start + (long)(CommitInterval.TotalSeconds * time.TimestampFrequency);
         var offsets = batch.ConvertAll(b => new TopicPartitionOffset(b.State.TopicPartition, b.Offset));
-        pendingBatch = batch;
-        pending = Task.Run(() => consumer.Commit(offsets));
+        pending = (Task.Run(() => consumer.Commit(offsets)), batch, offsets);
     }
 
     /// <summary>
@@ -144,7 +143,7 @@ internal sealed class CommitTracker(string sinkName, UploadScheduler uploads, Si
 
         try
         {
-            if (!pending.Wait(timeout))
+            if (!pending.Value.Task.Wait(timeout))
             {
                 Log.CommitTimedOut(logger, sinkName, timeout, when);
                 return false;
@@ -200,17 +199,16 @@ internal sealed class CommitTracker(string sinkName, UploadScheduler uploads, Si
             return true;
         }
 
-        if (!pending.IsCompleted)
+        var (task, batch, offsets) = pending.Value;
+        if (!task.IsCompleted)
         {
             return false;
         }
 
-        var task = pending;
-        var batch = pendingBatch!;
-        (pending, pendingBatch) = (null, null);
+        pending = null;
         if (task.IsCompletedSuccessfully)
         {
-            Succeeded(batch.ConvertAll(b => new TopicPartitionOffset(b.State.TopicPartition, b.Offset)));
+            Succeeded(offsets);
             var now = time.GetTimestamp();
             foreach (var (state, offset) in batch)
             {
