@@ -33,8 +33,13 @@ internal sealed class PartitionAssignments(
     /// </summary>
     internal static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(10);
 
-    /// <summary>The assigned partitions' state.</summary>
+    /// <summary>
+    /// The assigned partitions' state. Changed only here (every change forgets <see cref="last"/>); others read it.
+    /// </summary>
     public Dictionary<TopicPartition, PartitionState> Partitions { get; } = [];
+
+    /// <summary>The state <see cref="StateOf"/> returned last; forgotten whenever a state is dropped, replaced or fenced.</summary>
+    private PartitionState? last;
 
     /// <summary>Assigned partitions a newer owner fenced: their records are dropped until the next assignment.</summary>
     public HashSet<TopicPartition> Fenced { get; } = [];
@@ -50,6 +55,34 @@ internal sealed class PartitionAssignments(
     public bool Abandoned => Volatile.Read(ref abandoned);
 
     private bool abandoned;
+
+    /// <summary>
+    /// The state of a consumed record's partition, created when its first record arrives; null while it is fenced.
+    /// Records come in runs per partition (a fetch response holds one partition's batch), so the previous record's
+    /// state is checked first: no <see cref="TopicPartition"/> is allocated and nothing is hashed for most records.
+    /// </summary>
+    public PartitionState? StateOf(string topic, int partition)
+    {
+        if (last is { } previous && previous.Partition == partition && string.Equals(previous.Topic, topic, StringComparison.Ordinal))
+        {
+            return previous;
+        }
+
+        var tp = new TopicPartition(topic, partition);
+        if (Fenced.Contains(tp))
+        {
+            // A newer owner writes this partition; its records are neither staged nor committed here.
+            return null;
+        }
+
+        if (!Partitions.TryGetValue(tp, out var state))
+        {
+            state = NewPartitionState(tp);
+            Partitions[tp] = state;
+        }
+
+        return last = state;
+    }
 
     /// <summary>
     /// A new partition state whose set-up runs in the background: with fencing, take the lease (a
@@ -96,6 +129,7 @@ internal sealed class PartitionAssignments(
         backpressure.Forget(state.TopicPartition);
         Partitions.Remove(state.TopicPartition);
         Fenced.Add(state.TopicPartition);
+        last = null;
     }
 
     /// <summary>
@@ -117,6 +151,7 @@ internal sealed class PartitionAssignments(
         fresh.MarkReady(state.Epoch);
         fresh.InheritDeadLetters(state);
         Partitions[state.TopicPartition] = fresh;
+        last = null;
         if (replay >= 0)
         {
             backpressure.Rewind(state.TopicPartition, replay);
@@ -131,6 +166,7 @@ internal sealed class PartitionAssignments(
         }
 
         Log.Assigned(logger, sinkName, Describe(assigned));
+        last = null;
         foreach (var tp in assigned)
         {
             // Consumption restarts at the committed offset, a rotation boundary: anything staged is stale.
@@ -152,6 +188,7 @@ internal sealed class PartitionAssignments(
         // A commit in flight in the background finishes first (bounded: one that waits for an unreachable
         // coordinator may land after the callback; it only holds offsets S3 acknowledged).
         commits.WaitPending(CommitTracker.PendingTimeout, "revoke", Partitions);
+        last = null;
         var states = new List<PartitionState>();
         foreach (var tpo in revoked)
         {
@@ -177,6 +214,7 @@ internal sealed class PartitionAssignments(
 
         Log.Lost(logger, sinkName, Describe(lost.Select(l => l.TopicPartition)));
         commits.WaitPending(CommitTracker.PendingTimeout, "partitions lost");
+        last = null;
         var states = new List<PartitionState>();
         foreach (var tpo in lost)
         {
@@ -206,6 +244,7 @@ internal sealed class PartitionAssignments(
         Log.Stopping(logger, sinkName, Partitions.Count, Partitions.Values.Sum(s => s.InFlight.Count(u => u.Task is { IsCompleted: false })), drainTimeout);
         FinishAndCommit([.. Partitions.Values]);
         Partitions.Clear();
+        last = null;
 
         // The consumer must not be closed (and then disposed) under a commit still running on another thread.
         if (!commits.WaitPending(CommitTracker.PendingTimeout, "stop"))
@@ -271,6 +310,7 @@ internal sealed class PartitionAssignments(
         }
 
         Partitions.Clear();
+        last = null;
         try
         {
             // A background commit must not run into the close; one that hangs is left behind like a hung close.

@@ -64,11 +64,30 @@ internal sealed class SinkMetrics : IDisposable
     public (long Records, long Objects, long Bytes, long Commits) Totals
         => (Volatile.Read(ref totalRecords), Interlocked.Read(ref totalObjects), Interlocked.Read(ref totalBytes), Volatile.Read(ref totalCommits));
 
-    /// <summary>Consumer thread only (a plain increment).</summary>
+    private long publishedRecords;
+
+    /// <summary>
+    /// Consumer thread only (a plain increment). The counter instrument gets the records in batches
+    /// (<see cref="PublishConsumed"/>, every housekeeping tick): a measurement per record costs every listener
+    /// (OpenTelemetry's aggregation) a call per record. The first record is published at once.
+    /// </summary>
     public void RecordConsumed()
     {
-        totalRecords++;
-        recordsConsumed.Add(1, sinkTag);
+        if (totalRecords++ == 0)
+        {
+            PublishConsumed();
+        }
+    }
+
+    /// <summary>Publishes the records consumed since the last call to the counter instrument. Consumer thread only.</summary>
+    public void PublishConsumed()
+    {
+        var pending = totalRecords - publishedRecords;
+        if (pending > 0)
+        {
+            publishedRecords = totalRecords;
+            recordsConsumed.Add(pending, sinkTag);
+        }
     }
 
     public void Uploaded(long bytes)

@@ -130,6 +130,7 @@ internal sealed class SinkRunner : IDisposable
         }
         finally
         {
+            metrics.PublishConsumed();
             if (!left)
             {
                 assignments.LeaveAfterFailure(c);
@@ -191,21 +192,15 @@ internal sealed class SinkRunner : IDisposable
     /// <summary>The per-record path: convert, partition, append, and rotate when the policy says so.</summary>
     private void Process(ConsumeResult<byte[], byte[]> result)
     {
-        var tp = result.TopicPartition;
-        var offset = result.Offset.Value;
-        if (assignments.Fenced.Contains(tp))
+        // result.Topic and .Partition, not result.TopicPartition: that property allocates a new object per call.
+        var state = assignments.StateOf(result.Topic, result.Partition.Value);
+        if (state is null)
         {
-            // A newer owner writes this partition; its records are neither staged nor committed here.
             return;
         }
 
-        var partitions = assignments.Partitions;
-        if (!partitions.TryGetValue(tp, out var state))
-        {
-            state = assignments.NewPartitionState(tp);
-            partitions[tp] = state;
-        }
-
+        var tp = state.TopicPartition;
+        var offset = result.Offset.Value;
         if (!state.Ready && !TryMakeReady(state))
         {
             // Its lease is not taken yet (S3 slow or failing): hold the partition, re-read from here when ready.
@@ -236,7 +231,7 @@ internal sealed class SinkRunner : IDisposable
         // Backpressure: a record that would pass the quota is not appended; the partition is re-read from it.
         if (backpressure.OverQuota(payload.Length, now, out var reason))
         {
-            backpressure.Pause(reason!, () => writer.RotateAll(partitions.Values));
+            backpressure.Pause(reason!, () => writer.RotateAll(assignments.Partitions.Values));
             backpressure.NotAppended(tp, offset);
             return;
         }
@@ -275,6 +270,7 @@ internal sealed class SinkRunner : IDisposable
     private void Housekeeping(long now)
     {
         nextHousekeeping = now + Ticks(HousekeepingInterval);
+        metrics.PublishConsumed();
         var partitions = assignments.Partitions;
         foreach (var state in partitions.Values)
         {
