@@ -62,7 +62,7 @@ internal static class CompareRole
                     .. o.MaxUploads is { } uploads ? new[] { "--max-uploads", Text(uploads) } : [],
                     .. warmup,
                 ];
-                using var child = Child(args, redirectInput: false, s3Server);
+                using var child = Child(args, redirectInput: false, s3Server, steady: o.Warmup);
                 var output = await child.StandardOutput.ReadToEndAsync();
                 await child.WaitForExitAsync();
                 var line = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault(l => l.StartsWith('{'));
@@ -157,7 +157,7 @@ internal static class CompareRole
         return median with { Lost = runs.Max(r => r.Lost), Duplicated = runs.Max(r => r.Duplicated) };
     }
 
-    private static Process Child(string[] args, bool redirectInput, LocalS3Server? s3 = null)
+    private static Process Child(string[] args, bool redirectInput, LocalS3Server? s3 = null, bool steady = false)
     {
         var psi = new ProcessStartInfo("dotnet", [typeof(CompareRole).Assembly.Location, .. args])
         {
@@ -165,6 +165,14 @@ internal static class CompareRole
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
+        if (steady)
+        {
+            // --warmup measures the steady state: every method is compiled once, fully optimized, during the
+            // warm-up. With tiered compilation, a few seconds of load are not enough to reach it: a method is
+            // compiled three times (tier 0, instrumented, optimized) after dozens of calls each, and in a 4 s run the
+            // background JIT still took 20 % of the sink's CPU after a warm-up of the same size (docs/benchmarks.md).
+            psi.Environment["DOTNET_TieredCompilation"] = "0";
+        }
         if (s3 is not null)
         {
             psi.Environment["S3_ACCESS_KEY"] = s3.AccessKey;

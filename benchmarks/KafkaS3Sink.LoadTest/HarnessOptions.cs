@@ -52,7 +52,11 @@ internal sealed class HarnessOptions
     /// <summary>Produce everything before measuring (--compare), instead of pacing the producer.</summary>
     public bool Preproduce { get; private set; }
 
-    /// <summary>--compare: each mode first runs once over a separate "warmup" topic (one object per partition) in its own process, then is measured.</summary>
+    /// <summary>
+    /// --compare: the steady state. Each mode's process runs without tiered compilation (every method compiled once,
+    /// fully optimized), first over a separate "warmup" topic holding as many records as the measured one, then waits
+    /// until the JIT has gone quiet; then it is measured.
+    /// </summary>
     public bool Warmup { get; private set; }
 
     public string? Bootstrap { get; private set; }

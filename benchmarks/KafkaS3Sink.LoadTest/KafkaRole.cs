@@ -31,8 +31,8 @@ internal static class KafkaRole
             Acks = Acks.Leader,
         }).Build())
         {
-            // --warmup: one object's worth of records per partition on a separate topic, before the measured data.
-            var warmup = o.Warmup ? (long)CompareLayout.Of(o).FlushSize * o.Partitions : 0;
+            // --warmup: the measured data's layout again, on a separate topic, before the measured data.
+            var warmup = o.Warmup ? CompareLayout.Of(o).Records : 0;
             for (long id = 0; id < warmup; id++)
             {
                 ProduceOne(producer, "warmup", (int)(id % o.Partitions), Records.Build(id, o));

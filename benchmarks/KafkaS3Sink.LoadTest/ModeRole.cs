@@ -45,12 +45,15 @@ internal static class ModeRole
         var group = $"cmp-{o.Mode}-{o.Round}-{Guid.NewGuid():N}";
         if (o.Warmup)
         {
-            // The same code over a separate topic first (one object per partition), so that what is measured is
-            // the steady state of a long-running process, not the JIT compiling it (the same for every mode).
+            // The same code over a separate topic with the measured layout first, so that what is measured is the
+            // steady state of a long-running process, not the JIT compiling it (the same for every mode). Tiered
+            // compilation needs calls to promote a method (tier 0, instrumented, then optimized: 30 calls each, after
+            // 100 ms without new tier-0 code), so a method called once per object needs dozens of objects first.
             var warmBucket = $"warm-{Guid.NewGuid():N}"[..30];
             await s3.PutBucketAsync(new PutBucketRequest { BucketName = warmBucket });
-            await RunModeAsync(s3, o, layout, new Target("warmup", (long)layout.FlushSize * o.Partitions, layout.FlushSize, group + "-warm", warmBucket), new FirstRecordClock());
+            await RunModeAsync(s3, o, layout, new Target("warmup", layout.Records, layout.PerPartition, group + "-warm", warmBucket), new FirstRecordClock());
             await CompareRole.EmptyAndDeleteAsync(s3, warmBucket);
+            await JitQuietAsync();
         }
 
         GC.Collect();
@@ -78,6 +81,30 @@ internal static class ModeRole
             o.Mode!, layout.Records, bytes, Math.Round(seconds, 3), Math.Round(layout.Records / seconds), Math.Round(bytes / seconds / 1e6, 1),
             Math.Round(cpu / (bytes / 1e9), 1), Math.Round((double)allocated / layout.Records), Math.Round(peakRss, 1), objects, lost, duplicated, gcs, gcPauseMs)));
         return lost is null or 0 && duplicated is null or 0 ? 0 : 1;
+    }
+
+    /// <summary>
+    /// Waits (at most 20 s) until the JIT spent less than 10 ms of the last 500 ms compiling: the background tier-up
+    /// has caught up. (Counting methods is not enough: the largest, such as the S3 client's endpoint rules, take
+    /// tens of milliseconds each to optimize.)
+    /// </summary>
+    private static async Task JitQuietAsync()
+    {
+        var waited = Stopwatch.StartNew();
+        var spent = System.Runtime.JitInfo.GetCompilationTime();
+        while (waited.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            await Task.Delay(500);
+            var now = System.Runtime.JitInfo.GetCompilationTime();
+            if (now - spent < TimeSpan.FromMilliseconds(10))
+            {
+                break;
+            }
+
+            spent = now;
+        }
+
+        Console.Error.WriteLine($"warm-up: {System.Runtime.JitInfo.GetCompiledMethodCount():N0} methods compiled in {System.Runtime.JitInfo.GetCompilationTime().TotalSeconds:F1} s, JIT quiet after {waited.Elapsed.TotalSeconds:F1} s");
     }
 
     private static async Task<int> RunModeAsync(IAmazonS3 s3, HarnessOptions o, CompareLayout layout, Target target, FirstRecordClock first) => o.Mode switch
