@@ -34,7 +34,11 @@ public sealed class StagingOptions
     /// </summary>
     public int MaxWriteBuffers { get; set; } = 1024;
 
-    /// <summary>Size of each pooled write buffer, in bytes. Default 8 KiB (8 MiB for the default 1,024 buffers).</summary>
+    /// <summary>
+    /// Size of each pooled write buffer when many segments are open, in bytes. Default 8 KiB. The buffers share a
+    /// budget of <see cref="MaxWriteBuffers"/> × this (8 MiB by default): with fewer open segments each gets a larger
+    /// share, up to 64 KiB (fewer write calls).
+    /// </summary>
     public int WriteBufferSize { get; set; } = 8 * 1024;
 
     /// <summary>

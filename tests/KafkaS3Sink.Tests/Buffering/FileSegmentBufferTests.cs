@@ -67,6 +67,47 @@ public sealed class FileSegmentBufferTests : IDisposable
         buffer.Statistics.OpenHandles.Should().Be(0);
     }
 
+    [Fact]
+    public void WriteBuffers_GrowWithFewOpenSegments_ShrinkWithMany_AndStayWithinTheBudget()
+    {
+        // Budget 4 x 1 KiB. One open segment gets all of it (4 KiB: a 1.5 KiB record fits the buffer); then
+        // 12 open segments share it (1 KiB each) and the large buffer is passed on, never added to.
+        using var buffer = new FileSegmentBuffer(root, fsyncOnSeal: false, maxOpenHandles: 16, writeBufferSize: 1024, maxWriteBuffers: 4);
+        var first = buffer.Open(new SegmentDescriptor("orders", 0, "p=first", 0));
+        first.Append(0, new byte[1500]);
+        buffer.WriteBufferBytes.Should().Be(4096, "one open segment gets the whole budget");
+
+        var segments = Enumerable.Range(0, 12).Select(i => buffer.Open(new SegmentDescriptor("orders", 0, "p=" + i, i))).ToList();
+        for (var offset = 1; offset < 1200; offset++)
+        {
+            segments[offset % 12].Append(offset, Encoding.UTF8.GetBytes($"r{offset}-" + new string('z', offset % 700)));
+            buffer.WriteBufferBytes.Should().BeLessThanOrEqualTo(4096);
+        }
+
+        for (var i = 0; i < 12; i++)
+        {
+            using var reader = segments[i].Seal().OpenReader();
+            var count = 0;
+            while (reader.TryRead(out var offset, out var payload))
+            {
+                (offset % 12).Should().Be(i);
+                Encoding.UTF8.GetString(payload.Span).Should().Be($"r{offset}-" + new string('z', (int)offset % 700));
+                count++;
+            }
+
+            count.Should().Be(Enumerable.Range(1, 1199).Count(o => o % 12 == i));
+        }
+
+        using (var reader = first.Seal().OpenReader())
+        {
+            reader.TryRead(out var offset, out var payload).Should().BeTrue();
+            (offset, payload.Length).Should().Be((0L, 1500));
+            reader.TryRead(out _, out _).Should().BeFalse();
+        }
+
+        buffer.WriteBufferBytes.Should().Be(0, "sealed segments return their buffers");
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
