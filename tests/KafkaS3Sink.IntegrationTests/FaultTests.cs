@@ -290,22 +290,29 @@ public sealed class FaultTests : IDisposable
     public async Task OpenSegmentTruncatedUnderTheSink_PartitionIsReplayedExactlyOnce()
     {
         var (topic, bucket) = await SetUpAsync("trunc");
-        using var sink = Sink(topic, bucket, servers.S3.Endpoint, flushSize: 100_000, o => o.IdleRotateInterval = TimeSpan.FromSeconds(4));
+        // Write buffers of 512 B (a budget of 2 KiB for the 4 open segments): records reach the file as they come,
+        // so the cut below destroys records on disk (with the default budget each partition's ~28 KB would sit in
+        // its write buffer until the seal, and cutting the still empty file would change nothing).
+        using var sink = Sink(topic, bucket, servers.S3.Endpoint, flushSize: 100_000, o =>
+        {
+            o.IdleRotateInterval = TimeSpan.FromSeconds(4);
+            o.Staging.WriteBufferSize = 512;
+            o.Staging.MaxWriteBuffers = 4;
+        });
         using var stop = new CancellationTokenSource();
         var run = sink.RunAsync(stop.Token);
         Produce(topic, 0, 4_000);
 
-        // Wait until the records are staged in open segments, then cut one to 100 bytes.
+        // Wait until records are staged on disk in an open segment, then cut it to 100 bytes.
         var segments = Path.Combine(staging, "segments");
         string[] open = [];
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while ((open = Directory.Exists(segments) ? Directory.GetFiles(segments, "*.tmp", SearchOption.AllDirectories) : []).Length == 0 && DateTime.UtcNow < deadline)
+        while ((open = Directory.Exists(segments) ? Directory.GetFiles(segments, "*.tmp", SearchOption.AllDirectories).Where(f => new FileInfo(f).Length > 2_000).ToArray() : []).Length == 0 && DateTime.UtcNow < deadline)
         {
             await Task.Delay(50);
         }
 
         open.Should().NotBeEmpty();
-        await Task.Delay(500);
         using (var file = new FileStream(open[0], FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
         {
             file.SetLength(100);

@@ -32,6 +32,16 @@ internal sealed class CommitTracker(string sinkName, UploadScheduler uploads, Si
     private int failures;
 
     /// <summary>
+    /// Set when a partition the watchdog reported as stalled moves again (an upload acknowledged, a commit taken);
+    /// the caller publishes the status at once and clears it, so health recovers with the partition, not on the
+    /// next status tick (the commit may be visible in Kafka before that tick).
+    /// </summary>
+    public bool StalledPartitionMoved { get; set; }
+
+    /// <summary>Whether a background commit is in flight (its answer not yet taken).</summary>
+    public bool Busy => pending is not null;
+
+    /// <summary>
     /// Pops every partition's acknowledged rotations in order. A rotation whose upload was refused by a newer
     /// owner, or whose staged data could not be read, is reported in <paramref name="problems"/> (the caller
     /// fences or resets the partition); any other failed upload is permanent and fails the sink.
@@ -78,6 +88,7 @@ internal sealed class CommitTracker(string sinkName, UploadScheduler uploads, Si
                 }
 
                 state.LastProgress = time.GetTimestamp();
+                StalledPartitionMoved |= state.Stalled;
                 popped = true;
             }
 
@@ -218,6 +229,7 @@ internal sealed class CommitTracker(string sinkName, UploadScheduler uploads, Si
                 {
                     state.CommittedOffset = offset;
                     state.LastProgress = now;
+                    StalledPartitionMoved |= state.Stalled;
 
                     // A rotation held behind a replay-unsafe one that is now committed may start.
                     uploads.Start(state);

@@ -18,6 +18,13 @@ namespace KafkaS3Sink.Internal;
 internal sealed class SinkRunner : IDisposable
 {
     private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// The poll timeout while uploads or a commit are in flight: with no records arriving, housekeeping (which
+    /// notices finished uploads and commits them) runs after each poll, so a long timeout would delay the commit
+    /// of the last rotations by up to 100 ms each step.
+    /// </summary>
+    private static readonly TimeSpan BusyPollTimeout = TimeSpan.FromMilliseconds(10);
     private static readonly TimeSpan HousekeepingInterval = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan StatusInterval = TimeSpan.FromMilliseconds(100);
 
@@ -106,7 +113,7 @@ internal sealed class SinkRunner : IDisposable
                 ConsumeResult<byte[], byte[]>? result = null;
                 try
                 {
-                    result = c.Consume(PollTimeout);
+                    result = c.Consume(uploads.InFlightSegments > 0 || commits.Busy ? BusyPollTimeout : PollTimeout);
                 }
                 catch (ConsumeException ex) when (!ex.Error.IsFatal)
                 {
@@ -266,7 +273,7 @@ internal sealed class SinkRunner : IDisposable
         }
     }
 
-    /// <summary>Every 20 ms (or when a poll returned nothing): set-ups, commits, backpressure; every 100 ms timers and status.</summary>
+    /// <summary>Every 20 ms (or when a poll returned nothing): set-ups, commits, backpressure; every 100 ms (and at once when a stalled partition moves again) timers and status.</summary>
     private void Housekeeping(long now)
     {
         nextHousekeeping = now + Ticks(HousekeepingInterval);
@@ -295,15 +302,28 @@ internal sealed class SinkRunner : IDisposable
             }
         }
 
+        // A stalled partition that moved again is shown as moving before its commit starts: a reader that sees the
+        // commit in Kafka sees the status that follows it.
+        if (commits.StalledPartitionMoved)
+        {
+            PublishStatus();
+        }
+
         commits.CommitDue(consumer!, partitions);
         backpressure.Update();
-        if (now >= nextStatus)
+        if (now >= nextStatus || commits.StalledPartitionMoved)
         {
             nextStatus = now + Ticks(StatusInterval);
             writer.RotateOnTimers(partitions.Values, rotation);
-            status.Publish(consumer!, partitions, assignments.Fenced, backpressure.OperatorPaused);
+            PublishStatus();
             progress.Tick(now, backpressure.StagedBytes, backpressure.Blocked);
         }
+    }
+
+    private void PublishStatus()
+    {
+        commits.StalledPartitionMoved = false;
+        status.Publish(consumer!, assignments.Partitions, assignments.Fenced, backpressure.OperatorPaused);
     }
 
     /// <summary>Whether the partition's set-up (lease) is done; throws its permanent failure.</summary>
