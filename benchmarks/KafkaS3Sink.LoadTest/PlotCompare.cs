@@ -29,7 +29,7 @@ internal static class PlotCompare
             .Where(l => l.TrimStart().StartsWith('{'))
             .Select(l => JsonDocument.Parse(l).RootElement)
             .Select(e => (
-                Title: string.Create(CultureInfo.InvariantCulture, $"{e.GetProperty("recordBytes").GetInt32():N0} B records, {e.GetProperty("partitioner").GetString()} partitioner"),
+                Title: string.Create(CultureInfo.InvariantCulture, $"{e.GetProperty("recordBytes").GetInt32():N0} B records, {e.GetProperty("partitioner").GetString()} partitioner{(e.TryGetProperty("warmup", out var w) && w.ValueKind == JsonValueKind.True ? ", steady state (--warmup)" : ", cold")}"),
                 Modes: e.GetProperty("modes").EnumerateObject().ToDictionary(m => m.Name, m => m.Value.GetProperty("RecordsPerSec").GetDouble())))
             .ToList();
         if (runs.Count == 0)
