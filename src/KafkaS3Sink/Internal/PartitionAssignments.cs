@@ -63,7 +63,7 @@ internal sealed class PartitionAssignments(
     /// </summary>
     public PartitionState? StateOf(string topic, int partition)
     {
-        if (last is { } previous && previous.Partition == partition && string.Equals(previous.Topic, topic, StringComparison.Ordinal))
+        if (last is { } previous && previous.TopicPartition.Partition.Value == partition && string.Equals(previous.TopicPartition.Topic, topic, StringComparison.Ordinal))
         {
             return previous;
         }

@@ -20,20 +20,12 @@ internal sealed class PartitionState
     public PartitionState(TopicPartition tp, Task<long> setup, long now)
     {
         TopicPartition = tp;
-        Topic = tp.Topic;
-        Partition = tp.Partition.Value;
         Name = $"{tp.Topic}[{tp.Partition.Value}]";
         Setup = setup;
         LastProgress = now;
     }
 
     public TopicPartition TopicPartition { get; }
-
-    /// <summary>The topic (the same string as <see cref="TopicPartition"/>'s).</summary>
-    public string Topic { get; }
-
-    /// <summary>The partition number.</summary>
-    public int Partition { get; }
 
     /// <summary><c>topic[partition]</c>, for logs and status.</summary>
     public string Name { get; }
@@ -160,7 +152,7 @@ internal sealed class PartitionState
     }
 
     public RotationState RotationState() => new(
-        Topic, Partition, RecordCount, bytes, Open.Count, FirstOffset, LastOffset, firstTimestamp, lastTimestamp, firstAppendTime, lastAppendTime);
+        TopicPartition.Topic, TopicPartition.Partition.Value, RecordCount, bytes, Open.Count, FirstOffset, LastOffset, firstTimestamp, lastTimestamp, firstAppendTime, lastAppendTime);
 
     /// <summary>
     /// The open rotation was sealed (its commit offset covers the skipped records in it) or discarded (they are

@@ -1,0 +1,213 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace KafkaS3Sink.Buffering;
+
+/// <summary>The open side of <see cref="FileSegmentBuffer"/>: appending to a segment through its handle and write buffer, sealing and discarding it (consumer thread).</summary>
+internal sealed partial class FileSegmentBuffer
+{
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The handle is closed by CloseHandle, Seal or Discard; the owner closes every handle on Dispose.")]
+    private sealed class OpenFileSegment : IOpenSegment
+    {
+        private readonly FileSegmentBuffer owner;
+        private readonly SegmentFileName name;
+        private SafeFileHandle? handle;
+        private byte[]? buffer;
+        private int buffered;
+        private long fileLength;
+        private long lastOffset = -1;
+        private bool closed;
+        private IOException? failure;
+
+        public OpenFileSegment(FileSegmentBuffer owner, SegmentDescriptor descriptor, SegmentFileName name)
+        {
+            this.owner = owner;
+            Descriptor = descriptor;
+            this.name = name;
+        }
+
+        public SegmentDescriptor Descriptor { get; }
+
+        public long RecordCount { get; private set; }
+
+        public long Bytes { get; private set; }
+
+        /// <summary>Its place in the LRU of open handles while it has one (null otherwise: most of 100,000 open segments have none).</summary>
+        public LinkedListNode<OpenFileSegment>? HandleNode { get; set; }
+
+        /// <summary>Its place in the LRU of write buffers while it has one.</summary>
+        public LinkedListNode<OpenFileSegment>? BufferNode { get; set; }
+
+        public void WriteHeader(byte[] header)
+        {
+            owner.Touch(this);
+            Interlocked.Add(ref owner.stagedBytes, header.Length);
+            Write(header);
+        }
+
+        public void Append(long offset, ReadOnlySpan<byte> payload)
+        {
+            ObjectDisposedException.ThrowIf(closed, this);
+            ThrowIfFailed();
+            owner.Touch(this);
+            Span<byte> header = stackalloc byte[SegmentFileFormat.RecordHeaderSize];
+            SegmentFileFormat.WriteRecordHeader(header, offset, payload);
+
+            // Counted when accepted, so the quota sees bytes still in the write buffer.
+            Interlocked.Add(ref owner.stagedBytes, header.Length + payload.Length);
+            Write(header);
+            Write(payload);
+            RecordCount++;
+            Bytes += payload.Length;
+            lastOffset = offset;
+        }
+
+        /// <summary>Opens (or reopens, to append) the file.</summary>
+        public void OpenHandle()
+            => handle = File.OpenHandle(name.Staging, fileLength == 0 && buffered == 0 ? FileMode.CreateNew : FileMode.Open, FileAccess.Write, FileShare.Read);
+
+        public void GiveBuffer(byte[] writeBuffer)
+        {
+            buffer = writeBuffer;
+            buffered = 0;
+        }
+
+        /// <summary>Flushes the write buffer and hands it over (the LRU gives it to another segment).</summary>
+        public byte[] TakeBuffer()
+        {
+            try
+            {
+                FlushBuffer();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // The buffered records are gone: the segment must never be sealed as if complete.
+                failure = ex as IOException ?? new IOException(ex.Message, ex);
+                buffered = 0;
+            }
+
+            owner.bufferLru.Remove(BufferNode!);
+            BufferNode = null;
+            var taken = buffer!;
+            buffer = null;
+            return taken;
+        }
+
+        /// <summary>Flushes and closes the file handle (the segment stays open logically).</summary>
+        public void CloseHandle()
+        {
+            ReleaseBuffer(flush: true);
+            owner.handleLru.Remove(HandleNode!);
+            HandleNode = null;
+            handle!.Dispose();
+            handle = null;
+        }
+
+        public ISealedSegment Seal()
+        {
+            ObjectDisposedException.ThrowIf(closed, this);
+            ThrowIfFailed();
+            owner.Touch(this);
+            FlushBuffer();
+
+            // The fsync and the rename are the seal's blocking part: the upload does them, off the consumer thread,
+            // before it first reads the segment (SealedFileSegment.Complete). No record is appended after this.
+            Release();
+            Close();
+            return new SealedFileSegment(owner, Descriptor, name, RecordCount, Bytes, lastOffset, fileLength);
+        }
+
+        public void Discard()
+        {
+            if (closed)
+            {
+                return;
+            }
+
+            var staged = fileLength + buffered;
+            ReleaseBuffer(flush: false);
+            Release();
+            Interlocked.Add(ref owner.stagedBytes, -staged);
+            Close();
+            DeleteQuietly(name.Staging);
+        }
+
+        private void ThrowIfFailed()
+        {
+            if (failure is not null)
+            {
+                throw new IOException($"Segment '{name.Staging}' lost buffered records when its buffer was flushed on eviction: {failure.Message}", failure);
+            }
+        }
+
+        private void Close()
+        {
+            closed = true;
+            owner.Closed(this);
+        }
+
+        private void Write(ReadOnlySpan<byte> data)
+        {
+            var free = buffer!.Length - buffered;
+            if (data.Length <= free)
+            {
+                data.CopyTo(buffer.AsSpan(buffered));
+                buffered += data.Length;
+                return;
+            }
+
+            FlushBuffer();
+            if (data.Length >= buffer.Length)
+            {
+                RandomAccess.Write(handle!, data, fileLength);
+                fileLength += data.Length;
+                return;
+            }
+
+            data.CopyTo(buffer);
+            buffered = data.Length;
+        }
+
+        private void FlushBuffer()
+        {
+            if (buffered > 0)
+            {
+                RandomAccess.Write(handle!, buffer.AsSpan(0, buffered), fileLength);
+                fileLength += buffered;
+                buffered = 0;
+            }
+        }
+
+        private void ReleaseBuffer(bool flush)
+        {
+            if (buffer is null)
+            {
+                return;
+            }
+
+            if (flush)
+            {
+                owner.ReturnBuffer(TakeBuffer());
+                return;
+            }
+
+            owner.bufferLru.Remove(BufferNode!);
+            BufferNode = null;
+            owner.ReturnBuffer(buffer);
+            buffer = null;
+            buffered = 0;
+        }
+
+        private void Release()
+        {
+            ReleaseBuffer(flush: false);
+            if (HandleNode is not null)
+            {
+                owner.handleLru.Remove(HandleNode);
+                HandleNode = null;
+            }
+
+            handle?.Dispose();
+            handle = null;
+        }
+    }
+}
