@@ -186,8 +186,10 @@ public sealed class FaultTests : IDisposable
         // A leader move, then commits refused by the coordinator a few times.
         mock.SetPartitionLeader(topic, 0, 2);
         mock.SetPartitionLeader(topic, 1, 3);
-        Produce(topic, 2_000, 2_000);
+        // The errors are armed before the records whose commits they refuse: produced first, the sink could commit
+        // some rotations while the producer still flushes.
         mock.PushRequestErrors(8, 27, 27, 27, 15, 16); // OffsetCommit: REBALANCE_IN_PROGRESS ×3, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR
+        Produce(topic, 2_000, 2_000);
         await SinkTestKit.WaitForCommitsAsync(servers.Kafka, topic, topic, [1_000, 1_000, 1_000, 1_000], TimeSpan.FromSeconds(120));
         mock.ClearRequestErrors(8);
         output.WriteLine($"all committed {recovery.Elapsed.TotalSeconds:0.0} s after the brokers came back (2,000 records produced after)");
