@@ -83,122 +83,41 @@ public static partial class KafkaConnectConfig
     /// <returns>The builder.</returns>
     internal static KafkaS3SinkBuilder Apply(KafkaS3SinkBuilder builder, IReadOnlyDictionary<string, string> config)
     {
-        var errors = new List<string>();
-        var known = new HashSet<string>(StringComparer.Ordinal);
-        string? Get(string key)
+        var r = new ConnectConfigReader(config);
+        var name = r.Get("name");
+        r.Expect("connector.class", r.Get("connector.class") ?? "io.confluent.connect.s3.S3SinkConnector", "io.confluent.connect.s3.S3SinkConnector");
+        var topics = r.Get("topics");
+        if (r.Get("topics.regex") is not null)
         {
-            known.Add(key);
-            return config.TryGetValue(key, out var value) ? value.Trim() : null;
+            r.Errors.Add("topics.regex: not supported; list the topics in 'topics'.");
         }
 
-        long? Long(string key)
-        {
-            var text = Get(key);
-            if (text is null)
-            {
-                return null;
-            }
+        var applyFormat = ReadFormatKeys(r);
+        var valueConverter = r.Get("value.converter");
+        r.Expect("value.converter", valueConverter, "org.apache.kafka.connect.json.JsonConverter", "org.apache.kafka.connect.storage.StringConverter", "org.apache.kafka.connect.converters.ByteArrayConverter");
+        var schemasEnable = r.Get("value.converter.schemas.enable")?.ToLowerInvariant();
+        r.Expect("value.converter.schemas.enable", schemasEnable, "false", "true");
+        r.Expect("storage.class", r.Get("storage.class"), "io.confluent.connect.s3.storage.S3Storage");
+        var applyErrors = ReadErrorKeys(r);
+        r.Get("tasks.max");
+        r.Get("schema.compatibility");
+        var keyConverter = r.Get("key.converter");
+        var keySchemasEnable = r.Get("key.converter.schemas.enable")?.ToLowerInvariant();
+        r.Expect("key.converter.schemas.enable", keySchemasEnable, "false", "true");
 
-            if (long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
-            {
-                return value;
-            }
-
-            errors.Add($"{key}: '{text}' is not an integer.");
-            return null;
-        }
-
-        bool? Bool(string key)
-        {
-            var text = Get(key);
-            if (text is null)
-            {
-                return null;
-            }
-
-            if (bool.TryParse(text, out var value))
-            {
-                return value;
-            }
-
-            errors.Add($"{key}: '{text}' is not a boolean (true or false).");
-            return null;
-        }
-
-        void Expect(string key, string? value, params string[] supported)
-        {
-            if (value is not null && !supported.Contains(value, StringComparer.Ordinal))
-            {
-                errors.Add($"{key}: '{value}' is not supported (supported: {string.Join(", ", supported)}).");
-            }
-        }
-
-        var name = Get("name");
-        Expect("connector.class", Get("connector.class") ?? "io.confluent.connect.s3.S3SinkConnector", "io.confluent.connect.s3.S3SinkConnector");
-        var topics = Get("topics");
-        if (Get("topics.regex") is not null)
-        {
-            errors.Add("topics.regex: not supported; list the topics in 'topics'.");
-        }
-
-        var formatClass = Get("format.class");
-        Expect("format.class", formatClass, "io.confluent.connect.s3.format.json.JsonFormat", "io.confluent.connect.s3.format.parquet.ParquetFormat", "io.confluent.connect.s3.format.bytearray.ByteArrayFormat", "io.confluent.connect.s3.format.avro.AvroFormat");
-        var avroCodec = Get("avro.codec");
-        Expect("avro.codec", avroCodec, "null", "deflate", "snappy", "zstandard");
-        var bytesSeparator = Get("format.bytearray.separator");
-        var bytesExtension = Get("format.bytearray.extension");
-        var parquetCodec = Get("parquet.codec");
-        Expect("parquet.codec", parquetCodec, "none", "snappy", "gzip", "zstd");
-        var valueConverter = Get("value.converter");
-        Expect("value.converter", valueConverter, "org.apache.kafka.connect.json.JsonConverter", "org.apache.kafka.connect.storage.StringConverter", "org.apache.kafka.connect.converters.ByteArrayConverter");
-        var schemasEnable = Get("value.converter.schemas.enable")?.ToLowerInvariant();
-        Expect("value.converter.schemas.enable", schemasEnable, "false", "true");
-        Expect("storage.class", Get("storage.class"), "io.confluent.connect.s3.storage.S3Storage");
-        var compression = Get("s3.compression.type");
-        Expect("s3.compression.type", compression, "none", "gzip", "zstd");
-        var tolerance = Get("errors.tolerance")?.ToLowerInvariant();
-        Expect("errors.tolerance", tolerance, "none", "all");
-        var logErrors = Bool("errors.log.enable");
-        var logMessages = Bool("errors.log.include.messages");
-        var deadLetterTopic = Get("errors.deadletterqueue.topic.name");
-        var deadLetterReplication = Long("errors.deadletterqueue.topic.replication.factor");
-        var contextHeaders = Bool("errors.deadletterqueue.context.headers.enable");
-        var maxRecordBytes = Long("max.record.bytes");
-        var nullValues = Get("behavior.on.null.values");
-        Expect("behavior.on.null.values", nullValues, "fail", "ignore", "write");
-        Get("tasks.max");
-        Get("schema.compatibility");
-        var retryBackoff = Long("s3.retry.backoff.ms");
-        var keyConverter = Get("key.converter");
-        var keySchemasEnable = Get("key.converter.schemas.enable")?.ToLowerInvariant();
-        Expect("key.converter.schemas.enable", keySchemasEnable, "false", "true");
-
-        var flushSize = Long("flush.size");
-        var padWidth = Long("filename.offset.zero.pad.width");
-        var rotateInterval = Long("rotate.interval.ms");
-        var rotateSchedule = Long("rotate.schedule.interval.ms");
-        var partSize = Long("s3.part.size");
-        var retries = Long("s3.part.retries");
-        var endpoint = Get("store.url") ?? Get("s3.proxy.url");
-        known.Add("store.url");
-        var region = Get("s3.region");
-        var bucket = Get("s3.bucket.name");
-        var topicsDir = Get("topics.dir");
-        var pathStyle = Get("s3.path.style.access.enabled");
-        var accessKey = Get("aws.access.key.id");
-        var secretKey = Get("aws.secret.access.key");
-        var timezone = Get("timezone");
+        var flushSize = r.Long("flush.size");
+        var padWidth = r.Long("filename.offset.zero.pad.width");
+        var rotateInterval = r.Long("rotate.interval.ms");
+        var rotateSchedule = r.Long("rotate.schedule.interval.ms");
+        var topicsDir = r.Get("topics.dir");
+        var (applyS3, endpointProblem) = ReadS3Keys(r);
+        var timezone = r.Get("timezone");
         if (timezone is not null && Partitioning.TimeZones.JodaProblem(timezone) is { } zoneProblem)
         {
-            errors.Add("timezone: " + zoneProblem);
+            r.Errors.Add("timezone: " + zoneProblem);
         }
 
-        var ssea = Get("s3.ssea.name");
-        var kmsKey = Get("s3.sse.kms.key.id");
-        var acl = Get("s3.acl.canned");
-        var tagging = Get("s3.object.tagging");
-
-        var partitioner = PartitionerFor(Get, Long, timezone, errors);
+        var partitioner = PartitionerFor(r.Get, r.Long, timezone, r.Errors);
 
         // Kafka Connect's per-connector consumer settings become librdkafka properties (same names for
         // the common ones, e.g. session.timeout.ms, security.protocol, sasl.*). Names librdkafka does not know
@@ -209,27 +128,20 @@ public static partial class KafkaConnectConfig
         {
             if (key.StartsWith("consumer.override.", StringComparison.Ordinal))
             {
-                known.Add(key);
+                r.Known.Add(key);
                 consumerOverrides[key["consumer.override.".Length..]] = value;
             }
             else if (key.StartsWith("producer.override.", StringComparison.Ordinal))
             {
                 // A sink connector's producer is its dead-letter producer.
-                known.Add(key);
+                r.Known.Add(key);
                 producerOverrides[key["producer.override.".Length..]] = value;
             }
         }
 
-        ApplySinkKeys(builder, config, known, errors);
-        foreach (var key in config.Keys)
-        {
-            if (!known.Contains(key))
-            {
-                errors.Add($"{key}: unknown or unsupported setting.");
-            }
-        }
-
-        builder.AddConfigurationErrors(errors);
+        ApplySinkKeys(builder, config, r.Known, r.Errors);
+        r.ReportUnread();
+        builder.AddConfigurationErrors(r.Errors);
         builder.Configure(o =>
         {
             if (name is not null)
@@ -258,74 +170,8 @@ public static partial class KafkaConnectConfig
 
             // Keys are written only with WriteEnvelope; other key converters (e.g. Avro) keep the raw key.
             o.KeyConverter = ConverterFor(keyConverter, keySchemasEnable) ?? o.KeyConverter;
-
-            if (formatClass == "io.confluent.connect.s3.format.bytearray.ByteArrayFormat")
-            {
-                o.Format = OutputFormat.Bytes;
-                o.BytesSeparator = bytesSeparator is null ? o.BytesSeparator : System.Text.RegularExpressions.Regex.Unescape(bytesSeparator);
-                o.BytesExtension = bytesExtension?.TrimStart('.') ?? o.BytesExtension;
-            }
-
-            if (formatClass == "io.confluent.connect.s3.format.avro.AvroFormat")
-            {
-                o.Format = OutputFormat.Avro;
-                compression = avroCodec switch
-                {
-                    "deflate" => "gzip",
-                    "snappy" => "snappy",
-                    "zstandard" => "zstd",
-                    _ => "none",
-                };
-            }
-
-            if (formatClass == "io.confluent.connect.s3.format.parquet.ParquetFormat")
-            {
-                o.Format = OutputFormat.Parquet;
-                o.Compression = OutputCompression.Snappy; // Confluent's parquet.codec default
-                compression = parquetCodec ?? "snappy";
-            }
-
-            o.Compression = compression switch
-            {
-                "gzip" => OutputCompression.Gzip,
-                "zstd" => OutputCompression.Zstd,
-                "snappy" => OutputCompression.Snappy,
-                "none" => OutputCompression.None,
-                _ => o.Compression,
-            };
-            if (tolerance is "all" or "none")
-            {
-                o.Errors.Tolerance = tolerance == "all" ? ErrorTolerance.All : ErrorTolerance.None;
-            }
-
-            o.Errors.LogErrors = logErrors ?? o.Errors.LogErrors;
-            o.Errors.LogIncludeMessages = logMessages ?? o.Errors.LogIncludeMessages;
-            o.Errors.DeadLetterContextHeaders = contextHeaders ?? o.Errors.DeadLetterContextHeaders;
-
-            // Kafka Connect treats an empty topic name as "no dead-letter topic".
-            if (!string.IsNullOrEmpty(deadLetterTopic))
-            {
-                o.Errors.DeadLetterTopic = deadLetterTopic;
-            }
-
-            if (deadLetterReplication is { } rf)
-            {
-                o.Errors.DeadLetterTopicReplicationFactor = (short)Math.Clamp(rf, short.MinValue, short.MaxValue);
-            }
-
-            if (maxRecordBytes is { } mrb)
-            {
-                o.Errors.MaxRecordBytes = (int)Math.Clamp(mrb, int.MinValue, int.MaxValue);
-            }
-
-            o.NullValues = nullValues switch
-            {
-                "ignore" => NullValueBehavior.Ignore,
-                "write" => NullValueBehavior.Write,
-                "fail" => NullValueBehavior.Fail,
-                _ => o.NullValues,
-            };
-
+            applyFormat(o);
+            applyErrors(o);
             foreach (var (key, value) in consumerOverrides)
             {
                 o.KafkaProperties[key] = value;
@@ -362,79 +208,15 @@ public static partial class KafkaConnectConfig
                 o.RotateScheduleTimeZone = timezone;
             }
 
-            if (region is not null)
-            {
-                o.S3.Region = region;
-            }
-
-            if (bucket is not null)
-            {
-                o.S3.BucketName = bucket;
-            }
-
-            if (partSize is { } ps)
-            {
-                o.S3.PartSize = ps;
-            }
-
-            if (retries is { } r)
-            {
-                o.S3.MaxRetries = (int)Math.Clamp(r, -1, int.MaxValue);
-            }
-
-            if (retryBackoff is { } backoff)
-            {
-                o.Retry.InitialBackoff = TimeSpan.FromMilliseconds(Math.Clamp(backoff, -1, int.MaxValue));
-                if (o.Retry.MaxBackoff < o.Retry.InitialBackoff)
-                {
-                    o.Retry.MaxBackoff = o.Retry.InitialBackoff;
-                }
-            }
-
-            if (endpoint is not null)
-            {
-                o.S3.ServiceUrl = Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) ? uri : null;
-                o.S3.ForcePathStyle = true;
-            }
-
-            if (pathStyle is not null)
-            {
-                o.S3.ForcePathStyle = string.Equals(pathStyle, "true", StringComparison.OrdinalIgnoreCase);
-            }
-
-            if (!string.IsNullOrEmpty(ssea))
-            {
-                o.S3.ServerSideEncryption = ssea;
-            }
-
-            if (!string.IsNullOrEmpty(kmsKey))
-            {
-                o.S3.KmsKeyId = kmsKey;
-            }
-
-            if (!string.IsNullOrEmpty(acl))
-            {
-                o.S3.CannedAcl = acl;
-            }
-
-            if (tagging is not null)
-            {
-                o.S3.TagObjectsWithOffsets = string.Equals(tagging, "true", StringComparison.OrdinalIgnoreCase);
-            }
-
-            if (accessKey is not null || secretKey is not null)
-            {
-                o.S3.AccessKeyId = accessKey;
-                o.S3.SecretAccessKey = secretKey;
-            }
+            applyS3(o);
         });
 
-        if (endpoint is not null && !Uri.TryCreate(endpoint, UriKind.Absolute, out _))
+        if (endpointProblem is not null)
         {
-            builder.AddConfigurationErrors([$"s3.proxy.url / store.url: '{endpoint}' is not an absolute URL."]);
+            builder.AddConfigurationErrors([endpointProblem]);
         }
 
-        if (partitioner is not null && errors.Count == 0)
+        if (partitioner is not null && r.Errors.Count == 0)
         {
             try
             {
