@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using Amazon.S3;
 using Amazon.S3.Model;
@@ -12,11 +13,14 @@ namespace KafkaS3Sink.Upload;
 /// S3: one PUT up to the part size, a multipart upload above it. Every request goes through the sink's
 /// <see cref="RetryRunner"/> (a failed part is retried alone); a multipart upload that is given up is
 /// aborted, with retries, so none is left behind. Memory use is a few stream buffers per concurrent
-/// upload, whatever the object size.
+/// upload, whatever the object size (plus the body itself for a direct body of up to 256 KiB).
 /// </summary>
 internal sealed partial class S3ObjectUploader : IDisposable
 {
     private const int MaxRestarts = 10;
+
+    /// <summary>Direct bodies up to this size are read from the segment once, into memory, for all attempts.</summary>
+    private const int SmallBodyBytes = 256 * 1024;
     private readonly IAmazonS3 s3;
     private readonly S3StorageOptions storage;
     private readonly ServerSideEncryptionMethod? sse;
@@ -80,12 +84,24 @@ internal sealed partial class S3ObjectUploader : IDisposable
         var counted = true;
         var partition = string.Create(CultureInfo.InvariantCulture, $"{segment.Descriptor.Topic}[{segment.Descriptor.Partition}]");
         Stream? direct = null;
+        byte[]? pooledBody = null;
         try
         {
             // Uncompressed JSON lines and raw bytes that fit one PUT go straight from the segment: no second staged copy.
             if (avroSchema is null && format.OpenDirect(segment) is { } body)
             {
-                if (body.Length <= partSize)
+                if (body.Length <= SmallBodyBytes)
+                {
+                    // Read once into a pooled buffer: the SDK reads a body twice (to sign it, to send it), each a
+                    // new pass over the segment file. Bounded: MaxConcurrentUploads x 256 KiB.
+                    using (body)
+                    {
+                        pooledBody = ArrayPool<byte>.Shared.Rent((int)body.Length);
+                        body.ReadExactly(pooledBody, 0, (int)body.Length);
+                        direct = new MemoryStream(pooledBody, 0, (int)body.Length, writable: false);
+                    }
+                }
+                else if (body.Length <= partSize)
                 {
                     direct = body;
                 }
@@ -173,6 +189,10 @@ internal sealed partial class S3ObjectUploader : IDisposable
             Interlocked.Add(ref stagedObjectBytes, -length);
             concurrency.Release();
             direct?.Dispose();
+            if (pooledBody is not null)
+            {
+                ArrayPool<byte>.Shared.Return(pooledBody);
+            }
         }
     }
 
