@@ -27,8 +27,8 @@ public sealed class RetryOptions
     public TimeSpan? GiveUpAfter { get; set; }
 
     /// <summary>
-    /// The progress watchdog: a topic-partition with records behind the end of its log (lag) that has
-    /// uploaded and committed nothing for this long is reported as stalled (status and an Unhealthy health
+    /// The progress watchdog: a topic-partition with records waiting (behind the end of its log, or staged in
+    /// sealed rotations not yet in S3) that has uploaded and committed nothing for this long is reported as stalled (status and an Unhealthy health
     /// check naming it). Default 5 minutes.
     /// </summary>
     public TimeSpan StallTimeout { get; set; } = TimeSpan.FromMinutes(5);

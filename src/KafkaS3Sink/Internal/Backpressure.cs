@@ -9,8 +9,7 @@ namespace KafkaS3Sink.Internal;
 /// <summary>
 /// Decides when consumption pauses and resumes, and where each paused partition is re-read from: the
 /// staging quota and free disk (design invariant 8), too many uploads in flight, a failed staging write
-/// (paused with backoff until the disk takes writes again), the operator's pause, and partitions held
-/// until their lease is taken. The consumer keeps polling throughout, so the member stays in its group.
+/// (paused with backoff until the disk takes writes again) and the operator's pause. The consumer keeps polling throughout, so the member stays in its group.
 /// Consumer thread only.
 /// </summary>
 internal sealed class Backpressure(
@@ -20,9 +19,6 @@ internal sealed class Backpressure(
 
     /// <summary>While paused: the first offset of each topic-partition that was not appended; consumption resumes there.</summary>
     private readonly Dictionary<TopicPartition, long> rewindTo = [];
-
-    /// <summary>Partitions paused until their setup (lease) completes.</summary>
-    private readonly HashSet<TopicPartition> held = [];
 
     private IConsumer<byte[], byte[]>? consumer;
     private long nextDiskCheck;
@@ -114,7 +110,7 @@ internal sealed class Backpressure(
     /// <summary>Re-reads a partition from <paramref name="offset"/> (after a reset): through the pause bookkeeping while paused, at once otherwise.</summary>
     public void Rewind(TopicPartition tp, long offset)
     {
-        if (Blocked || held.Contains(tp))
+        if (Blocked)
         {
             NotAppended(tp, offset);
         }
@@ -124,34 +120,10 @@ internal sealed class Backpressure(
         }
     }
 
-    /// <summary>Pauses one partition until <see cref="Release"/> (its lease is not taken yet); it is re-read from <paramref name="offset"/>.</summary>
-    public void Hold(TopicPartition tp, long offset)
-    {
-        if (held.Add(tp))
-        {
-            consumer!.Pause([tp]);
-        }
-
-        NotAppended(tp, offset);
-    }
-
-    /// <summary>A held partition is ready: it resumes unless the whole sink is paused.</summary>
-    public void Release(TopicPartition tp)
-    {
-        if (!held.Remove(tp) || Blocked)
-        {
-            return;
-        }
-
-        rewindTo.Remove(tp);
-        consumer!.Resume([tp]);
-    }
-
     /// <summary>A partition left this member: forget where it was to be re-read from.</summary>
     public void Forget(TopicPartition tp)
     {
         rewindTo.Remove(tp);
-        held.Remove(tp);
     }
 
     /// <summary>On the housekeeping cadence: the operator's pause, too many uploads, and resuming under the low watermarks.</summary>
@@ -221,12 +193,8 @@ internal sealed class Backpressure(
 
     private void ResumeAll()
     {
-        foreach (var tp in rewindTo.Keys.Where(tp => !held.Contains(tp)).ToList())
-        {
-            rewindTo.Remove(tp);
-        }
-
-        consumer!.Resume(consumer.Assignment.Where(tp => !held.Contains(tp)).ToList());
+        rewindTo.Clear();
+        consumer!.Resume(consumer.Assignment);
     }
 
     private long FreeDiskBytes()

@@ -97,8 +97,8 @@ internal static partial class Log
     [LoggerMessage(31, LogLevel.Information, "Aborted {Count} incomplete multipart upload(s) of {Partition} left by an earlier owner.")]
     public static partial void StaleUploadsAborted(ILogger logger, int count, string partition);
 
-    [LoggerMessage(32, LogLevel.Warning, "{Partition}: no upload or commit for {Duration} while {Lag} records wait (Retry.StallTimeout); {Detail}.")]
-    public static partial void PartitionStalled(ILogger logger, string partition, TimeSpan duration, long lag, string detail);
+    [LoggerMessage(32, LogLevel.Warning, "{Partition}: no upload or commit for {Duration} while {Waiting} records wait (Retry.StallTimeout); {Detail}.")]
+    public static partial void PartitionStalled(ILogger logger, string partition, TimeSpan duration, long waiting, string detail);
 
     [LoggerMessage(33, LogLevel.Information, "Cleared {Count} formatted object file(s) left in the staging folder by an earlier run.")]
     public static partial void StaleObjectFilesCleared(ILogger logger, int count);

@@ -206,15 +206,11 @@ internal sealed class SinkRunner : IDisposable
             return;
         }
 
+        // Records are staged before the partition's lease is taken (set-up still running): staging is local, only
+        // the uploads wait for the lease (UploadScheduler.Start). Holding the partition instead re-fetched what it
+        // had fetched, up to max.partition.fetch.bytes per partition, at every assignment.
         var tp = state.TopicPartition;
         var offset = result.Offset.Value;
-        if (!state.Ready && !TryMakeReady(state))
-        {
-            // Its lease is not taken yet (S3 slow or failing): hold the partition, re-read from here when ready.
-            backpressure.Hold(tp, offset);
-            return;
-        }
-
         if (state.StartOffset < 0)
         {
             state.StartOffset = offset;
@@ -283,7 +279,8 @@ internal sealed class SinkRunner : IDisposable
         {
             if (!state.Ready && state.Setup.IsCompleted && TryMakeReady(state))
             {
-                backpressure.Release(state.TopicPartition);
+                // Rotations sealed while the lease was being taken start uploading now.
+                uploads.Start(state);
             }
         }
 

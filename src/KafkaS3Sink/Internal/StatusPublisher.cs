@@ -40,14 +40,18 @@ internal sealed class StatusPublisher(SinkControl control, FaultRegistry faults,
             var partitionLag = Lag(consumer, state);
             lag += partitionLag;
             var idle = time.GetElapsedTime(state.LastProgress, now);
-            if (partitionLag > 0 && idle >= retry.StallTimeout && !operatorPaused)
+
+            // Waiting work: records not consumed yet, or sealed rotations not yet in S3 (consumed and staged, so not
+            // in the lag). An open rotation alone is not waiting: it is sealed when the rotation policy says so.
+            if ((partitionLag > 0 || upload is not null) && idle >= retry.StallTimeout && !operatorPaused)
             {
                 var detail = Detail(state);
-                (stalled ??= []).Add(string.Create(CultureInfo.InvariantCulture, $"{state.Name}: no upload or commit for {idle:hh\\:mm\\:ss}, {partitionLag:N0} records behind; {detail}"));
+                var waiting = partitionLag + state.InFlight.Sum(u => u.Segments.Sum(segment => segment.RecordCount));
+                (stalled ??= []).Add(string.Create(CultureInfo.InvariantCulture, $"{state.Name}: no upload or commit for {idle:hh\\:mm\\:ss}, {waiting:N0} records waiting ({partitionLag:N0} not consumed); {detail}"));
                 if (!state.Stalled)
                 {
                     state.Stalled = true;
-                    Log.PartitionStalled(logger, state.Name, idle, partitionLag, detail);
+                    Log.PartitionStalled(logger, state.Name, idle, waiting, detail);
                 }
             }
             else

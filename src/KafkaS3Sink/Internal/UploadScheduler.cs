@@ -24,13 +24,20 @@ internal sealed class UploadScheduler(KafkaS3SinkOptions options, S3ObjectUpload
     }
 
     /// <summary>
-    /// Starts the uploads that may start: a rotation's upload waits while an earlier uncommitted rotation of
+    /// Starts the uploads that may start: none before the partition's set-up (lease) is done; a rotation's upload waits while an earlier uncommitted rotation of
     /// the topic-partition was cut at a point a replay may not reproduce (cap, quota, clock), until that one is
     /// committed to Kafka (not just acknowledged by S3). With at most one such rotation uploaded and
     /// uncommitted, a replay overwrites every object it wrote (design invariant 6).
     /// </summary>
     public void Start(PartitionState state)
     {
+        if (!state.Ready)
+        {
+            // No upload before the partition's lease is taken and an earlier owner's incomplete uploads are aborted
+            // (its set-up); records are staged meanwhile. Started again when the set-up completes.
+            return;
+        }
+
         // An acknowledged replay-unsafe rotation counts until Kafka has its offset committed.
         var earlierDeterministic = state.CommittedOffset >= state.UncommittedCutAt;
         foreach (var upload in state.InFlight)

@@ -44,8 +44,10 @@ public sealed class S3FaultProxy : IAsyncDisposable
     private readonly ConcurrentDictionary<string, int> counts = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim gate = new(1, 1);
     private WebApplication? app;
+    private readonly TaskCompletionSource release = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private double faultRate;
     private long requests;
+    private int holding;
 
     private S3FaultProxy(Uri upstream, int port)
     {
@@ -74,6 +76,22 @@ public sealed class S3FaultProxy : IAsyncDisposable
 
     /// <summary>How long a stalled request waits before it is forwarded. Default 2 s.</summary>
     public TimeSpan StallFor { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Requests matching this wait (before any fault is drawn) until <see cref="ReleaseHeld"/>, then are forwarded;
+    /// null holds nothing.
+    /// </summary>
+    public Func<HttpRequest, bool>? HoldWhere { get; set; }
+
+    /// <summary>Requests waiting in <see cref="HoldWhere"/> now.</summary>
+    public int Holding => Volatile.Read(ref holding);
+
+    /// <summary>Forwards every held request and stops holding.</summary>
+    public void ReleaseHeld()
+    {
+        HoldWhere = null;
+        release.TrySetResult();
+    }
 
     /// <summary>Requests seen (forwarded or failed).</summary>
     public long Requests => Interlocked.Read(ref requests);
@@ -162,6 +180,23 @@ public sealed class S3FaultProxy : IAsyncDisposable
     private async Task HandleAsync(HttpContext context)
     {
         Interlocked.Increment(ref requests);
+        if (HoldWhere is { } hold && hold(context.Request))
+        {
+            Interlocked.Increment(ref holding);
+            try
+            {
+                await release.Task.WaitAsync(context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                return; // the client gave up on it
+            }
+            finally
+            {
+                Interlocked.Decrement(ref holding);
+            }
+        }
+
         var rate = FaultRate;
         S3Fault? fault = rate > 0 && Random.Shared.NextDouble() < rate ? Faults[Random.Shared.Next(Faults.Count)] : null;
         if (fault is { } f)
