@@ -67,6 +67,9 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
     /// <summary>Bytes of write buffers held (at most the budget, <c>maxWriteBuffers × writeBufferSize</c>).</summary>
     internal long WriteBufferBytes => bufferBytes;
 
+    /// <summary>Write buffers held by open segments (for tests).</summary>
+    internal int WriteBufferCount => bufferLru.Count;
+
     public SegmentBufferStatistics Statistics => new(open.Count, handleLru.Count, Interlocked.Read(ref stagedBytes));
 
     public IOpenSegment Open(SegmentDescriptor descriptor)
@@ -165,6 +168,14 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
             if (bufferLru.Count >= maxWriteBuffers || (bufferLru.Count > 0 && bufferBytes + size > bufferBudget))
             {
                 buffer = bufferLru.Last!.Value.TakeBuffer();
+                if (buffer.Length >= 2 * size)
+                {
+                    // Sized when fewer segments were open: the budget now buys more, smaller buffers. Passed on as
+                    // it was, the 128 64 KiB buffers of a run's first seconds served 100,000 segments, not 1,024.
+                    ReturnBuffer(buffer);
+                    buffer = ArrayPool<byte>.Shared.Rent(size);
+                    bufferBytes += buffer.Length;
+                }
             }
             else
             {

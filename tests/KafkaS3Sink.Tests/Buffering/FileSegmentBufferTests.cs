@@ -71,7 +71,7 @@ public sealed class FileSegmentBufferTests : IDisposable
     public void WriteBuffers_GrowWithFewOpenSegments_ShrinkWithMany_AndStayWithinTheBudget()
     {
         // Budget 4 x 1 KiB. One open segment gets all of it (4 KiB: a 1.5 KiB record fits the buffer); then
-        // 12 open segments share it (1 KiB each) and the large buffer is passed on, never added to.
+        // 12 open segments share it: the large buffer is given back when taken, and four 1 KiB buffers take its place.
         using var buffer = new FileSegmentBuffer(root, fsyncOnSeal: false, maxOpenHandles: 16, writeBufferSize: 1024, maxWriteBuffers: 4);
         var first = buffer.Open(new SegmentDescriptor("orders", 0, "p=first", 0));
         first.Append(0, new byte[1500]);
@@ -83,6 +83,8 @@ public sealed class FileSegmentBufferTests : IDisposable
             segments[offset % 12].Append(offset, Encoding.UTF8.GetBytes($"r{offset}-" + new string('z', offset % 700)));
             buffer.WriteBufferBytes.Should().BeLessThanOrEqualTo(4096);
         }
+
+        buffer.WriteBufferCount.Should().Be(4, "13 open segments share the budget as four 1 KiB buffers, not one of 4 KiB");
 
         for (var i = 0; i < 12; i++)
         {
