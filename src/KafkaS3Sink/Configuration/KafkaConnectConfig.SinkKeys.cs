@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace KafkaS3Sink.Configuration;
 
 /// <summary>
@@ -11,28 +9,14 @@ public static partial class KafkaConnectConfig
     /// <summary>The prefix of this sink's own connector-config keys.</summary>
     public const string SinkKeyPrefix = "kafkas3sink.";
 
-    private static void ApplySinkKeys(KafkaS3SinkBuilder builder, IReadOnlyDictionary<string, string> config, HashSet<string> known, List<string> errors)
+    private static void ApplySinkKeys(KafkaS3SinkBuilder builder, ConnectConfigReader r)
     {
-        string? Text(string key)
-        {
-            known.Add(key);
-            return config.TryGetValue(key, out var value) ? value.Trim() : null;
-        }
-
+        var config = r.Config;
+        var known = r.Known;
+        var errors = r.Errors;
         long? Number(string key, long min)
         {
-            var text = Text(key);
-            if (text is null)
-            {
-                return null;
-            }
-
-            if (!long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
-            {
-                errors.Add($"{key}: '{text}' is not an integer.");
-                return null;
-            }
-
+            var value = r.Long(key);
             if (value < min)
             {
                 errors.Add($"{key}: must be at least {min} (was {value}).");
@@ -42,13 +26,13 @@ public static partial class KafkaConnectConfig
             return value;
         }
 
-        var directory = Text("kafkas3sink.staging.directory");
+        var directory = r.Get("kafkas3sink.staging.directory");
         var maxStaged = Number("kafkas3sink.staging.max.staged.bytes", 1);
         var minFree = Number("kafkas3sink.staging.min.free.disk.bytes", 0);
         var maxOpen = Number("kafkas3sink.staging.max.open.segments", 1);
         var idle = Number("kafkas3sink.rotate.idle.interval.ms", 1);
         var progress = Number("kafkas3sink.progress.log.interval.ms", 0);
-        var conditional = Text("kafkas3sink.s3.conditional.writes");
+        var conditional = r.Get("kafkas3sink.s3.conditional.writes");
         ConditionalWrites? writes = null;
         if (conditional is not null)
         {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using KafkaS3Sink.Partitioning;
 
@@ -139,7 +138,7 @@ public static partial class KafkaConnectConfig
             }
         }
 
-        ApplySinkKeys(builder, config, r.Known, r.Errors);
+        ApplySinkKeys(builder, r);
         r.ReportUnread();
         builder.AddConfigurationErrors(r.Errors);
         builder.Configure(o =>

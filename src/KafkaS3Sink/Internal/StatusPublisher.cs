@@ -151,7 +151,7 @@ internal sealed class StatusPublisher(SinkControl control, FaultRegistry faults,
             return 0;
         }
 
-        // Before its first record (e.g. held while its lease waits for S3) a partition is behind by all it holds.
+        // Before its first record (just assigned, or its fetch failing) a partition is behind by all it holds.
         var position = state.Position >= 0 ? state.Position
             : state.CommittedOffset >= 0 ? state.CommittedOffset
             : watermarks.Low.IsSpecial ? 0 : watermarks.Low.Value;
