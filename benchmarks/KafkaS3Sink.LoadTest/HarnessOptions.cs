@@ -61,6 +61,9 @@ internal sealed class HarnessOptions
 
     public string? Bootstrap { get; private set; }
 
+    /// <summary>Consumer properties for the sink, after the harness's own (<c>--kafka-property key=value</c>, repeatable).</summary>
+    public Dictionary<string, string> KafkaProperties { get; } = [];
+
     public string? Bucket { get; private set; }
 
     public string? Work { get; private set; }
@@ -100,6 +103,10 @@ internal sealed class HarnessOptions
                 case "--bucket": o.Bucket = Next(); break;
                 case "--work": o.Work = Next(); break;
                 case "--round": o.Round = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--kafka-property":
+                    var pair = Next().Split('=', 2);
+                    o.KafkaProperties[pair[0]] = pair.Length == 2 ? pair[1] : throw new ArgumentException("--kafka-property needs key=value.");
+                    break;
                 default: throw new ArgumentException($"Unknown option '{args[i]}'. See benchmarks/README.md.");
             }
         }

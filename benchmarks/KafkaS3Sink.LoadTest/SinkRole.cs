@@ -98,6 +98,10 @@ internal static class SinkRole
             x.S3.MaxConcurrentUploads = o.MaxUploads ?? x.S3.MaxConcurrentUploads;
             x.KafkaProperties["fetch.max.bytes"] = "8388608";
             x.KafkaProperties["queued.max.messages.kbytes"] = "16384";
+            foreach (var (key, value) in o.KafkaProperties)
+            {
+                x.KafkaProperties[key] = value;
+            }
         }).UsePartitioner(p => p.Field("shard"));
         if (o.Buffer == "memory")
         {

@@ -42,8 +42,8 @@ public sealed class StagingOptions
     public int WriteBufferSize { get; set; } = 8 * 1024;
 
     /// <summary>
-    /// Most open segments (distinct topic-partition × path) at once. Beyond it, the topic-partition holding
-    /// the least recently written segment is rotated. Default 100,000.
+    /// Most open segments (distinct topic-partition × path) at once. Beyond it, the topic-partition written least
+    /// recently is rotated (all its open segments). Default 100,000.
     /// </summary>
     public int MaxOpenSegments { get; set; } = 100_000;
 

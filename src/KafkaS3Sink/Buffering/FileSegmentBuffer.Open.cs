@@ -5,8 +5,13 @@ namespace KafkaS3Sink.Buffering;
 /// <summary>The open side of <see cref="FileSegmentBuffer"/>: appending to a segment through its handle and write buffer, sealing and discarding it (consumer thread).</summary>
 internal sealed partial class FileSegmentBuffer
 {
+    /// <summary>
+    /// A staged segment, open and then sealed: <see cref="Seal"/> returns the same object. One object per segment
+    /// for its whole life, not an open one and then a sealed one: at 100,000 open files a rotation would otherwise
+    /// allocate 100,000 sealed objects (and a lock each) while the open ones still wait for a full collection.
+    /// </summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The handle is closed by CloseHandle, Seal or Discard; the owner closes every handle on Dispose.")]
-    private sealed class OpenFileSegment : IOpenSegment
+    private sealed partial class FileSegment : IOpenSegment, ISealedSegment
     {
         private readonly FileSegmentBuffer owner;
         private readonly SegmentFileName name;
@@ -18,7 +23,7 @@ internal sealed partial class FileSegmentBuffer
         private bool closed;
         private IOException? failure;
 
-        public OpenFileSegment(FileSegmentBuffer owner, SegmentDescriptor descriptor, SegmentFileName name)
+        public FileSegment(FileSegmentBuffer owner, SegmentDescriptor descriptor, SegmentFileName name)
         {
             this.owner = owner;
             Descriptor = descriptor;
@@ -32,10 +37,10 @@ internal sealed partial class FileSegmentBuffer
         public long Bytes { get; private set; }
 
         /// <summary>Its place in the LRU of open handles while it has one (null otherwise: most of 100,000 open segments have none).</summary>
-        public LinkedListNode<OpenFileSegment>? HandleNode { get; set; }
+        public LinkedListNode<FileSegment>? HandleNode { get; set; }
 
         /// <summary>Its place in the LRU of write buffers while it has one.</summary>
-        public LinkedListNode<OpenFileSegment>? BufferNode { get; set; }
+        public LinkedListNode<FileSegment>? BufferNode { get; set; }
 
         public void WriteHeader(byte[] header)
         {
@@ -110,10 +115,10 @@ internal sealed partial class FileSegmentBuffer
             FlushBuffer();
 
             // The fsync and the rename are the seal's blocking part: the upload does them, off the consumer thread,
-            // before it first reads the segment (SealedFileSegment.Complete). No record is appended after this.
+            // before it first reads the segment (Complete). No record is appended after this.
             Release();
             Close();
-            return new SealedFileSegment(owner, Descriptor, name, RecordCount, Bytes, lastOffset, fileLength);
+            return this;
         }
 
         public void Discard()

@@ -7,29 +7,23 @@ namespace KafkaS3Sink.Buffering;
 internal sealed partial class FileSegmentBuffer
 {
     /// <summary>
-    /// A segment that takes no more records. With <c>FsyncOnSeal</c> its seal completes (fsync, then the rename from
-    /// <c>.tmp</c> to <c>.seg</c>) on its first read, on the upload's thread; until then, if that fails, and without
-    /// <c>FsyncOnSeal</c>, the file keeps its <c>.tmp</c> name. Thread-safe: the upload reads it while the consumer thread may delete it.
+    /// The sealed side of a segment: it takes no more records. With <c>FsyncOnSeal</c> its seal completes (fsync, then
+    /// the rename from <c>.tmp</c> to <c>.seg</c>) on its first read, on the upload's thread; until then, if that fails,
+    /// and without <c>FsyncOnSeal</c>, the file keeps its <c>.tmp</c> name. Thread-safe: the upload reads it while the
+    /// consumer thread may delete it (both lock the segment, which nothing else locks: a private class).
     /// </summary>
-    private sealed class SealedFileSegment(FileSegmentBuffer owner, SegmentDescriptor descriptor, SegmentFileName name, long records, long bytes, long lastOffset, long fileLength) : ISealedSegment
+    private sealed partial class FileSegment
     {
-        private readonly Lock gate = new();
         private bool renamed;
         private bool deleted;
 
-        public SegmentDescriptor Descriptor => descriptor;
-
-        public long RecordCount => records;
-
-        public long Bytes => bytes;
-
         public long LastOffset => lastOffset;
 
-        public ISegmentReader OpenReader() => new FileSegmentReader(Complete(), descriptor, fileLength);
+        public ISegmentReader OpenReader() => new FileSegmentReader(Complete(), Descriptor, fileLength);
 
         public void Delete()
         {
-            lock (gate)
+            lock (this)
             {
                 if (deleted)
                 {
@@ -45,7 +39,7 @@ internal sealed partial class FileSegmentBuffer
         /// <summary>With <c>FsyncOnSeal</c>, makes the file durable (fsync) and gives it its sealed name, once; returns its path.</summary>
         private string Complete()
         {
-            lock (gate)
+            lock (this)
             {
                 ObjectDisposedException.ThrowIf(deleted, this);
                 var sealedPath = name.Sealed;

@@ -26,15 +26,23 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
     private readonly int maxWriteBuffers;
     private readonly int writeBufferSize;
     private readonly long bufferBudget;
-    private readonly LinkedList<OpenFileSegment> handleLru = new();
-    private readonly LinkedList<OpenFileSegment> bufferLru = new();
-    private readonly OpenSegmentIndex<OpenFileSegment> open = new();
+    private readonly LinkedList<FileSegment> handleLru = new();
+    private readonly LinkedList<FileSegment> bufferLru = new();
+    private readonly OpenSegmentIndex<FileSegment> open = new();
     private readonly Dictionary<(string Topic, int Partition), string> directories = [];
     private long sequence;
     private long stagedBytes;
 
-    /// <summary>Bytes of write buffers rented from the pool and not returned.</summary>
+    /// <summary>Bytes of write buffers held by segments.</summary>
     private long bufferBytes;
+
+    /// <summary>
+    /// Write buffers no segment holds, kept for the next segments (held and free together stay within the budget).
+    /// Not <see cref="ArrayPool{T}.Shared"/>: it keeps returned arrays for the life of the process, so the large
+    /// buffers of a run's first seconds would stay next to the small ones that replaced them.
+    /// </summary>
+    private readonly Stack<byte[]> freeBuffers = new();
+    private long freeBufferBytes;
 
     /// <summary>
     /// The largest write buffer a segment gets when few are open. A write call costs ~4 µs of system time on this
@@ -76,8 +84,8 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
     {
         ArgumentNullException.ThrowIfNull(descriptor);
         var dir = PartitionDirectory(descriptor.Topic, descriptor.Partition);
-        var name = new SegmentFileName(dir, descriptor.StartOffset, XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(descriptor.PartitionPath)), ++sequence);
-        var segment = new OpenFileSegment(this, descriptor, name);
+        var name = new SegmentFileName(dir, descriptor.StartOffset, PathHash(descriptor.PartitionPath), ++sequence);
+        var segment = new FileSegment(this, descriptor, name);
         if (open.Add(segment))
         {
             Directory.CreateDirectory(dir);
@@ -130,6 +138,14 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
         }
     }
 
+    /// <summary>The hash of a partition path in a segment's file name (its UTF-8 hashed on the stack when short).</summary>
+    private static ulong PathHash(string path)
+    {
+        var length = Encoding.UTF8.GetMaxByteCount(path.Length);
+        Span<byte> utf8 = length <= 512 ? stackalloc byte[length] : new byte[length];
+        return XxHash64.HashToUInt64(utf8[..Encoding.UTF8.GetBytes(path, utf8)]);
+    }
+
     /// <summary>The folder of a topic-partition's segments; one string per topic-partition, shared by its segments.</summary>
     private string PartitionDirectory(string topic, int partition)
     {
@@ -143,7 +159,7 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
     }
 
     /// <summary>Gives the segment a handle and a write buffer, evicting the least recently used ones.</summary>
-    private void Touch(OpenFileSegment segment)
+    private void Touch(FileSegment segment)
     {
         if (segment.HandleNode is null)
         {
@@ -173,14 +189,12 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
                     // Sized when fewer segments were open: the budget now buys more, smaller buffers. Passed on as
                     // it was, the 128 64 KiB buffers of a run's first seconds served 100,000 segments, not 1,024.
                     ReturnBuffer(buffer);
-                    buffer = ArrayPool<byte>.Shared.Rent(size);
-                    bufferBytes += buffer.Length;
+                    buffer = RentBuffer(size);
                 }
             }
             else
             {
-                buffer = ArrayPool<byte>.Shared.Rent(size);
-                bufferBytes += buffer.Length;
+                buffer = RentBuffer(size);
             }
 
             segment.GiveBuffer(buffer);
@@ -193,7 +207,7 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
         }
     }
 
-    private void Closed(OpenFileSegment segment) => open.Remove(segment);
+    private void Closed(FileSegment segment) => open.Remove(segment);
 
     /// <summary>The budget shared by the open segments, a power of two between writeBufferSize and <see cref="MaxAdaptiveBufferSize"/>.</summary>
     private int AdaptiveBufferSize()
@@ -207,9 +221,32 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
         return (int)Math.Max(writeBufferSize, Math.Min(MaxAdaptiveBufferSize, 1L << System.Numerics.BitOperations.Log2((ulong)share)));
     }
 
+    /// <summary>A free buffer of the size, or a new one; free buffers of another size are dropped (the share changed).</summary>
+    private byte[] RentBuffer(int size)
+    {
+        byte[]? buffer = null;
+        while (buffer is null && freeBuffers.TryPop(out var free))
+        {
+            freeBufferBytes -= free.Length;
+            if (free.Length == size)
+            {
+                buffer = free;
+            }
+        }
+
+        buffer ??= GC.AllocateUninitializedArray<byte>(size);
+        bufferBytes += buffer.Length;
+        return buffer;
+    }
+
+    /// <summary>Keeps a buffer a segment gave up for the next one, within the budget; beyond it, leaves it to the GC.</summary>
     private void ReturnBuffer(byte[] buffer)
     {
         bufferBytes -= buffer.Length;
-        ArrayPool<byte>.Shared.Return(buffer);
+        if (bufferBytes + freeBufferBytes + buffer.Length <= bufferBudget)
+        {
+            freeBuffers.Push(buffer);
+            freeBufferBytes += buffer.Length;
+        }
     }
 }

@@ -40,7 +40,25 @@ internal sealed class PartitionState
     public long Epoch { get; private set; }
 
     /// <summary>Open segments by partition path.</summary>
-    public Dictionary<string, LinkedListNode<OpenEntry>> Open { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, IOpenSegment> Open { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The Avro writer schema of each open segment that stages Avro records (by partition path); null until the first.</summary>
+    public Dictionary<string, string>? OpenAvroSchemas { get; private set; }
+
+    /// <summary>Its place in the writer's LRU of topic-partitions with open segments; null while it has none.</summary>
+    public LinkedListNode<PartitionState>? WriterNode { get; set; }
+
+    /// <summary>The Avro writer schema of the open segment of a path; null when its records are staged as JSON.</summary>
+    public string? AvroSchemaOf(string path) => OpenAvroSchemas is { } schemas && schemas.TryGetValue(path, out var schema) ? schema : null;
+
+    /// <summary>Records the Avro writer schema of a newly opened segment.</summary>
+    public void SetAvroSchema(string path, string? schema)
+    {
+        if (schema is not null)
+        {
+            (OpenAvroSchemas ??= new(StringComparer.Ordinal))[path] = schema;
+        }
+    }
 
     /// <summary>Sealed rotations, oldest first, until they are committed.</summary>
     public Queue<RotationUpload> InFlight { get; } = new();
@@ -166,6 +184,7 @@ internal sealed class PartitionState
         }
 
         Open.Clear();
+        OpenAvroSchemas?.Clear();
         RecordCount = 0;
         bytes = 0;
         FirstOffset = -1;
@@ -224,12 +243,3 @@ internal sealed class RotationUpload(long commitOffset, List<ISealedSegment> seg
         this,
         preferLocal: false);
 }
-
-/// <summary>
-/// An open segment of a topic-partition, kept by value in its node of the sink's LRU of open segments (one object
-/// per open segment, not two: this bookkeeping is multiplied by up to 100,000 open files).
-/// </summary>
-/// <param name="Owner">The topic-partition.</param>
-/// <param name="Segment">The segment.</param>
-/// <param name="AvroSchema">The Avro writer schema of the staged records; null when they are staged as JSON.</param>
-internal readonly record struct OpenEntry(PartitionState Owner, IOpenSegment Segment, string? AvroSchema);

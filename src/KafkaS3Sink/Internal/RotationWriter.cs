@@ -7,8 +7,14 @@ namespace KafkaS3Sink.Internal;
 /// </summary>
 internal sealed class RotationWriter(KafkaS3SinkOptions options, ISegmentBuffer buffer, UploadScheduler uploads, SinkMetrics metrics, TimeProvider time)
 {
-    /// <summary>Open segments of every topic-partition, most recently written first.</summary>
-    private readonly LinkedList<OpenEntry> lru = new();
+    /// <summary>
+    /// Topic-partitions with open segments, most recently written first. The cap rotates whole topic-partitions,
+    /// so it orders them, not segments: a node per open segment would cost 64 bytes each at 100,000 open files.
+    /// </summary>
+    private readonly LinkedList<PartitionState> lru = new();
+
+    /// <summary>Open segments of every topic-partition.</summary>
+    private int openSegments;
 
     /// <summary>Called when a staging write fails (ENOSPC, a read-only volume): partition, the offset to re-read from, the error.</summary>
     public Action<PartitionState, long, Exception>? WriteFailed { get; set; }
@@ -19,36 +25,43 @@ internal sealed class RotationWriter(KafkaS3SinkOptions options, ISegmentBuffer 
     /// <summary>Appends a record to its path's open segment; false when the write failed (already handled through <see cref="WriteFailed"/>).</summary>
     public bool Append(PartitionState state, string path, long offset, ReadOnlySpan<byte> payload, string? avroSchema)
     {
-        state.Open.TryGetValue(path, out var entry);
-        if (entry is not null && !SameSchema(entry.Value.AvroSchema, avroSchema))
+        state.Open.TryGetValue(path, out var segment);
+        if (segment is not null && !SameSchema(state.AvroSchemaOf(path), avroSchema))
         {
             // A file has one schema: a new writer schema starts a new rotation (a function of the records, so
             // a replay cuts at the same offset). Rotating closes every open segment of the partition.
             Rotate(state, deterministic: true);
-            entry = null;
+            segment = null;
         }
 
         try
         {
-            if (entry is null)
+            if (segment is null)
             {
-                // Open-segment cap: before opening one more, rotate the whole topic-partition holding the
-                // least recently written segment (possibly this one; the record then starts its next rotation).
-                while (lru.Count >= options.Staging.MaxOpenSegments)
+                // Open-segment cap: before opening one more, rotate the whole topic-partition written least
+                // recently (possibly this one; the record then starts its next rotation).
+                while (openSegments >= options.Staging.MaxOpenSegments)
                 {
-                    Rotate(lru.Last!.Value.Owner, deterministic: false);
+                    Rotate(lru.Last!.Value, deterministic: false);
                 }
 
-                entry = lru.AddFirst(new OpenEntry(state, buffer.Open(new SegmentDescriptor(state.TopicPartition.Topic, state.TopicPartition.Partition.Value, path, offset)), avroSchema));
-                state.Open[path] = entry;
-            }
-            else if (lru.First != entry)
-            {
-                lru.Remove(entry);
-                lru.AddFirst(entry);
+                segment = buffer.Open(new SegmentDescriptor(state.TopicPartition.Topic, state.TopicPartition.Partition.Value, path, offset));
+                state.Open[path] = segment;
+                state.SetAvroSchema(path, avroSchema);
+                openSegments++;
             }
 
-            entry.Value.Segment.Append(offset, payload);
+            if (state.WriterNode is null)
+            {
+                state.WriterNode = lru.AddFirst(state);
+            }
+            else if (lru.First != state.WriterNode)
+            {
+                lru.Remove(state.WriterNode);
+                lru.AddFirst(state.WriterNode);
+            }
+
+            segment.Append(offset, payload);
             return true;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -63,6 +76,7 @@ internal sealed class RotationWriter(KafkaS3SinkOptions options, ISegmentBuffer 
     {
         if (state.Open.Count == 0)
         {
+            LeaveLru(state);
             return;
         }
 
@@ -75,15 +89,10 @@ internal sealed class RotationWriter(KafkaS3SinkOptions options, ISegmentBuffer 
         var schemas = new List<string?>(state.Open.Count);
         try
         {
-            foreach (var entry in state.Open.Values)
+            foreach (var (path, segment) in state.Open)
             {
-                if (entry.List is not null)
-                {
-                    lru.Remove(entry);
-                }
-
-                sealedSegments.Add(entry.Value.Segment.Seal());
-                schemas.Add(entry.Value.AvroSchema);
+                sealedSegments.Add(segment.Seal());
+                schemas.Add(state.AvroSchemaOf(path));
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -98,7 +107,7 @@ internal sealed class RotationWriter(KafkaS3SinkOptions options, ISegmentBuffer 
         }
 
         uploads.Enqueue(state, new RotationUpload(state.LastOffset + 1, sealedSegments, schemas, deterministic, time.GetUtcNow(), state.RotationState().FirstAppendTime));
-        state.ResetOpen();
+        ResetOpen(state);
         Sealed?.Invoke();
     }
 
@@ -127,16 +136,11 @@ internal sealed class RotationWriter(KafkaS3SinkOptions options, ISegmentBuffer 
     /// <summary>Drops the open segments of a topic-partition (they are replayed from Kafka).</summary>
     public void DiscardOpen(PartitionState state)
     {
-        foreach (var entry in state.Open.Values)
+        foreach (var segment in state.Open.Values)
         {
-            if (entry.List is not null)
-            {
-                lru.Remove(entry);
-            }
-
             try
             {
-                entry.Value.Segment.Discard();
+                segment.Discard();
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -144,10 +148,27 @@ internal sealed class RotationWriter(KafkaS3SinkOptions options, ISegmentBuffer 
             }
         }
 
-        state.ResetOpen();
+        ResetOpen(state);
     }
 
     private static bool SameSchema(string? a, string? b) => ReferenceEquals(a, b) || string.Equals(a, b, StringComparison.Ordinal);
+
+    /// <summary>The topic-partition's open segments were sealed or discarded: it leaves the LRU.</summary>
+    private void ResetOpen(PartitionState state)
+    {
+        openSegments -= state.Open.Count;
+        LeaveLru(state);
+        state.ResetOpen();
+    }
+
+    private void LeaveLru(PartitionState state)
+    {
+        if (state.WriterNode is not null)
+        {
+            lru.Remove(state.WriterNode);
+            state.WriterNode = null;
+        }
+    }
 
     /// <summary>
     /// A segment of the topic-partition could not be written: its open segments cannot be trusted. Discard

@@ -87,17 +87,7 @@ public sealed class CommitTrackerTests
     private static (CommitTracker Tracker, Dictionary<TopicPartition, PartitionState> Partitions, PartitionState State) Build(TimeProvider? time = null)
     {
         time ??= TimeProvider.System;
-        var options = new KafkaS3SinkOptions { Name = "t", BootstrapServers = "unused:9092", GroupId = "g" };
-        options.Topics.Add(Tp.Topic);
-        options.S3.BucketName = "unused";
-        options.Staging.Directory = Path.Combine(Path.GetTempPath(), "commit-tracker-tests");
-        var throttle = new LogThrottle(time, TimeSpan.FromSeconds(30));
-        var retry = new RetryRunner(new RetryOptions(), 3, time, NullLogger.Instance, new FaultRegistry(), throttle, _ => { });
-        var s3 = new AmazonS3Client(new BasicAWSCredentials("a", "b"), new AmazonS3Config { ServiceURL = "http://127.0.0.1:9" });
-        var fence = new OwnershipFence(s3, options.S3, options.TopicsDir, retry, time, NullLogger.Instance);
-        var uploader = new S3ObjectUploader(s3, options, new global::KafkaS3Sink.Formats.JsonLinesFormat(), fence, retry, time, NullLogger.Instance, new UploadEvents(_ => { }, (_, _) => { }, _ => { }));
-        var uploads = new UploadScheduler(options, uploader, TimeSpan.FromSeconds(1), NullLogger.Instance);
-        var metrics = new SinkMetrics("t", () => default, () => 0, () => false, new SinkControl(), time);
+        var (_, uploads, metrics, retry, throttle) = SinkParts.Build(Tp.Topic, time);
         var tracker = new CommitTracker("t", uploads, metrics, retry, throttle, time, NullLogger.Instance);
         var state = new PartitionState(Tp, Task.FromResult(0L), time.GetTimestamp());
         return (tracker, new Dictionary<TopicPartition, PartitionState> { [Tp] = state }, state);
