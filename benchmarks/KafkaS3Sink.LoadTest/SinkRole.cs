@@ -60,6 +60,8 @@ internal static class SinkRole
             ["rawS3MbPerSec"] = rawMbPerSec is null ? null : Math.Round(rawMbPerSec.Value, 1),
             ["sinkVsRawS3"] = rawMbPerSec is null ? null : Math.Round(mbPerSec / rawMbPerSec.Value, 2),
             ["objectsPerSec"] = Math.Round(objects / elapsed.TotalSeconds, 1),
+            ["uploadSpanSeconds"] = Math.Round(sampler.UploadSpanSeconds, 2),
+            ["objectsPerSecWhileUploading"] = sampler.UploadSpanSeconds > 0 ? (double?)Math.Round(objects / sampler.UploadSpanSeconds, 1) : null,
             ["rawObjectsPerSec"] = rawMbPerSec is null ? null : Math.Round(objects / (bytes / (rawMbPerSec.Value * 1024 * 1024)), 1),
             ["objects"] = objects,
             ["peakStagedBytes"] = sampler.PeakStagedBytes,
@@ -181,6 +183,8 @@ internal static class SinkRole
         private readonly CancellationTokenSource stop = new();
         private readonly Task loop;
         private long consumed;
+        private long firstUpload;
+        private long lastUpload;
 
         public Sampler(string progressFile)
         {
@@ -197,6 +201,11 @@ internal static class SinkRole
                 {
                     case "kafkas3sink.records.consumed": Interlocked.Add(ref consumed, v); break;
                     case "kafkas3sink.staged.bytes": PeakStagedBytes = Math.Max(PeakStagedBytes, v); break;
+                    case "kafkas3sink.uploads":
+                        var now = Stopwatch.GetTimestamp();
+                        Interlocked.CompareExchange(ref firstUpload, now, 0);
+                        Interlocked.Exchange(ref lastUpload, now);
+                        break;
                 }
             });
             listener.SetMeasurementEventCallback<int>((i, v, _, _) =>
@@ -226,6 +235,9 @@ internal static class SinkRole
         public int PeakOpenSegments { get; private set; }
 
         public int PeakOpenHandles { get; private set; }
+
+        /// <summary>From the first object uploaded to the last (s): at many open files, the upload phase after the production.</summary>
+        public double UploadSpanSeconds => Stopwatch.GetElapsedTime(Interlocked.Read(ref firstUpload), Interlocked.Read(ref lastUpload)).TotalSeconds;
 
         public void Dispose()
         {
