@@ -38,8 +38,9 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
 
     /// <summary>
     /// Write buffers no segment holds, kept for the next segments (held and free together stay within the budget).
-    /// Not <see cref="ArrayPool{T}.Shared"/>: it keeps returned arrays for the life of the process, so the large
-    /// buffers of a run's first seconds would stay next to the small ones that replaced them.
+    /// Not <see cref="ArrayPool{T}.Shared"/>: it keeps returned arrays for reuse and trims them only at full
+    /// collections after a while unused, so the large buffers of a run's first seconds stayed next to the small
+    /// ones that replaced them.
     /// </summary>
     private readonly Stack<byte[]> freeBuffers = new();
     private long freeBufferBytes;
