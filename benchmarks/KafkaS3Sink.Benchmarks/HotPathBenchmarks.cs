@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
+using System.Text.Unicode;
 using BenchmarkDotNet.Attributes;
 using KafkaS3Sink.Converters;
 using KafkaS3Sink.Partitioning;
@@ -11,7 +13,7 @@ namespace KafkaS3Sink.Benchmarks;
 /// (KafkaS3SinkBuilder): validate only for the default partitioner; find the fields in the validating pass
 /// for field + hourly; one reused <see cref="SinkRecord"/> for both (built-in partitioners keep nothing of a
 /// record); and, for comparison, the eager parse a custom partitioner gets. Records cycle through 4 field values
-/// and 3 hours.
+/// and 3 hours. The last two rows compare the validation alone: the reader (before) and the lean pass (now).
 /// </summary>
 [MemoryDiagnoser]
 public class HotPathBenchmarks
@@ -53,4 +55,28 @@ public class HotPathBenchmarks
 
     [Benchmark]
     public string ParseThenFieldPlusHourly() => fieldHourlyEager.GetPartitionPath(eager.Convert(Next()));
+
+    /// <summary>Validation alone, as the converter did it before the lean pass: UTF-8, the reader over every token, a line-break search.</summary>
+    [Benchmark]
+    public bool ValidateWithTheReader()
+    {
+        var value = Next().Value!.Value.Span;
+        if (!Utf8.IsValid(value))
+        {
+            return false;
+        }
+
+        var reader = new Utf8JsonReader(value, new JsonReaderOptions { MaxDepth = 256 });
+        reader.Read();
+        reader.Skip();
+        return !reader.Read() && value.IndexOfAny((byte)'\n', (byte)'\r') < 0;
+    }
+
+    /// <summary>Validation alone, as the converter does it now for the records it only validates (<see cref="JsonSyntax"/>).</summary>
+    [Benchmark]
+    public bool ValidateWithTheLeanPass()
+    {
+        var value = Next().Value!.Value.Span;
+        return Utf8.IsValid(value) && JsonSyntax.IsDocument(value, out var lineBreak) && !lineBreak;
+    }
 }

@@ -64,6 +64,13 @@ internal sealed class JsonRecordConverter : IRecordConverter
             throw new RecordConversionException(record, $"the value is not valid UTF-8 (at byte {InvalidUtf8At(value.Span)}), so it is not JSON.");
         }
 
+        // Validated only (the partitioner reads no field): one lean pass decides almost every value; what it leaves
+        // open, and every invalid value, goes to the reader below, whose verdict and message count.
+        if (!ParseEagerly && Fields is null && JsonSyntax.IsDocument(value.Span, out var lineBreak) && !lineBreak)
+        {
+            return Lazy(record, value);
+        }
+
         // Eagerly, parsing validates too (one pass). Lazily, validate without building a document (no
         // allocation); the JsonElement is built only if a partitioner reads the value.
         JsonElement? element = null;
@@ -105,6 +112,9 @@ internal sealed class JsonRecordConverter : IRecordConverter
             return new SinkRecord(record, value, e);
         }
 
-        return ReuseRecords ? (reused ??= new SinkRecord(record, value, null)).SetLazyJson(record, value, Fields) : SinkRecord.WithLazyJson(record, value, Fields);
+        return Lazy(record, value);
     }
+
+    private SinkRecord Lazy(KafkaRecord record, ReadOnlyMemory<byte> value)
+        => ReuseRecords ? (reused ??= new SinkRecord(record, value, null)).SetLazyJson(record, value, Fields) : SinkRecord.WithLazyJson(record, value, Fields);
 }
