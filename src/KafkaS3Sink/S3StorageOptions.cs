@@ -34,11 +34,11 @@ public sealed class S3StorageOptions
     public long PartSize { get; set; } = 25L * 1024 * 1024;
 
     /// <summary>
-    /// Maximum number of objects uploading at once, across all topic-partitions. Default 8 (4 until 2026-12: 8 was
-    /// faster in every interleaved comparison, at 200 B and 2 KB records; docs/benchmarks.md). Each costs up to
-    /// ~384 KiB of buffers while it runs.
+    /// Maximum number of objects uploading at once, across all topic-partitions. Default 4. Eight moved 4–7 % more
+    /// records per second with 64 open files, nothing at 100,000 open files, where it raised peak memory
+    /// (docs/benchmarks.md). Each running upload holds up to ~384 KiB of buffers.
     /// </summary>
-    public int MaxConcurrentUploads { get; set; } = 8;
+    public int MaxConcurrentUploads { get; set; } = 4;
 
     /// <summary>
     /// Retries of one S3 request (<c>s3.part.retries</c>) before its failure is logged as a warning and shows in the
