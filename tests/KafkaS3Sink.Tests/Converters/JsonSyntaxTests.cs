@@ -64,6 +64,9 @@ public sealed class JsonSyntaxTests
     [InlineData("\"bad escape \\x\"")]
     [InlineData("\"short unicode \\u12\"")]
     [InlineData("\"not hex \\u12G4\"")]
+    [InlineData("\"signed \\u+123\"")]
+    [InlineData("\"spaced \\u 123\"")]
+    [InlineData("\"prefixed \\u0x12\"")]
     [InlineData("\"raw\ttab\"")]
     [InlineData("\"raw\nnewline\"")]
     [InlineData("{\"a\":1}/* comment */")]
@@ -181,7 +184,8 @@ public sealed class JsonSyntaxTests
     private static void WriteValue(StringBuilder text, Random random, int depth)
     {
         Whitespace(text, random);
-        switch (random.Next(depth > 5 ? 5 : 8))
+        var kind = random.Next(depth > 5 ? 5 : 8);
+        switch (kind)
         {
             case 0:
                 text.Append(random.Next(3) switch { 0 => "true", 1 => "false", _ => "null" });
@@ -198,33 +202,26 @@ public sealed class JsonSyntaxTests
             case 3 or 4:
                 WriteString(text, random);
                 break;
-            case 5 or 6:
-                text.Append('{');
-                for (var n = random.Next(4); n > 0; n--)
-                {
-                    Whitespace(text, random);
-                    WriteString(text, random);
-                    Whitespace(text, random);
-                    text.Append(':');
-                    WriteValue(text, random, depth + 1);
-                    Whitespace(text, random);
-                    text.Append(n > 1 ? "," : string.Empty);
-                }
-
-                Whitespace(text, random);
-                text.Append('}');
-                break;
             default:
-                text.Append('[');
+                var isObject = kind < 7; // 5 or 6: an object, 7: an array
+                text.Append(isObject ? '{' : '[');
                 for (var n = random.Next(4); n > 0; n--)
                 {
+                    if (isObject)
+                    {
+                        Whitespace(text, random);
+                        WriteString(text, random);
+                        Whitespace(text, random);
+                        text.Append(':');
+                    }
+
                     WriteValue(text, random, depth + 1);
                     Whitespace(text, random);
                     text.Append(n > 1 ? "," : string.Empty);
                 }
 
                 Whitespace(text, random);
-                text.Append(']');
+                text.Append(isObject ? '}' : ']');
                 break;
         }
 
