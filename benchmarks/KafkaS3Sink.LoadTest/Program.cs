@@ -14,6 +14,11 @@ if (args is ["--plot-compare", var compareResults, var compareSvg])
     return PlotCompare.Run(compareResults, compareSvg);
 }
 
+if (args is ["--request-costs", var endpoint])
+{
+    return await RequestCostRole.RunAsync(endpoint);
+}
+
 var options = HarnessOptions.Parse(args);
 if (options.Role == "kafka")
 {

@@ -353,7 +353,9 @@ public sealed class FencingTests(IntegrationServers servers, ITestOutputHelper o
         output.WriteLine("first owner: " + string.Join(", ", first.Requests.OrderBy(r => r.Key).Select(r => $"{r.Key} {r.Value}")));
         first.Requests.GetValueOrDefault("PUT data").Should().Be(5, "five 200-record objects, each created in one request");
         first.Requests.GetValueOrDefault("HEAD data").Should().Be(0, "no object existed, so none was read");
-        first.Requests.GetValueOrDefault("GET lease").Should().Be(1 + 5, "one read to take the lease, then one per rotation");
+        first.Requests.GetValueOrDefault("HEAD lease").Should().Be(1 + 5, "one read to take the lease, then one per rotation");
+        first.Requests.GetValueOrDefault("GET lease").Should().Be(0, "the epoch and the holder are metadata: no lease body is read");
+        first.Requests.GetValueOrDefault("LIST uploads data").Should().Be(1, "one listing of the topic's incomplete uploads at assignment");
 
         using var replay = new GatedS3Client(servers.S3, GatedS3Client.Stage.None);
         using (var sink = Sink("replay", topic, bucket, 200, replay, loggerFactory, ConditionalWrites.Required))

@@ -21,11 +21,13 @@ public sealed class StartupChecksTests : IDisposable
     private readonly ConcurrentQueue<string> logLines = new();
     private readonly IntegrationServers servers;
     private readonly ILoggerFactory loggerFactory;
+    private readonly ITestOutputHelper output;
     private bool mounted;
 
     public StartupChecksTests(IntegrationServers servers, ITestOutputHelper output)
     {
         this.servers = servers;
+        this.output = output;
         loggerFactory = LoggerFactory.Create(b => b.AddProvider(new CapturingLoggerProvider(logLines, output)).SetMinimumLevel(LogLevel.Information));
     }
 
@@ -77,6 +79,46 @@ public sealed class StartupChecksTests : IDisposable
         var left = await s3.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = bucket });
         (left.MultipartUploads ?? []).Select(u => u.Key).Should().Equal([other], "only the assigned partition's uploads are the sink's to clean up");
         logLines.Should().Contain($"Aborted 1 incomplete multipart upload(s) of {topic}[0] left by an earlier owner.");
+    }
+
+    /// <summary>
+    /// The set-ups of partitions assigned together share the listing of the topic's incomplete uploads (one LIST,
+    /// not one per partition), and each partition still has its earlier owner's uploads aborted.
+    /// </summary>
+    [Fact]
+    public async Task IncompleteUploadsOfSixteenPartitions_AreAbortedWithASharedListing()
+    {
+        const int Partitions = 16;
+        var topic = "stalemany-" + Guid.NewGuid().ToString("N")[..8];
+        servers.Kafka.CreateTopic(topic, Partitions);
+        SinkTestKit.Produce(servers.Kafka, topic, Enumerable.Range(0, Partitions * 20).Select(i => (i % Partitions, (string?)null, $"{{\"id\":{i}}}")));
+        var bucket = await servers.S3.CreateBucketAsync("stalemany");
+        using var s3 = servers.S3.CreateClient();
+        var other = $"topics/{topic}x/partition=0/{topic}x+0+0000000000.json";
+        await s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = bucket, Key = other });
+        for (var p = 0; p < Partitions; p++)
+        {
+            await s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = bucket, Key = $"topics/{topic}/partition={p}/{topic}+{p}+0000000000.json" });
+        }
+
+        using var counting = new GatedS3Client(servers.S3, GatedS3Client.Stage.None);
+        using (var sink = new KafkaS3SinkBuilder().Configure(o => Configure(o, topic, bucket, 10)).UseLoggerFactory(loggerFactory).UseS3Client(counting).Build())
+        {
+            await SinkTestKit.RunToEndAsync(sink, servers.Kafka, topic, topic, Partitions, TimeSpan.FromSeconds(90));
+        }
+
+        var left = await s3.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = bucket });
+        (left.MultipartUploads ?? []).Select(u => u.Key).Should().Equal([other], "every assigned partition's stale upload was aborted, nothing else");
+        for (var p = 0; p < Partitions; p++)
+        {
+            logLines.Should().Contain($"Aborted 1 incomplete multipart upload(s) of {topic}[{p}] left by an earlier owner.");
+        }
+
+        var listings = counting.Requests.GetValueOrDefault("LIST uploads data");
+        output.WriteLine($"listings of incomplete uploads: {listings} for {Partitions} partitions");
+        listings.Should().BeInRange(1, Partitions / 2, "a set-up shares a listing that had not started when it asked");
+        var ids = (await SinkTestKit.ReadObjectsAsync(servers.S3, bucket)).SelectMany(o => o.Lines).Select(l => SinkTestKit.Json(l).GetProperty("id").GetInt32());
+        ids.Order().Should().Equal(Enumerable.Range(0, Partitions * 20), "every record once");
     }
 
     /// <summary>
@@ -152,17 +194,22 @@ public sealed class StartupChecksTests : IDisposable
     private KafkaS3Sink Sink(string topic, string bucket, int flushSize, Action<KafkaS3SinkOptions>? configure = null) => new KafkaS3SinkBuilder()
         .Configure(o =>
         {
-            o.Name = topic;
-            o.BootstrapServers = servers.Kafka.BootstrapServers;
-            o.GroupId = topic;
-            o.Topics.Add(topic);
-            o.FlushSize = flushSize;
-            o.Staging.Directory = staging;
-            o.KafkaProperties["session.timeout.ms"] = "6000";
-            o.KafkaProperties["heartbeat.interval.ms"] = "500";
-            servers.S3.Configure(o.S3, bucket);
+            Configure(o, topic, bucket, flushSize);
             configure?.Invoke(o);
         })
         .UseLoggerFactory(loggerFactory)
         .Build();
+
+    private void Configure(KafkaS3SinkOptions o, string topic, string bucket, int flushSize)
+    {
+        o.Name = topic;
+        o.BootstrapServers = servers.Kafka.BootstrapServers;
+        o.GroupId = topic;
+        o.Topics.Add(topic);
+        o.FlushSize = flushSize;
+        o.Staging.Directory = staging;
+        o.KafkaProperties["session.timeout.ms"] = "6000";
+        o.KafkaProperties["heartbeat.interval.ms"] = "500";
+        servers.S3.Configure(o.S3, bucket);
+    }
 }

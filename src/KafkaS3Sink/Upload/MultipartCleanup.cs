@@ -13,11 +13,26 @@ namespace KafkaS3Sink.Upload;
 /// background, awaited at stop), the ones a lost answer left behind, and those an earlier owner of a newly
 /// assigned partition left.
 /// </summary>
-internal sealed class MultipartCleanup(IAmazonS3 s3, string bucket, string topicsDir, RetryRunner retry, ILogger logger) : IDisposable
+internal sealed class MultipartCleanup : IDisposable
 {
+    private readonly IAmazonS3 s3;
+    private readonly string bucket;
+    private readonly string topicsDir;
+    private readonly RetryRunner retry;
+    private readonly ILogger logger;
     private readonly CancellationTokenSource lifetime = new();
     private readonly ConcurrentDictionary<string, Task> pendingAborts = new(StringComparer.Ordinal);
+    private readonly SharedUploadListing listings;
     private int listUploadsDenied;
+
+    public MultipartCleanup(IAmazonS3 s3, string bucket, string topicsDir, RetryRunner retry, ILogger logger)
+    {
+        (this.s3, this.bucket, this.topicsDir, this.retry, this.logger) = (s3, bucket, topicsDir, retry, logger);
+        listings = new SharedUploadListing(ListUploadsAsync, lifetime.Token);
+    }
+
+    /// <summary>Listings of a topic's incomplete uploads sent for partition set-ups (for tests).</summary>
+    public int StaleUploadListings => listings.Started;
 
     /// <summary>
     /// Aborts incomplete multipart uploads of a topic-partition's objects (left by a crashed or fenced earlier
@@ -36,29 +51,15 @@ internal sealed class MultipartCleanup(IAmazonS3 s3, string bucket, string topic
         var aborted = 0;
         try
         {
-            string? keyMarker = null;
-            string? uploadMarker = null;
-            do
+            foreach (var upload in await listings.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
             {
-                var page = await retry.RunAsync(
-                    "ListMultipartUploads",
-                    prefix,
-                    name,
-                    ct => s3.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = bucket, Prefix = prefix, KeyMarker = keyMarker, UploadIdMarker = uploadMarker }, ct),
-                    cancellationToken).ConfigureAwait(false);
-                foreach (var upload in page.MultipartUploads ?? [])
+                var slash = upload.Key.LastIndexOf('/');
+                if (upload.Key.AsSpan(slash + 1).StartsWith(fileStart, StringComparison.Ordinal))
                 {
-                    var slash = upload.Key.LastIndexOf('/');
-                    if (upload.Key.AsSpan(slash + 1).StartsWith(fileStart, StringComparison.Ordinal))
-                    {
-                        await AbortAsync(upload.Key, upload.UploadId, name, cancellationToken).ConfigureAwait(false);
-                        aborted++;
-                    }
+                    await AbortAsync(upload.Key, upload.UploadId, name, cancellationToken).ConfigureAwait(false);
+                    aborted++;
                 }
-
-                (keyMarker, uploadMarker) = page.IsTruncated == true ? (page.NextKeyMarker, page.NextUploadIdMarker) : (null, null);
             }
-            while (keyMarker is not null);
         }
         catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.Forbidden)
         {
@@ -73,6 +74,27 @@ internal sealed class MultipartCleanup(IAmazonS3 s3, string bucket, string topic
         {
             Log.StaleUploadsAborted(logger, aborted, name);
         }
+    }
+
+    /// <summary>Every incomplete multipart upload under <paramref name="prefix"/>, page by page.</summary>
+    private async Task<List<MultipartUpload>> ListUploadsAsync(string prefix, CancellationToken cancellationToken)
+    {
+        var uploads = new List<MultipartUpload>();
+        string? keyMarker = null;
+        string? uploadMarker = null;
+        do
+        {
+            var page = await retry.RunAsync(
+                "ListMultipartUploads",
+                prefix,
+                null,
+                ct => s3.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = bucket, Prefix = prefix, KeyMarker = keyMarker, UploadIdMarker = uploadMarker }, ct),
+                cancellationToken).ConfigureAwait(false);
+            uploads.AddRange(page.MultipartUploads ?? []);
+            (keyMarker, uploadMarker) = page.IsTruncated == true ? (page.NextKeyMarker, page.NextUploadIdMarker) : (null, null);
+        }
+        while (keyMarker is not null);
+        return uploads;
     }
 
     /// <summary>Waits (up to <paramref name="timeout"/>) for aborts of given-up multipart uploads, then cancels them.</summary>

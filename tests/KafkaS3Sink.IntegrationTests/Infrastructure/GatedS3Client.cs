@@ -30,14 +30,14 @@ public sealed class GatedS3Client(S3Server s3, GatedS3Client.Stage stage) : Amaz
         /// <summary>Nothing is held.</summary>
         None,
 
-        /// <summary>Before the fence looks: the rotation's lease check (a read of a lease this client wrote) or a read of the object.</summary>
+        /// <summary>Before the fence looks: the rotation's lease check (a HEAD of a lease this client wrote) or a read of the object.</summary>
         BeforeRead,
 
         /// <summary>Before the PUT itself (the fence looked, found nothing newer, and the write condition is set).</summary>
         BeforeWrite,
     }
 
-    /// <summary>Requests sent, by verb and kind of key (<c>data</c> under <c>topics/</c>, <c>lease</c>, <c>other</c>).</summary>
+    /// <summary>Requests sent, by verb and kind of key (<c>data</c> under <c>topics/</c>, <c>lease</c>, <c>other</c>); <c>LIST uploads data</c> lists incomplete uploads under <c>topics/</c>.</summary>
     public ConcurrentDictionary<string, int> Requests { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Completes with the key of the first held request.</summary>
@@ -52,7 +52,8 @@ public sealed class GatedS3Client(S3Server s3, GatedS3Client.Stage stage) : Amaz
         Count("HEAD", request.Key);
         if (stage == Stage.BeforeRead)
         {
-            await HoldAsync(request.Key, cancellationToken);
+            // A data key (the fence reading an object), or a lease this client took (the read before a rotation's uploads).
+            await HoldAsync(request.Key, cancellationToken, leaseCheck: leasesWritten.ContainsKey(request.Key));
         }
 
         return await base.GetObjectMetadataAsync(request, cancellationToken);
@@ -61,12 +62,6 @@ public sealed class GatedS3Client(S3Server s3, GatedS3Client.Stage stage) : Amaz
     public override async Task<GetObjectResponse> GetObjectAsync(GetObjectRequest request, CancellationToken cancellationToken = default)
     {
         Count("GET", request.Key);
-        if (stage == Stage.BeforeRead && leasesWritten.ContainsKey(request.Key))
-        {
-            // A lease this client took: the read before a rotation's uploads.
-            await HoldAsync(request.Key, cancellationToken, leaseCheck: true);
-        }
-
         return await base.GetObjectAsync(request, cancellationToken);
     }
 
@@ -90,6 +85,12 @@ public sealed class GatedS3Client(S3Server s3, GatedS3Client.Stage stage) : Amaz
         }
 
         return await base.PutObjectAsync(request, cancellationToken);
+    }
+
+    public override Task<ListMultipartUploadsResponse> ListMultipartUploadsAsync(ListMultipartUploadsRequest request, CancellationToken cancellationToken = default)
+    {
+        Count("LIST uploads", request.Prefix ?? string.Empty);
+        return base.ListMultipartUploadsAsync(request, cancellationToken);
     }
 
     public override Task<CompleteMultipartUploadResponse> CompleteMultipartUploadAsync(CompleteMultipartUploadRequest request, CancellationToken cancellationToken = default)
