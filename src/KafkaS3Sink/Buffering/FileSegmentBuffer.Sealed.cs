@@ -69,7 +69,7 @@ internal sealed partial class FileSegmentBuffer
 
     private sealed class FileSegmentReader : ISegmentReader
     {
-        private readonly FileStream stream;
+        private readonly PooledFileReadStream stream;
         private readonly string path;
         private byte[] buffer = ArrayPool<byte>.Shared.Rent(4096);
 
@@ -77,10 +77,11 @@ internal sealed partial class FileSegmentBuffer
         {
             this.path = path;
 
-            // The stream's buffer is allocated per reader, so no larger than the file: the SDK reads a body twice
-            // (signing, sending), and 100,000 objects of 11 KB would otherwise allocate 100,000 x 2 x 64 KiB.
+            // The read buffer is rented (no larger than the file): the SDK reads a body twice (signing, sending), and
+            // a buffer allocated per reader would be two 64 KiB arrays per object, promoted by any collection during
+            // the upload.
             var bufferSize = (int)Math.Clamp(fileLength, 4096, 64 * 1024);
-            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize);
+            stream = new PooledFileReadStream(path, bufferSize);
             var header = SegmentFileFormat.TryReadHeader(stream);
             if (header != expected)
             {

@@ -40,6 +40,7 @@ internal sealed partial class OwnershipFence
     private readonly ConditionalWrites mode;
     private readonly ILogger logger;
     private readonly string owner;
+    private readonly string ownerHeader;
     private readonly TimeProvider time;
     private readonly RetryRunner retry;
 
@@ -56,6 +57,9 @@ internal sealed partial class OwnershipFence
         leasePrefix = RootPrefix + "leases/" + (string.IsNullOrEmpty(topicsDir) ? "-" : topicsDir) + "/";
         this.logger = logger;
         owner = string.Create(CultureInfo.InvariantCulture, $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}");
+
+        // Metadata travels as an HTTP header: printable ASCII only (a host name may hold other characters).
+        ownerHeader = string.Concat(owner.Select(c => c is >= ' ' and <= '~' ? c : '?'));
     }
 
     /// <summary>Whether leases and conditional writes are in use (after <see cref="StartAsync"/>).</summary>
@@ -236,7 +240,7 @@ internal sealed partial class OwnershipFence
                     IfNoneMatch = condition.IfNoneMatch,
                 };
                 request.Metadata.Add(EpochMetadata, epoch.ToString(CultureInfo.InvariantCulture));
-                request.Metadata.Add(OwnerMetadata, owner);
+                request.Metadata.Add(OwnerMetadata, ownerHeader);
                 return s3.PutObjectAsync(request, ct);
             },
             cancellationToken).ConfigureAwait(false);
