@@ -31,9 +31,6 @@ internal sealed class MultipartCleanup : IDisposable
         listings = new SharedUploadListing(ListUploadsAsync, lifetime.Token);
     }
 
-    /// <summary>Listings of a topic's incomplete uploads sent for partition set-ups (for tests).</summary>
-    public int StaleUploadListings => listings.Started;
-
     /// <summary>
     /// Aborts incomplete multipart uploads of a topic-partition's objects (left by a crashed or fenced earlier
     /// owner). Called when the partition is assigned, before this sink writes it.
