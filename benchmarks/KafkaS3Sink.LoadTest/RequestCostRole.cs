@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
+using KafkaS3Sink.Eng;
 
 namespace KafkaS3Sink.LoadTest;
 
@@ -17,16 +17,8 @@ internal static class RequestCostRole
 
     public static async Task<int> RunAsync(string endpoint)
     {
-        using var s3 = new AmazonS3Client(
-            new BasicAWSCredentials(Environment.GetEnvironmentVariable("S3_ACCESS_KEY"), Environment.GetEnvironmentVariable("S3_SECRET_KEY")),
-            new AmazonS3Config
-            {
-                ServiceURL = endpoint,
-                ForcePathStyle = true,
-                AuthenticationRegion = "us-east-1",
-                RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
-                ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
-            });
+        using var server = LocalS3Server.Start(Path.Combine(Path.GetTempPath(), $"kafkas3sink-request-costs-{Guid.NewGuid():N}"), endpoint: endpoint);
+        using var s3 = server.CreateClient();
         var bucket = $"cost-{Guid.NewGuid():N}"[..30];
         await s3.PutBucketAsync(new PutBucketRequest { BucketName = bucket });
         var body = new byte[1_000_000];

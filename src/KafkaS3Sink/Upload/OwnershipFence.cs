@@ -40,7 +40,6 @@ internal sealed partial class OwnershipFence
     private readonly ConditionalWrites mode;
     private readonly ILogger logger;
     private readonly string owner;
-    private readonly string ownerHeader;
     private readonly TimeProvider time;
     private readonly RetryRunner retry;
 
@@ -56,10 +55,10 @@ internal sealed partial class OwnershipFence
         mode = options.ConditionalWrites;
         leasePrefix = RootPrefix + "leases/" + (string.IsNullOrEmpty(topicsDir) ? "-" : topicsDir) + "/";
         this.logger = logger;
-        owner = string.Create(CultureInfo.InvariantCulture, $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}");
 
-        // Metadata travels as an HTTP header: printable ASCII only (a host name may hold other characters).
-        ownerHeader = string.Concat(owner.Select(c => c is >= ' ' and <= '~' ? c : '?'));
+        // Also lease metadata, an HTTP header: printable ASCII only (a host name may hold other characters).
+        var machine = string.Concat(Environment.MachineName.Select(c => c is > ' ' and <= '~' and not '"' ? c : '?'));
+        owner = string.Create(CultureInfo.InvariantCulture, $"{machine}/{Environment.ProcessId}/{Guid.NewGuid():N}");
     }
 
     /// <summary>Whether leases and conditional writes are in use (after <see cref="StartAsync"/>).</summary>
@@ -240,7 +239,7 @@ internal sealed partial class OwnershipFence
                     IfNoneMatch = condition.IfNoneMatch,
                 };
                 request.Metadata.Add(EpochMetadata, epoch.ToString(CultureInfo.InvariantCulture));
-                request.Metadata.Add(OwnerMetadata, ownerHeader);
+                request.Metadata.Add(OwnerMetadata, owner);
                 return s3.PutObjectAsync(request, ct);
             },
             cancellationToken).ConfigureAwait(false);
