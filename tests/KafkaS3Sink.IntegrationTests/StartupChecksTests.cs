@@ -101,7 +101,10 @@ public sealed class StartupChecksTests : IDisposable
             await s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = bucket, Key = $"topics/{topic}/partition={p}/{topic}+{p}+0000000000.json" });
         }
 
-        using var counting = new GatedS3Client(servers.S3, GatedS3Client.Stage.None);
+        // The first listing is held until every partition's lease is taken (each set-up lists after its lease), so
+        // the set-ups of partitions whose first records came later ask while it is held and share the next one:
+        // 2 listings, however the consumer's fetches spread the partitions' first records on a loaded machine.
+        using var counting = new GatedS3Client(servers.S3, GatedS3Client.Stage.None) { HoldListingsUntilLeases = Partitions };
         using (var sink = new KafkaS3SinkBuilder().Configure(o => Configure(o, topic, bucket, 10)).UseLoggerFactory(loggerFactory).UseS3Client(counting).Build())
         {
             await SinkTestKit.RunToEndAsync(sink, servers.Kafka, topic, topic, Partitions, TimeSpan.FromSeconds(90));
@@ -116,7 +119,7 @@ public sealed class StartupChecksTests : IDisposable
 
         var listings = counting.Requests.GetValueOrDefault("LIST uploads data");
         output.WriteLine($"listings of incomplete uploads: {listings} for {Partitions} partitions");
-        listings.Should().BeInRange(1, Partitions / 2, "a set-up shares a listing that had not started when it asked");
+        listings.Should().BeInRange(2, 3, "a set-up shares a listing that had not started when it asked (2; a third if a set-up asked only after the second was sent)");
         var ids = (await SinkTestKit.ReadObjectsAsync(servers.S3, bucket)).SelectMany(o => o.Lines).Select(l => SinkTestKit.Json(l).GetProperty("id").GetInt32());
         ids.Order().Should().Equal(Enumerable.Range(0, Partitions * 20), "every record once");
     }

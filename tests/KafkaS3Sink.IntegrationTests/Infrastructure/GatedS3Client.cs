@@ -23,6 +23,8 @@ public sealed class GatedS3Client(S3Server s3, GatedS3Client.Stage stage) : Amaz
 {
     private readonly TaskCompletionSource gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentDictionary<string, bool> leasesWritten = new(StringComparer.Ordinal);
+    private readonly TaskCompletionSource leasesTaken = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int leasePuts;
 
     /// <summary>Where the data-object request is held.</summary>
     public enum Stage
@@ -44,6 +46,13 @@ public sealed class GatedS3Client(S3Server s3, GatedS3Client.Stage stage) : Amaz
     public TaskCompletionSource<string> Stalled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public bool DropConditions { get; init; }
+
+    /// <summary>
+    /// When set, listings of incomplete uploads under <c>topics/</c> wait until this many lease PUTs have succeeded:
+    /// the set-ups that ask while the first listing is held share the next one, however slowly the partitions'
+    /// first records arrive on a loaded machine.
+    /// </summary>
+    public int? HoldListingsUntilLeases { get; init; }
 
     public void Open() => gate.TrySetResult();
 
@@ -84,13 +93,24 @@ public sealed class GatedS3Client(S3Server s3, GatedS3Client.Stage stage) : Amaz
             request.IfNoneMatch = null;
         }
 
-        return await base.PutObjectAsync(request, cancellationToken);
+        var response = await base.PutObjectAsync(request, cancellationToken);
+        if (request.Key.StartsWith("_kafkas3sink/leases/", StringComparison.Ordinal) && Interlocked.Increment(ref leasePuts) >= HoldListingsUntilLeases)
+        {
+            leasesTaken.TrySetResult();
+        }
+
+        return response;
     }
 
-    public override Task<ListMultipartUploadsResponse> ListMultipartUploadsAsync(ListMultipartUploadsRequest request, CancellationToken cancellationToken = default)
+    public override async Task<ListMultipartUploadsResponse> ListMultipartUploadsAsync(ListMultipartUploadsRequest request, CancellationToken cancellationToken = default)
     {
         Count("LIST uploads", request.Prefix ?? string.Empty);
-        return base.ListMultipartUploadsAsync(request, cancellationToken);
+        if (HoldListingsUntilLeases is not null && (request.Prefix ?? string.Empty).StartsWith("topics/", StringComparison.Ordinal))
+        {
+            await leasesTaken.Task.WaitAsync(cancellationToken);
+        }
+
+        return await base.ListMultipartUploadsAsync(request, cancellationToken);
     }
 
     public override Task<CompleteMultipartUploadResponse> CompleteMultipartUploadAsync(CompleteMultipartUploadRequest request, CancellationToken cancellationToken = default)
