@@ -8,7 +8,7 @@ namespace KafkaS3Sink.LoadTest;
 
 /// <summary>
 /// --request-costs URL: what each kind of request the sink sends costs (and a plain PUT, the bare pipe's), 4 at a time as the sink's uploads run:
-/// wall time per request, this process's CPU per request, and the store's (the radosgw and ceph-osd processes,
+/// wall time per request, this process's CPU and allocation (nearly all the AWS SDK's) per request, and the store's CPU (the radosgw and ceph-osd processes,
 /// read from /proc; "n/a" when the store is elsewhere). Two rounds of 200 of each, after 20 unmeasured.
 /// </summary>
 internal static class RequestCostRole
@@ -24,8 +24,8 @@ internal static class RequestCostRole
         var body = new byte[1_000_000];
         Random.Shared.NextBytes(body);
         var lease = "{\"epoch\":1,\"owner\":\"host/1/0123456789abcdef\",\"acquiredAt\":\"2026-12-05T00:00:00.0000000+00:00\"}"u8.ToArray();
-        Console.WriteLine("| request (4 at a time) | wall ms per request | client CPU ms | store CPU ms |");
-        Console.WriteLine("|---|---:|---:|---:|");
+        Console.WriteLine("| request (4 at a time) | wall ms per request | client CPU ms | client KB allocated | store CPU ms |");
+        Console.WriteLine("|---|---:|---:|---:|---:|");
         for (var round = 0; round < 2; round++)
         {
             var r = round;
@@ -67,12 +67,14 @@ internal static class RequestCostRole
 
         var store0 = StoreTicks();
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        var allocated0 = GC.GetTotalAllocatedBytes(precise: true);
         var clock = Stopwatch.StartNew();
         await Parallel.ForEachAsync(Enumerable.Range(0, Requests), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, _) => await request(i));
         var wall = clock.Elapsed.TotalMilliseconds * 4 / Requests;
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds / Requests;
+        var allocatedKb = (GC.GetTotalAllocatedBytes(precise: true) - allocated0) / 1024.0 / Requests;
         var store = store0 is null ? "n/a" : ((StoreTicks() - store0) * 1000.0 / 100 / Requests)?.ToString("F2", CultureInfo.InvariantCulture);
-        Console.WriteLine($"| {name} | {wall:F1} | {cpu:F2} | {store} |");
+        Console.WriteLine($"| {name} | {wall:F1} | {cpu:F2} | {allocatedKb:F1} | {store} |");
     }
 
     /// <summary>CPU ticks (1/100 s) of the local store's processes, or null when there are none.</summary>
