@@ -4,7 +4,7 @@ namespace KafkaS3Sink.Upload;
 
 /// <summary>
 /// One listing of a topic's incomplete multipart uploads for every partition whose set-up asks while it has not
-/// started: 16 partitions assigned together took 4 LISTs in a test, not 16. A caller is never given a
+/// started: 16 partitions assigned together took 4 LISTs, not 16, as their first records arrived. A caller is never given a
 /// listing that started before it asked (it asks after taking its lease, and the listing must see every upload
 /// an earlier owner started before that): one arriving while a listing runs waits for the next, which every
 /// caller arriving meanwhile shares. A failed listing is not reused.

@@ -21,6 +21,7 @@ public sealed class GatedS3Client(S3Server s3, GatedS3Client.Stage stage) : Amaz
         ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
     })
 {
+    private const string LeasePrefix = "_kafkas3sink/leases/";
     private readonly TaskCompletionSource gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentDictionary<string, bool> leasesWritten = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource leasesTaken = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -82,7 +83,8 @@ public sealed class GatedS3Client(S3Server s3, GatedS3Client.Stage stage) : Amaz
             await HoldAsync(request.Key, cancellationToken);
         }
 
-        if (request.Key.StartsWith("_kafkas3sink/leases/", StringComparison.Ordinal))
+        var lease = request.Key.StartsWith(LeasePrefix, StringComparison.Ordinal);
+        if (lease)
         {
             leasesWritten.TryAdd(request.Key, true);
         }
@@ -94,7 +96,7 @@ public sealed class GatedS3Client(S3Server s3, GatedS3Client.Stage stage) : Amaz
         }
 
         var response = await base.PutObjectAsync(request, cancellationToken);
-        if (request.Key.StartsWith("_kafkas3sink/leases/", StringComparison.Ordinal) && Interlocked.Increment(ref leasePuts) >= HoldListingsUntilLeases)
+        if (lease && Interlocked.Increment(ref leasePuts) >= HoldListingsUntilLeases)
         {
             leasesTaken.TrySetResult();
         }
@@ -126,7 +128,7 @@ public sealed class GatedS3Client(S3Server s3, GatedS3Client.Stage stage) : Amaz
 
     private void Count(string verb, string key)
     {
-        var kind = key.StartsWith("topics/", StringComparison.Ordinal) ? "data" : key.StartsWith("_kafkas3sink/leases/", StringComparison.Ordinal) ? "lease" : "other";
+        var kind = key.StartsWith("topics/", StringComparison.Ordinal) ? "data" : key.StartsWith(LeasePrefix, StringComparison.Ordinal) ? "lease" : "other";
         Requests.AddOrUpdate(verb + " " + kind, 1, (_, n) => n + 1);
     }
 
