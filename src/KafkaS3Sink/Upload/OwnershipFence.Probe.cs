@@ -133,7 +133,7 @@ internal sealed partial class OwnershipFence
                 probe,
                 null,
                 ct => s3.UploadPartAsync(
-                    new UploadPartRequest { BucketName = bucket, Key = probe, UploadId = init.UploadId, PartNumber = 1, InputStream = new MemoryStream("4"u8.ToArray()) },
+                    new UploadPartRequest { BucketName = bucket, Key = probe, UploadId = init.UploadId, PartNumber = 1, InputStream = new MemoryStream("4"u8.ToArray()), UseChunkEncoding = false },
                     ct),
                 cancellationToken).ConfigureAwait(false);
             return await IsRejectedAsync(() => retry.RunAsync(

@@ -235,6 +235,7 @@ internal sealed partial class OwnershipFence
                     Key = key,
                     ContentBody = body,
                     ContentType = "application/json",
+                    UseChunkEncoding = false,
                     IfMatch = condition.IfMatch,
                     IfNoneMatch = condition.IfNoneMatch,
                 };

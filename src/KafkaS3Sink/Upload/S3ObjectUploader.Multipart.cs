@@ -49,6 +49,7 @@ internal sealed partial class S3ObjectUploader
                             FilePath = file,
                             FilePosition = at,
                             PartSize = Math.Min(partSize, length - at),
+                            UseChunkEncoding = false,
                         },
                         ct)),
                     cancellationToken).ConfigureAwait(false);

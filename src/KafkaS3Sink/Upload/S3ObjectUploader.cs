@@ -286,6 +286,11 @@ internal sealed partial class S3ObjectUploader : IDisposable
                             FilePath = file,
                             InputStream = body,
                             AutoCloseStream = false,
+
+                            // Whole, with the body's SHA-256 (read once to hash, once to send): aws-chunked streaming
+                            // allocates ~200 KB per request in the SDK (docs/benchmarks.md) and the store checks the
+                            // body against the digest either way.
+                            UseChunkEncoding = false,
                             ContentType = format.ContentType,
                             IfMatch = condition.IfMatch,
                             IfNoneMatch = condition.IfNoneMatch,

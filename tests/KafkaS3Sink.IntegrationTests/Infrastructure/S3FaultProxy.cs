@@ -45,6 +45,7 @@ public sealed class S3FaultProxy : IAsyncDisposable
     private readonly Uri upstream;
     private readonly HttpClient client;
     private readonly ConcurrentDictionary<string, int> counts = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> payloadSigning = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim gate = new(1, 1);
     private WebApplication? app;
     private readonly TaskCompletionSource release = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -114,6 +115,13 @@ public sealed class S3FaultProxy : IAsyncDisposable
 
     /// <summary>How many requests were failed, by fault, and by <c>fault METHOD</c> with the S3 operation's query (e.g. <c>uploadId</c>).</summary>
     public IReadOnlyDictionary<string, int> Counts => counts;
+
+    /// <summary>
+    /// How the PUTs with a body were signed, by their <c>x-amz-content-sha256</c>: <c>sha256</c> (the body's digest:
+    /// one request with a Content-Length, the store checks the body against it), <c>streaming</c> (aws-chunked, a
+    /// signature per chunk) or <c>unsigned</c>.
+    /// </summary>
+    public IReadOnlyDictionary<string, int> PayloadSigning => payloadSigning;
 
     /// <summary>Whether the proxy is accepting connections.</summary>
     public bool Listening => app is not null;
@@ -196,6 +204,15 @@ public sealed class S3FaultProxy : IAsyncDisposable
     private async Task HandleAsync(HttpContext context)
     {
         Interlocked.Increment(ref requests);
+        if (HttpMethods.IsPut(context.Request.Method) && context.Request.ContentLength is null or > 0)
+        {
+            var digest = context.Request.Headers["x-amz-content-sha256"].ToString();
+            var kind = digest.StartsWith("STREAMING-", StringComparison.Ordinal) ? "streaming"
+                : digest.Length == 64 && digest.All(char.IsAsciiHexDigitLower) ? "sha256"
+                : "unsigned";
+            payloadSigning.AddOrUpdate(kind, 1, (_, n) => n + 1);
+        }
+
         if (HoldWhere is { } hold && hold(context.Request))
         {
             Interlocked.Increment(ref holding);
