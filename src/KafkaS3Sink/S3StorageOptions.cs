@@ -34,8 +34,8 @@ public sealed class S3StorageOptions
     public long PartSize { get; set; } = 25L * 1024 * 1024;
 
     /// <summary>
-    /// Maximum number of objects uploading at once, across all topic-partitions. Default 4. Eight moved 4–7 % more
-    /// records per second with 64 open files, nothing at 100,000 open files, where it raised peak memory
+    /// Maximum number of objects uploading at once, across all topic-partitions. Default 4. Eight moved 3–14 % more
+    /// records per second with 64 open files and raised peak memory at 100,000 open files by 14–17 MB
     /// (docs/benchmarks.md). Each running upload holds up to ~384 KiB of buffers.
     /// </summary>
     public int MaxConcurrentUploads { get; set; } = 4;
