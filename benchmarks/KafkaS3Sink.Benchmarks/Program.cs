@@ -1,4 +1,12 @@
+using System.Globalization;
 using BenchmarkDotNet.Running;
+using KafkaS3Sink.Benchmarks;
+
+if (args is ["--open-segment-bytes", var count])
+{
+    OpenSegmentMemory.Run(int.Parse(count, CultureInfo.InvariantCulture));
+    return;
+}
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 

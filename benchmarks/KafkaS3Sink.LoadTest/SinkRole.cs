@@ -40,6 +40,7 @@ internal static class SinkRole
         await stop.CancelAsync();
         await run;
         var peakRssMb = Verification.PeakRssMb();
+        sampler.Freeze();
         kafka.StandardInput.Close();
 
         Console.Error.WriteLine($"load: sink done in {elapsed.TotalSeconds:F1} s; verifying objects");
@@ -68,6 +69,9 @@ internal static class SinkRole
             ["peakOpenSegments"] = sampler.PeakOpenSegments,
             ["peakOpenHandles"] = sampler.PeakOpenHandles,
             ["peakRssMb"] = Math.Round(peakRssMb, 1),
+            ["peakGcHeapMb"] = Math.Round(sampler.PeakGcHeapBytes / (1024.0 * 1024), 1),
+            ["gcHeapAtPeakRssMb"] = Math.Round(sampler.GcHeapAtPeakRss / (1024.0 * 1024), 1),
+            ["peakRssAtSeconds"] = Math.Round(sampler.PeakRssAtSeconds, 1),
             ["lost"] = lost,
             ["duplicated"] = duplicated,
         };
@@ -182,7 +186,10 @@ internal static class SinkRole
         private readonly MeterListener listener = new();
         private readonly CancellationTokenSource stop = new();
         private readonly Task loop;
+        private readonly Stopwatch started = Stopwatch.StartNew();
         private long consumed;
+        private long peakRss;
+        private volatile bool frozen;
         private long firstUpload;
         private long lastUpload;
 
@@ -223,6 +230,18 @@ internal static class SinkRole
                 while (!stop.IsCancellationRequested)
                 {
                     listener.RecordObservableInstruments();
+                    if (!frozen)
+                    {
+                        var heap = GC.GetTotalMemory(forceFullCollection: false);
+                        PeakGcHeapBytes = Math.Max(PeakGcHeapBytes, heap);
+                        var rss = Verification.RssBytes();
+                        if (rss > peakRss)
+                        {
+                            peakRss = rss;
+                            GcHeapAtPeakRss = heap;
+                            PeakRssAtSeconds = started.Elapsed.TotalSeconds;
+                        }
+                    }
                     File.WriteAllText(tmp, Interlocked.Read(ref consumed).ToString(CultureInfo.InvariantCulture));
                     File.Move(tmp, progressFile, overwrite: true);
                     await Task.Delay(50);
@@ -232,12 +251,24 @@ internal static class SinkRole
 
         public long PeakStagedBytes { get; private set; }
 
+        /// <summary>The most bytes the managed heap held, live and not yet collected (sampled while the sink ran).</summary>
+        public long PeakGcHeapBytes { get; private set; }
+
+        /// <summary>What the managed heap held when the sampled RSS was highest.</summary>
+        public long GcHeapAtPeakRss { get; private set; }
+
+        /// <summary>When (s after the sink started) the sampled RSS was highest.</summary>
+        public double PeakRssAtSeconds { get; private set; }
+
         public int PeakOpenSegments { get; private set; }
 
         public int PeakOpenHandles { get; private set; }
 
         /// <summary>From the first object uploaded to the last (s): at many open files, the upload phase after the production.</summary>
         public double UploadSpanSeconds => Stopwatch.GetElapsedTime(Interlocked.Read(ref firstUpload), Interlocked.Read(ref lastUpload)).TotalSeconds;
+
+        /// <summary>Stops sampling memory: what the process does after the sink ran (verifying) is not the sink's.</summary>
+        public void Freeze() => frozen = true;
 
         public void Dispose()
         {

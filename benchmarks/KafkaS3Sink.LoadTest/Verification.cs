@@ -98,6 +98,13 @@ internal static class Verification
     }
 
     /// <summary>VmHWM of this process, in MiB.</summary>
+    /// <summary>The process's resident set now (bytes).</summary>
+    public static long RssBytes()
+    {
+        var statm = File.ReadAllText("/proc/self/statm").Split(' ');
+        return long.Parse(statm[1], CultureInfo.InvariantCulture) * Environment.SystemPageSize;
+    }
+
     public static double PeakRssMb()
     {
         foreach (var line in File.ReadLines("/proc/self/status"))

@@ -13,8 +13,10 @@ internal sealed partial class FileSegmentBuffer
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The handle is closed by CloseHandle, Seal or Discard; the owner closes every handle on Dispose.")]
     private sealed partial class FileSegment : IOpenSegment, ISealedSegment
     {
-        private readonly FileSegmentBuffer owner;
-        private readonly SegmentFileName name;
+        private readonly PartitionFolder folder;
+        private readonly string path;
+        private readonly long startOffset;
+        private readonly long sequence;
         private SafeFileHandle? handle;
         private byte[]? buffer;
         private int buffered;
@@ -23,14 +25,28 @@ internal sealed partial class FileSegmentBuffer
         private bool closed;
         private IOException? failure;
 
-        public FileSegment(FileSegmentBuffer owner, SegmentDescriptor descriptor, SegmentFileName name)
+        public FileSegment(PartitionFolder folder, string path, long startOffset, long sequence)
         {
-            this.owner = owner;
-            Descriptor = descriptor;
-            this.name = name;
+            this.folder = folder;
+            this.path = path;
+            this.startOffset = startOffset;
+            this.sequence = sequence;
         }
 
-        public SegmentDescriptor Descriptor { get; }
+        /// <summary>
+        /// Built when asked for (by the upload, a few times per object) from what the segment keeps anyway: a
+        /// descriptor held per segment would be 48 bytes more per open segment.
+        /// </summary>
+        public SegmentDescriptor Descriptor => new(folder.Topic, folder.Partition, path, startOffset);
+
+        /// <summary>What it shares with the other segments of its topic-partition.</summary>
+        public PartitionFolder Folder => folder;
+
+        /// <summary>Its neighbours in its topic-partition's list of open segments (<see cref="PartitionFolder.FirstOpen"/>).</summary>
+        public FileSegment? PreviousOpen { get; set; }
+
+        /// <inheritdoc cref="PreviousOpen"/>
+        public FileSegment? NextOpen { get; set; }
 
         public long RecordCount { get; private set; }
 
@@ -44,8 +60,8 @@ internal sealed partial class FileSegmentBuffer
 
         public void WriteHeader(byte[] header)
         {
-            owner.Touch(this);
-            Interlocked.Add(ref owner.stagedBytes, header.Length);
+            Owner.Touch(this);
+            Interlocked.Add(ref Owner.stagedBytes, header.Length);
             Write(header);
         }
 
@@ -53,12 +69,12 @@ internal sealed partial class FileSegmentBuffer
         {
             ObjectDisposedException.ThrowIf(closed, this);
             ThrowIfFailed();
-            owner.Touch(this);
+            Owner.Touch(this);
             Span<byte> header = stackalloc byte[SegmentFileFormat.RecordHeaderSize];
             SegmentFileFormat.WriteRecordHeader(header, offset, payload);
 
             // Counted when accepted, so the quota sees bytes still in the write buffer.
-            Interlocked.Add(ref owner.stagedBytes, header.Length + payload.Length);
+            Interlocked.Add(ref Owner.stagedBytes, header.Length + payload.Length);
             Write(header);
             Write(payload);
             RecordCount++;
@@ -68,7 +84,7 @@ internal sealed partial class FileSegmentBuffer
 
         /// <summary>Opens (or reopens, to append) the file.</summary>
         public void OpenHandle()
-            => handle = File.OpenHandle(name.Staging, fileLength == 0 && buffered == 0 ? FileMode.CreateNew : FileMode.Open, FileAccess.Write, FileShare.Read);
+            => handle = File.OpenHandle(Name.Staging, fileLength == 0 && buffered == 0 ? FileMode.CreateNew : FileMode.Open, FileAccess.Write, FileShare.Read);
 
         public void GiveBuffer(byte[] writeBuffer)
         {
@@ -90,7 +106,7 @@ internal sealed partial class FileSegmentBuffer
                 buffered = 0;
             }
 
-            owner.bufferLru.Remove(BufferNode!);
+            Owner.bufferLru.Remove(BufferNode!);
             BufferNode = null;
             var taken = buffer!;
             buffer = null;
@@ -101,7 +117,7 @@ internal sealed partial class FileSegmentBuffer
         public void CloseHandle()
         {
             ReleaseBuffer(flush: true);
-            owner.handleLru.Remove(HandleNode!);
+            Owner.handleLru.Remove(HandleNode!);
             HandleNode = null;
             handle!.Dispose();
             handle = null;
@@ -111,7 +127,7 @@ internal sealed partial class FileSegmentBuffer
         {
             ObjectDisposedException.ThrowIf(closed, this);
             ThrowIfFailed();
-            owner.Touch(this);
+            Owner.Touch(this);
             FlushBuffer();
 
             // The fsync and the rename are the seal's blocking part: the upload does them, off the consumer thread,
@@ -131,23 +147,28 @@ internal sealed partial class FileSegmentBuffer
             var staged = fileLength + buffered;
             ReleaseBuffer(flush: false);
             Release();
-            Interlocked.Add(ref owner.stagedBytes, -staged);
+            Interlocked.Add(ref Owner.stagedBytes, -staged);
             Close();
-            DeleteQuietly(name.Staging);
+            DeleteQuietly(Name.Staging);
         }
+
+        private FileSegmentBuffer Owner => folder.Owner;
+
+        /// <summary>The segment's file names, built when a file is opened, renamed or deleted (the hash is recomputed then).</summary>
+        private SegmentFileName Name => new(folder.Directory, startOffset, PathHash(path), sequence);
 
         private void ThrowIfFailed()
         {
             if (failure is not null)
             {
-                throw new IOException($"Segment '{name.Staging}' lost buffered records when its buffer was flushed on eviction: {failure.Message}", failure);
+                throw new IOException($"Segment '{Name.Staging}' lost buffered records when its buffer was flushed on eviction: {failure.Message}", failure);
             }
         }
 
         private void Close()
         {
             closed = true;
-            owner.Closed(this);
+            Owner.Closed(this);
         }
 
         private void Write(ReadOnlySpan<byte> data)
@@ -191,13 +212,13 @@ internal sealed partial class FileSegmentBuffer
 
             if (flush)
             {
-                owner.ReturnBuffer(TakeBuffer());
+                Owner.ReturnBuffer(TakeBuffer());
                 return;
             }
 
-            owner.bufferLru.Remove(BufferNode!);
+            Owner.bufferLru.Remove(BufferNode!);
             BufferNode = null;
-            owner.ReturnBuffer(buffer);
+            Owner.ReturnBuffer(buffer);
             buffer = null;
             buffered = 0;
         }
@@ -207,7 +228,7 @@ internal sealed partial class FileSegmentBuffer
             ReleaseBuffer(flush: false);
             if (HandleNode is not null)
             {
-                owner.handleLru.Remove(HandleNode);
+                Owner.handleLru.Remove(HandleNode);
                 HandleNode = null;
             }
 

@@ -31,8 +31,8 @@ internal sealed partial class FileSegmentBuffer
                 }
 
                 deleted = true;
-                Interlocked.Add(ref owner.stagedBytes, -fileLength);
-                DeleteQuietly(renamed ? name.Sealed : name.Staging);
+                Interlocked.Add(ref Owner.stagedBytes, -fileLength);
+                DeleteQuietly(renamed ? Name.Sealed : Name.Staging);
             }
         }
 
@@ -42,25 +42,25 @@ internal sealed partial class FileSegmentBuffer
             lock (this)
             {
                 ObjectDisposedException.ThrowIf(deleted, this);
-                var sealedPath = name.Sealed;
+                var sealedPath = Name.Sealed;
                 if (renamed)
                 {
                     return sealedPath;
                 }
 
-                if (!owner.fsyncOnSeal)
+                if (!Owner.fsyncOnSeal)
                 {
                     // Without the fsync the rename would mark nothing: the folder is a cache cleared at start, so
                     // a .tmp and a .seg file are alike after a crash. One metadata operation less per object.
-                    return name.Staging;
+                    return Name.Staging;
                 }
 
-                using (var handle = File.OpenHandle(name.Staging, FileMode.Open, FileAccess.ReadWrite))
+                using (var handle = File.OpenHandle(Name.Staging, FileMode.Open, FileAccess.ReadWrite))
                 {
                     RandomAccess.FlushToDisk(handle);
                 }
 
-                File.Move(name.Staging, sealedPath);
+                File.Move(Name.Staging, sealedPath);
                 renamed = true;
                 return sealedPath;
             }

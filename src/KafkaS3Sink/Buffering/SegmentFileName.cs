@@ -3,9 +3,9 @@ using System.Globalization;
 namespace KafkaS3Sink.Buffering;
 
 /// <summary>
-/// Where a staged segment lives, kept as its parts and built into a path only when a file is opened, renamed or
-/// deleted: with 100,000 open segments two full path strings each would be ~37 MB. The folder string is shared
-/// by every segment of a topic-partition. Names: <c>{start offset:D20}-{hash of the partition path:x16}-{n}</c>,
+/// Where a staged segment lives, built from the segment's parts only when a file is opened, renamed or deleted
+/// (and not kept: with 100,000 open segments two full path strings each would be ~37 MB). The folder string is
+/// shared by every segment of a topic-partition. Names: <c>{start offset:D20}-{hash of the partition path:x16}-{n}</c>,
 /// <c>.tmp</c> while written, <c>.seg</c> once sealed.
 /// </summary>
 internal readonly record struct SegmentFileName(string Directory, long StartOffset, ulong PathHash, long Sequence)

@@ -209,6 +209,47 @@ public sealed class FileSegmentBufferTests : IDisposable
     }
 
     [Fact]
+    public void DiscardPartition_AfterSealsAtHeadMiddleAndTail_DiscardsExactlyTheStillOpenOnes()
+    {
+        // A topic-partition's open segments are a list linked through the segments: sealing unlinks from any place.
+        using var buffer = new FileSegmentBuffer(root, fsyncOnSeal: false);
+        var segments = Enumerable.Range(0, 5).Select(i => buffer.Open(new SegmentDescriptor("orders", 0, $"p={i}", 10 + i))).ToArray();
+        var other = Enumerable.Range(0, 2).Select(i => buffer.Open(new SegmentDescriptor("orders", 1, $"p={i}", i))).ToArray();
+        foreach (var (segment, i) in segments.Concat(other).Select((s, i) => (s, i)))
+        {
+            segment.Append(segment.Descriptor.StartOffset, Encoding.UTF8.GetBytes($"record-{i}"));
+        }
+
+        var sealedSegments = new[] { segments[0], segments[2], segments[4] }.Select(s => s.Seal()).ToArray();
+        buffer.Statistics.OpenSegments.Should().Be(4);
+        buffer.OpenSegmentsOf("orders", 0).Should().Be(2);
+
+        buffer.DiscardPartition("orders", 0);
+
+        buffer.Statistics.OpenSegments.Should().Be(2);
+        (buffer.OpenSegmentsOf("orders", 0), buffer.OpenSegmentsOf("orders", 1)).Should().Be((0, 2));
+        Directory.EnumerateFiles(Path.Combine(root, "orders", "0")).Should().HaveCount(3, "the sealed segments belong to their rotation");
+        Directory.EnumerateFiles(Path.Combine(root, "orders", "1")).Should().HaveCount(2);
+        var discard = () => segments[1].Append(20, "late"u8);
+        discard.Should().Throw<ObjectDisposedException>();
+        sealedSegments.Select(s => s.Descriptor).Should().Equal(
+            new SegmentDescriptor("orders", 0, "p=0", 10), new SegmentDescriptor("orders", 0, "p=2", 12), new SegmentDescriptor("orders", 0, "p=4", 14));
+        foreach (var (segment, i) in sealedSegments.Zip(new[] { 0, 2, 4 }))
+        {
+            using var reader = segment.OpenReader();
+            reader.TryRead(out var offset, out var payload).Should().BeTrue();
+            (offset, Encoding.UTF8.GetString(payload.Span)).Should().Be((10 + i, $"record-{i}"));
+            reader.TryRead(out _, out _).Should().BeFalse();
+        }
+
+        buffer.DiscardPartition("orders", 1);
+        buffer.Statistics.OpenSegments.Should().Be(0);
+        buffer.Open(new SegmentDescriptor("orders", 0, "p=9", 30)).Append(30, "again"u8);
+        buffer.Statistics.OpenSegments.Should().Be(1);
+        buffer.OpenSegmentsOf("orders", 0).Should().Be(1);
+    }
+
+    [Fact]
     public void Header_RoundTrips_AndRejectsCorruption()
     {
         var descriptor = new SegmentDescriptor("örders", 7, "region=eu/year=2026", 123456789012);
