@@ -13,7 +13,6 @@ internal sealed partial class FileSegmentBuffer
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The handle is closed by CloseHandle, Seal or Discard; the owner closes every handle on Dispose.")]
     private sealed partial class FileSegment : IOpenSegment, ISealedSegment
     {
-        private readonly PartitionFolder folder;
         private readonly string path;
         private readonly long startOffset;
         private readonly long sequence;
@@ -27,7 +26,7 @@ internal sealed partial class FileSegmentBuffer
 
         public FileSegment(PartitionFolder folder, string path, long startOffset, long sequence)
         {
-            this.folder = folder;
+            Folder = folder;
             this.path = path;
             this.startOffset = startOffset;
             this.sequence = sequence;
@@ -37,10 +36,10 @@ internal sealed partial class FileSegmentBuffer
         /// Built when asked for (by the upload, a few times per object) from what the segment keeps anyway: a
         /// descriptor held per segment would be 48 bytes more per open segment.
         /// </summary>
-        public SegmentDescriptor Descriptor => new(folder.Topic, folder.Partition, path, startOffset);
+        public SegmentDescriptor Descriptor => new(Folder.Topic, Folder.Partition, path, startOffset);
 
         /// <summary>What it shares with the other segments of its topic-partition.</summary>
-        public PartitionFolder Folder => folder;
+        public PartitionFolder Folder { get; }
 
         /// <summary>Its neighbours in its topic-partition's list of open segments (<see cref="PartitionFolder.FirstOpen"/>).</summary>
         public FileSegment? PreviousOpen { get; set; }
@@ -152,10 +151,10 @@ internal sealed partial class FileSegmentBuffer
             DeleteQuietly(Name.Staging);
         }
 
-        private FileSegmentBuffer Owner => folder.Owner;
+        private FileSegmentBuffer Owner => Folder.Owner;
 
         /// <summary>The segment's file names, built when a file is opened, renamed or deleted (the hash is recomputed then).</summary>
-        private SegmentFileName Name => new(folder.Directory, startOffset, PathHash(path), sequence);
+        private SegmentFileName Name => new(Folder.Directory, startOffset, PathHash(path), sequence);
 
         private void ThrowIfFailed()
         {

@@ -42,25 +42,27 @@ internal sealed partial class FileSegmentBuffer
             lock (this)
             {
                 ObjectDisposedException.ThrowIf(deleted, this);
-                var sealedPath = Name.Sealed;
+                var name = Name;
                 if (renamed)
                 {
-                    return sealedPath;
+                    return name.Sealed;
                 }
 
+                var stagingPath = name.Staging;
                 if (!Owner.fsyncOnSeal)
                 {
                     // Without the fsync the rename would mark nothing: the folder is a cache cleared at start, so
                     // a .tmp and a .seg file are alike after a crash. One metadata operation less per object.
-                    return Name.Staging;
+                    return stagingPath;
                 }
 
-                using (var handle = File.OpenHandle(Name.Staging, FileMode.Open, FileAccess.ReadWrite))
+                using (var handle = File.OpenHandle(stagingPath, FileMode.Open, FileAccess.ReadWrite))
                 {
                     RandomAccess.FlushToDisk(handle);
                 }
 
-                File.Move(Name.Staging, sealedPath);
+                var sealedPath = name.Sealed;
+                File.Move(stagingPath, sealedPath);
                 renamed = true;
                 return sealedPath;
             }
