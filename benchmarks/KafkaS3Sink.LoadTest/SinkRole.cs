@@ -71,6 +71,7 @@ internal static class SinkRole
             ["peakRssMb"] = Math.Round(peakRssMb, 1),
             ["peakGcHeapMb"] = Math.Round(sampler.PeakGcHeapBytes / (1024.0 * 1024), 1),
             ["gcHeapAtPeakRssMb"] = Math.Round(sampler.GcHeapAtPeakRss / (1024.0 * 1024), 1),
+            ["gcCommittedAtPeakRssMb"] = Math.Round(sampler.GcCommittedAtPeakRss / (1024.0 * 1024), 1),
             ["peakRssAtSeconds"] = Math.Round(sampler.PeakRssAtSeconds, 1),
             ["lost"] = lost,
             ["duplicated"] = duplicated,
@@ -189,6 +190,7 @@ internal static class SinkRole
         private readonly Stopwatch started = Stopwatch.StartNew();
         private long consumed;
         private long peakRss;
+        private long reportedRss;
         private volatile bool frozen;
         private long firstUpload;
         private long lastUpload;
@@ -239,7 +241,15 @@ internal static class SinkRole
                         {
                             peakRss = rss;
                             GcHeapAtPeakRss = heap;
+                            GcCommittedAtPeakRss = GC.GetGCMemoryInfo().TotalCommittedBytes;
                             PeakRssAtSeconds = started.Elapsed.TotalSeconds;
+                            if (rss > reportedRss + (8L << 20))
+                            {
+                                // While it grows: what the resident set is made of (anonymous memory, files mapped).
+                                reportedRss = rss;
+                                Console.Error.WriteLine(FormattableString.Invariant(
+                                    $"load: RSS {rss / 1048576.0:F1} MB at {PeakRssAtSeconds:F1} s: GC heap {heap / 1048576.0:F1} MB, GC committed {GcCommittedAtPeakRss / 1048576.0:F1} MB, {Verification.RssParts()}"));
+                            }
                         }
                     }
                     File.WriteAllText(tmp, Interlocked.Read(ref consumed).ToString(CultureInfo.InvariantCulture));
@@ -256,6 +266,9 @@ internal static class SinkRole
 
         /// <summary>What the managed heap held when the sampled RSS was highest.</summary>
         public long GcHeapAtPeakRss { get; private set; }
+
+        /// <summary>What the GC had committed (heap, free space it keeps, its bookkeeping) when the sampled RSS was highest.</summary>
+        public long GcCommittedAtPeakRss { get; private set; }
 
         /// <summary>When (s after the sink started) the sampled RSS was highest.</summary>
         public double PeakRssAtSeconds { get; private set; }

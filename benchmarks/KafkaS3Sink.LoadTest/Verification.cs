@@ -97,7 +97,6 @@ internal static class Verification
         return (keys.Count, records - present, duplicated + outOfRange);
     }
 
-    /// <summary>VmHWM of this process, in MiB.</summary>
     /// <summary>The process's resident set now (bytes).</summary>
     public static long RssBytes()
     {
@@ -105,6 +104,12 @@ internal static class Verification
         return long.Parse(statm[1], CultureInfo.InvariantCulture) * Environment.SystemPageSize;
     }
 
+    /// <summary>The resident set's parts now, as /proc/self/status gives them (anonymous, file-backed, shared memory).</summary>
+    public static string RssParts()
+        => string.Join(", ", File.ReadLines("/proc/self/status").Where(l => l.StartsWith("RssAnon:", StringComparison.Ordinal) || l.StartsWith("RssFile:", StringComparison.Ordinal) || l.StartsWith("RssShmem:", StringComparison.Ordinal))
+            .Select(l => string.Join(' ', l.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))));
+
+    /// <summary>VmHWM of this process, in MiB.</summary>
     public static double PeakRssMb()
     {
         foreach (var line in File.ReadLines("/proc/self/status"))

@@ -16,13 +16,15 @@ internal sealed partial class FileSegmentBuffer
         private readonly string path;
         private readonly long startOffset;
         private readonly long sequence;
-        private SafeFileHandle? handle;
-        private byte[]? buffer;
-        private int buffered;
+
+        /// <summary>Its handle and write buffer while it has a handle; null otherwise (most of 100,000 open segments).</summary>
+        private WriteSlot? slot;
         private long fileLength;
         private long lastOffset = -1;
         private bool closed;
-        private IOException? failure;
+
+        /// <summary>Buffered records were lost when a flush on eviction failed (the error is in <see cref="FileSegmentBuffer.failures"/>).</summary>
+        private bool failed;
 
         public FileSegment(PartitionFolder folder, string path, long startOffset, long sequence)
         {
@@ -51,11 +53,8 @@ internal sealed partial class FileSegmentBuffer
 
         public long Bytes { get; private set; }
 
-        /// <summary>Its place in the LRU of open handles while it has one (null otherwise: most of 100,000 open segments have none).</summary>
-        public LinkedListNode<FileSegment>? HandleNode { get; set; }
-
-        /// <summary>Its place in the LRU of write buffers while it has one.</summary>
-        public LinkedListNode<FileSegment>? BufferNode { get; set; }
+        /// <summary>Its handle and write buffer, and their places in the LRUs, while it has a handle.</summary>
+        public WriteSlot? Slot => slot;
 
         public void WriteHeader(byte[] header)
         {
@@ -81,14 +80,19 @@ internal sealed partial class FileSegmentBuffer
             lastOffset = offset;
         }
 
-        /// <summary>Opens (or reopens, to append) the file.</summary>
-        public void OpenHandle()
-            => handle = File.OpenHandle(Name.Staging, fileLength == 0 && buffered == 0 ? FileMode.CreateNew : FileMode.Open, FileAccess.Write, FileShare.Read);
+        /// <summary>Opens (or reopens, to append) the file into the slot, which the segment holds from then on.</summary>
+        public void OpenHandle(WriteSlot handleSlot)
+        {
+            handleSlot.Handle = File.OpenHandle(Name.Staging, fileLength == 0 ? FileMode.CreateNew : FileMode.Open, FileAccess.Write, FileShare.Read);
+            handleSlot.HandleNode.Value = this;
+            handleSlot.BufferNode.Value = this;
+            slot = handleSlot;
+        }
 
         public void GiveBuffer(byte[] writeBuffer)
         {
-            buffer = writeBuffer;
-            buffered = 0;
+            slot!.Buffer = writeBuffer;
+            slot.Buffered = 0;
         }
 
         /// <summary>Flushes the write buffer and hands it over (the LRU gives it to another segment).</summary>
@@ -101,14 +105,15 @@ internal sealed partial class FileSegmentBuffer
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 // The buffered records are gone: the segment must never be sealed as if complete.
-                failure = ex as IOException ?? new IOException(ex.Message, ex);
-                buffered = 0;
+                failed = true;
+                Owner.failures[this] = ex as IOException ?? new IOException(ex.Message, ex);
+                slot!.Buffered = 0;
             }
 
-            Owner.bufferLru.Remove(BufferNode!);
-            BufferNode = null;
-            var taken = buffer!;
-            buffer = null;
+            var held = slot!;
+            Owner.bufferLru.Remove(held.BufferNode);
+            var taken = held.Buffer!;
+            held.Buffer = null;
             return taken;
         }
 
@@ -116,10 +121,7 @@ internal sealed partial class FileSegmentBuffer
         public void CloseHandle()
         {
             ReleaseBuffer(flush: true);
-            Owner.handleLru.Remove(HandleNode!);
-            HandleNode = null;
-            handle!.Dispose();
-            handle = null;
+            Release();
         }
 
         public ISealedSegment Seal()
@@ -143,7 +145,7 @@ internal sealed partial class FileSegmentBuffer
                 return;
             }
 
-            var staged = fileLength + buffered;
+            var staged = fileLength + (slot?.Buffered ?? 0);
             ReleaseBuffer(flush: false);
             Release();
             Interlocked.Add(ref Owner.stagedBytes, -staged);
@@ -158,8 +160,9 @@ internal sealed partial class FileSegmentBuffer
 
         private void ThrowIfFailed()
         {
-            if (failure is not null)
+            if (failed)
             {
+                var failure = Owner.failures[this];
                 throw new IOException($"Segment '{Name.Staging}' lost buffered records when its buffer was flushed on eviction: {failure.Message}", failure);
             }
         }
@@ -167,44 +170,51 @@ internal sealed partial class FileSegmentBuffer
         private void Close()
         {
             closed = true;
+            if (failed)
+            {
+                Owner.failures.Remove(this);
+            }
+
             Owner.Closed(this);
         }
 
         private void Write(ReadOnlySpan<byte> data)
         {
-            var free = buffer!.Length - buffered;
+            var held = slot!;
+            var buffer = held.Buffer!;
+            var free = buffer.Length - held.Buffered;
             if (data.Length <= free)
             {
-                data.CopyTo(buffer.AsSpan(buffered));
-                buffered += data.Length;
+                data.CopyTo(buffer.AsSpan(held.Buffered));
+                held.Buffered += data.Length;
                 return;
             }
 
             FlushBuffer();
             if (data.Length >= buffer.Length)
             {
-                RandomAccess.Write(handle!, data, fileLength);
+                RandomAccess.Write(held.Handle!, data, fileLength);
                 fileLength += data.Length;
                 return;
             }
 
             data.CopyTo(buffer);
-            buffered = data.Length;
+            held.Buffered = data.Length;
         }
 
         private void FlushBuffer()
         {
-            if (buffered > 0)
+            if (slot is { Buffered: > 0 } held)
             {
-                RandomAccess.Write(handle!, buffer.AsSpan(0, buffered), fileLength);
-                fileLength += buffered;
-                buffered = 0;
+                RandomAccess.Write(held.Handle!, held.Buffer.AsSpan(0, held.Buffered), fileLength);
+                fileLength += held.Buffered;
+                held.Buffered = 0;
             }
         }
 
         private void ReleaseBuffer(bool flush)
         {
-            if (buffer is null)
+            if (slot?.Buffer is not { } buffer)
             {
                 return;
             }
@@ -215,24 +225,26 @@ internal sealed partial class FileSegmentBuffer
                 return;
             }
 
-            Owner.bufferLru.Remove(BufferNode!);
-            BufferNode = null;
+            Owner.bufferLru.Remove(slot.BufferNode);
             Owner.ReturnBuffer(buffer);
-            buffer = null;
-            buffered = 0;
+            slot.Buffer = null;
+            slot.Buffered = 0;
         }
 
+        /// <summary>Gives the write buffer back unflushed, closes the handle and returns the slot for the next segment.</summary>
         private void Release()
         {
             ReleaseBuffer(flush: false);
-            if (HandleNode is not null)
+            if (slot is not { } held)
             {
-                Owner.handleLru.Remove(HandleNode);
-                HandleNode = null;
+                return;
             }
 
-            handle?.Dispose();
-            handle = null;
+            Owner.handleLru.Remove(held.HandleNode);
+            held.Handle!.Dispose();
+            held.Handle = null;
+            slot = null;
+            Owner.ReturnSlot(held);
         }
     }
 }

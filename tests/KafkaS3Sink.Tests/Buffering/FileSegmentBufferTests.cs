@@ -49,6 +49,7 @@ public sealed class FileSegmentBufferTests : IDisposable
         }
 
         buffer.Statistics.OpenSegments.Should().Be(20);
+        buffer.WriteSlotsCreated.Should().Be(3, "a segment that gets a handle takes the slot (and LRU nodes) an evicted one gave back");
         for (var i = 0; i < 20; i++)
         {
             using var reader = segments[i].Seal().OpenReader();
