@@ -128,7 +128,10 @@ internal sealed partial class FileSegmentBuffer
         {
             ObjectDisposedException.ThrowIf(closed, this);
             ThrowIfFailed();
-            Owner.Touch(this);
+
+            // Only a segment holding a write buffer has bytes not yet in its file (an evicted buffer was flushed): one
+            // without a handle is sealed as it is, not given a handle and a buffer to flush nothing (at 100,000 open
+            // files a rotation sealed 96 % of its segments that way, each evicting another segment's handle).
             FlushBuffer();
 
             // The fsync and the rename are the seal's blocking part: the upload does them, off the consumer thread,

@@ -69,6 +69,37 @@ public sealed class FileSegmentBufferTests : IDisposable
     }
 
     [Fact]
+    public void Seal_SegmentWithoutHandle_LeavesTheOtherSegmentsHandleAndReadsBackComplete()
+    {
+        // One handle for two segments: writing B evicts A (its buffer flushed, its handle closed).
+        using var buffer = new FileSegmentBuffer(root, fsyncOnSeal: false, maxOpenHandles: 1, writeBufferSize: 1024, maxWriteBuffers: 1);
+        var a = buffer.Open(new SegmentDescriptor("orders", 0, "p=a", 0));
+        var b = buffer.Open(new SegmentDescriptor("orders", 0, "p=b", 1));
+        a.Append(0, "a0"u8);
+        b.Append(1, "b1"u8);
+
+        var sealedA = a.Seal();
+
+        buffer.Statistics.OpenHandles.Should().Be(1, "sealing a segment that has no handle must not take B's handle to flush nothing");
+        b.Append(2, "b2"u8);
+        using (var reader = sealedA.OpenReader())
+        {
+            reader.TryRead(out var offset, out var payload).Should().BeTrue();
+            (offset, Encoding.UTF8.GetString(payload.Span)).Should().Be((0L, "a0"));
+            reader.TryRead(out _, out _).Should().BeFalse();
+        }
+
+        using var readerB = b.Seal().OpenReader();
+        var read = new List<(long, string)>();
+        while (readerB.TryRead(out var offset, out var payload))
+        {
+            read.Add((offset, Encoding.UTF8.GetString(payload.Span)));
+        }
+
+        read.Should().Equal((1L, "b1"), (2L, "b2"));
+    }
+
+    [Fact]
     public void WriteBuffers_GrowWithFewOpenSegments_ShrinkWithMany_AndStayWithinTheBudget()
     {
         // Budget 4 x 1 KiB. One open segment gets all of it (4 KiB: a 1.5 KiB record fits the buffer); then
