@@ -8,7 +8,8 @@ namespace KafkaS3Sink.Benchmarks;
 /// <summary>
 /// What an open file segment keeps alive: opens <c>n</c> segments on 8 topic-partitions as the sink does (the
 /// buffer's segment, the partition's map from path to segment, the path string) and prints the live bytes per
-/// segment, without and with the write buffers (whose budget is shared, not per segment). Not a BenchmarkDotNet
+/// segment, without and with the write buffers (whose budget is shared, not per segment), then how long sealing them
+/// all takes (a rotation's part on the consumer thread). Not a BenchmarkDotNet
 /// benchmark: it measures retained memory, which BenchmarkDotNet does not report.
 /// <c>dotnet run -c Release --project benchmarks/KafkaS3Sink.Benchmarks -- --open-segment-bytes 100000</c>.
 /// </summary>
@@ -52,6 +53,12 @@ internal static class OpenSegmentMemory
                 CultureInfo.InvariantCulture,
                 $"{segments:N0} open segments on {Partitions} partitions: {perSegment:F1} B live per segment (path string included), write buffers {buffers / 1e6:F1} MB in all"));
             GC.KeepAlive(states);
+
+            // Then the rotation's part on the consumer thread: sealing every one of them (most hold no handle).
+            var sealing = System.Diagnostics.Stopwatch.StartNew();
+            var sealedSegments = states.SelectMany(s => s.Open.Values).Select(s => s.Seal()).ToList();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sealed them in {sealing.Elapsed.TotalSeconds:F2} s"));
+            sealedSegments.ForEach(s => s.Delete());
         }
         finally
         {
