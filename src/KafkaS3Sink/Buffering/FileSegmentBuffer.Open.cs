@@ -246,6 +246,8 @@ internal sealed partial class FileSegmentBuffer
             Owner.handleLru.Remove(held.HandleNode);
             held.Handle!.Dispose();
             held.Handle = null;
+            held.HandleNode.Value = null!;
+            held.BufferNode.Value = null!;
             slot = null;
             Owner.ReturnSlot(held);
         }

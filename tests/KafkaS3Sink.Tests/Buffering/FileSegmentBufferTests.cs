@@ -100,6 +100,30 @@ public sealed class FileSegmentBufferTests : IDisposable
     }
 
     [Fact]
+    public void SealedAndDeletedSegment_IsNotKeptAliveByTheSlotItGaveBack()
+    {
+        // The slot goes back to the buffer's free list for the next segment; its LRU nodes must not keep the old one.
+        using var buffer = new FileSegmentBuffer(root, fsyncOnSeal: false, maxOpenHandles: 4);
+        var gone = SealAndDelete(buffer);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        gone.IsAlive.Should().BeFalse("a sealed, deleted segment that nothing else holds must be collectable");
+        buffer.Statistics.OpenHandles.Should().Be(0);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference SealAndDelete(FileSegmentBuffer buffer)
+    {
+        var segment = buffer.Open(new SegmentDescriptor("orders", 0, "p=gone", 0));
+        segment.Append(0, "x"u8);
+        var sealedSegment = segment.Seal();
+        sealedSegment.Delete();
+        return new WeakReference(sealedSegment);
+    }
+
+    [Fact]
     public void WriteBuffers_GrowWithFewOpenSegments_ShrinkWithMany_AndStayWithinTheBudget()
     {
         // Budget 4 x 1 KiB. One open segment gets all of it (4 KiB: a 1.5 KiB record fits the buffer); then
