@@ -23,9 +23,6 @@ internal sealed partial class FileSegmentBuffer
         private long lastOffset = -1;
         private bool closed;
 
-        /// <summary>Buffered records were lost when a flush on eviction failed (the error is in <see cref="FileSegmentBuffer.failures"/>).</summary>
-        private bool failed;
-
         public FileSegment(PartitionFolder folder, string path, long startOffset, long sequence)
         {
             Folder = folder;
@@ -105,7 +102,6 @@ internal sealed partial class FileSegmentBuffer
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 // The buffered records are gone: the segment must never be sealed as if complete.
-                failed = true;
                 Owner.failures[this] = ex as IOException ?? new IOException(ex.Message, ex);
                 slot!.Buffered = 0;
             }
@@ -149,7 +145,6 @@ internal sealed partial class FileSegmentBuffer
             }
 
             var staged = fileLength + (slot?.Buffered ?? 0);
-            ReleaseBuffer(flush: false);
             Release();
             Interlocked.Add(ref Owner.stagedBytes, -staged);
             Close();
@@ -163,9 +158,9 @@ internal sealed partial class FileSegmentBuffer
 
         private void ThrowIfFailed()
         {
-            if (failed)
+            // Empty but for a failed flush on eviction, so the check costs a count per record.
+            if (Owner.failures.Count > 0 && Owner.failures.TryGetValue(this, out var failure))
             {
-                var failure = Owner.failures[this];
                 throw new IOException($"Segment '{Name.Staging}' lost buffered records when its buffer was flushed on eviction: {failure.Message}", failure);
             }
         }
@@ -173,10 +168,7 @@ internal sealed partial class FileSegmentBuffer
         private void Close()
         {
             closed = true;
-            if (failed)
-            {
-                Owner.failures.Remove(this);
-            }
+            Owner.failures.Remove(this);
 
             Owner.Closed(this);
         }
@@ -249,7 +241,9 @@ internal sealed partial class FileSegmentBuffer
             held.HandleNode.Value = null!;
             held.BufferNode.Value = null!;
             slot = null;
-            Owner.ReturnSlot(held);
+
+            // The slot (and its LRU nodes, which no longer point at this segment) serves the next segment that opens one.
+            Owner.freeSlots.Push(held);
         }
     }
 }

@@ -255,9 +255,6 @@ internal sealed partial class FileSegmentBuffer : ISegmentBuffer
         }
     }
 
-    /// <summary>A segment closed its handle: its slot (and the slot's LRU nodes, which no longer point at it) serves the next segment that opens one.</summary>
-    private void ReturnSlot(WriteSlot slot) => freeSlots.Push(slot);
-
     private void Closed(FileSegment segment)
     {
         segment.Folder.Unlink(segment);
