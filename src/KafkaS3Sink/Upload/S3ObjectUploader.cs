@@ -13,14 +13,19 @@ namespace KafkaS3Sink.Upload;
 /// S3: one PUT up to the part size, a multipart upload above it. Every request goes through the sink's
 /// <see cref="RetryRunner"/> (a failed part is retried alone); a multipart upload that is given up is
 /// aborted, with retries, so none is left behind. Memory use is a few stream buffers per concurrent
-/// upload, whatever the object size (plus the body itself for a direct body of up to 256 KiB).
+/// upload, whatever the object size (plus the body itself for a direct body of up to 4 MiB).
 /// </summary>
 internal sealed partial class S3ObjectUploader : IDisposable
 {
     private const int MaxRestarts = 10;
 
-    /// <summary>Direct bodies up to this size are read from the segment once, into memory, for all attempts.</summary>
-    private const int SmallBodyBytes = 256 * 1024;
+    /// <summary>
+    /// Direct bodies up to this size are read from the segment once, into memory, for all attempts: the SDK reads a
+    /// body twice (to hash it for the signature, then to send it), and from a segment each read is a pass of file
+    /// reads and record checksums. 4 MiB covers the usual object (flush.size x record size) and bounds the memory
+    /// at MaxConcurrentUploads x 4 MiB; larger direct bodies stream from the segment, read twice.
+    /// </summary>
+    private const int InMemoryBodyBytes = 4 * 1024 * 1024;
     private readonly IAmazonS3 s3;
     private readonly S3StorageOptions storage;
     private readonly ServerSideEncryptionMethod? sse;
@@ -90,10 +95,9 @@ internal sealed partial class S3ObjectUploader : IDisposable
             // Uncompressed JSON lines and raw bytes that fit one PUT go straight from the segment: no second staged copy.
             if (avroSchema is null && format.OpenDirect(segment) is { } body)
             {
-                if (body.Length <= SmallBodyBytes)
+                if (body.Length <= InMemoryBodyBytes)
                 {
-                    // Read once into a pooled buffer: the SDK reads a body twice (to sign it, to send it), each a
-                    // new pass over the segment file. Bounded: MaxConcurrentUploads x 256 KiB.
+                    // Read once into a pooled buffer (see InMemoryBodyBytes).
                     using (body)
                     {
                         pooledBody = ArrayPool<byte>.Shared.Rent((int)body.Length);
