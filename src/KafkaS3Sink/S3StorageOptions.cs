@@ -34,11 +34,10 @@ public sealed class S3StorageOptions
     public long PartSize { get; set; } = 25L * 1024 * 1024;
 
     /// <summary>
-    /// Maximum number of objects uploading at once, across all topic-partitions. Default 8: against 4 it moved 1 MB
-    /// objects (2 KB records) 6 % closer to the bare pipe and 100,000 small objects 1.3 times as fast, for ~1 MB more
-    /// peak memory at 100,000 open files (docs/benchmarks.md); an S3 farther away than this machine's wants more.
-    /// Each running upload holds up to ~384 KiB of buffers, plus its body when that is read into memory (a JSON
-    /// lines object of up to 4 MiB).
+    /// Maximum number of objects uploading at once, across all topic-partitions. Default 8: against 4 it uploaded
+    /// 100,000 small objects 1.3 times as fast for ~1 MB more peak memory (docs/benchmarks.md); uploads of small
+    /// objects wait on latency, so an S3 farther away than this machine's gains more. Each running upload holds up
+    /// to ~384 KiB of buffers, plus its body when that is read into memory (a JSON lines object of up to 4 MiB).
     /// </summary>
     public int MaxConcurrentUploads { get; set; } = 8;
 

@@ -204,16 +204,19 @@ public sealed class FaultTests : IDisposable
 
     /// <summary>
     /// Scenario 3: 30 % of requests fail (503 SlowDown, 500, stalls, resets before and in the middle of request
-    /// and response bodies), with single PUTs and with multipart objects (parts and completes fail too).
+    /// and response bodies), with single PUTs of small bodies (read into memory), of bodies over 4 MiB (streamed from
+    /// the segment, re-read on every attempt) and with multipart objects (parts and completes fail too).
     /// </summary>
     [Theory]
     [InlineData("single")]
+    [InlineData("streamed")]
     [InlineData("multipart")]
     public async Task ProxyFaultsAThirdOfRequests_ExactlyOnceAndNoIncompleteMultipartUploads(string shape)
     {
         var multipart = shape == "multipart";
-        var (topic, bucket) = await SetUpAsync("flaky" + shape[0]);
-        var perPartition = multipart ? 900 : 2_000;
+        var streamed = shape == "streamed";
+        var (topic, bucket) = await SetUpAsync("flaky" + shape[0] + shape[1]);
+        var perPartition = multipart ? 900 : streamed ? 750 : 2_000;
         Produce(topic, 0, Partitions * perPartition);
         await using var proxy = await S3FaultProxy.StartAsync(servers.S3.Endpoint);
         proxy.StallFor = TimeSpan.FromSeconds(1);
@@ -227,6 +230,12 @@ public sealed class FaultTests : IDisposable
                 o.Format = OutputFormat.Bytes;
                 o.BytesSeparator = new string('-', 19_999) + "\n";
                 o.S3.PartSize = S3StorageOptions.MinimumPartSize;
+            }
+            else if (streamed)
+            {
+                // 250 records of ~18 KB: 4.5 MB objects, above the 4 MiB read into memory, below the 25 MiB part size.
+                o.Format = OutputFormat.Bytes;
+                o.BytesSeparator = new string('-', 17_999) + "\n";
             }
 
             o.Retry.MaxBackoff = TimeSpan.FromSeconds(1);
@@ -256,7 +265,16 @@ public sealed class FaultTests : IDisposable
             (uploads.MultipartUploads ?? []).Should().BeEmpty("every multipart upload that was given up was aborted");
         }
 
-        await AssertExactlyOnceAsync(bucket, Partitions * perPartition, multipart);
+        if (streamed)
+        {
+            using var s3 = servers.S3.CreateClient();
+            var listed = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket });
+            (listed.S3Objects ?? []).Where(o => !o.Key.StartsWith("_kafkas3sink/", StringComparison.Ordinal)).Should()
+                .HaveCount(Partitions * perPartition / 250).And
+                .OnlyContain(o => o.Size > 4L * 1024 * 1024 && o.Size < 25L * 1024 * 1024, "every object is a single PUT streamed from its segment");
+        }
+
+        await AssertExactlyOnceAsync(bucket, Partitions * perPartition, multipart || streamed);
     }
 
     /// <summary>Scenario 5a: the staging folder is read-only for 20 s (the sink pauses, then re-reads), then writable again.</summary>

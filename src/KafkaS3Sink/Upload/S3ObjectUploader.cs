@@ -26,6 +26,10 @@ internal sealed partial class S3ObjectUploader : IDisposable
     /// at MaxConcurrentUploads x 4 MiB; larger direct bodies stream from the segment, read twice.
     /// </summary>
     private const int InMemoryBodyBytes = 4 * 1024 * 1024;
+
+    // The uploader's own pool, keeping at most MaxConcurrentUploads arrays of a size: the shared pool also keeps
+    // one per thread that returned one, and bodies are returned by whichever pool thread finished the upload.
+    private readonly ArrayPool<byte> bodies;
     private readonly IAmazonS3 s3;
     private readonly S3StorageOptions storage;
     private readonly ServerSideEncryptionMethod? sse;
@@ -65,6 +69,7 @@ internal sealed partial class S3ObjectUploader : IDisposable
         this.events = events;
         cleanup = new MultipartCleanup(s3, bucket, options.TopicsDir, retry, logger);
         concurrency = new SemaphoreSlim(storage.MaxConcurrentUploads, storage.MaxConcurrentUploads);
+        bodies = ArrayPool<byte>.Create(InMemoryBodyBytes, storage.MaxConcurrentUploads);
     }
 
     public string Extension => format.Extension;
@@ -100,7 +105,7 @@ internal sealed partial class S3ObjectUploader : IDisposable
                     // Read once into a pooled buffer (see InMemoryBodyBytes).
                     using (body)
                     {
-                        pooledBody = ArrayPool<byte>.Shared.Rent((int)body.Length);
+                        pooledBody = bodies.Rent((int)body.Length);
                         body.ReadExactly(pooledBody, 0, (int)body.Length);
                         direct = new MemoryStream(pooledBody, 0, (int)body.Length, writable: false);
                     }
@@ -191,12 +196,14 @@ internal sealed partial class S3ObjectUploader : IDisposable
             }
 
             Interlocked.Add(ref stagedObjectBytes, -length);
-            concurrency.Release();
             direct?.Dispose();
             if (pooledBody is not null)
             {
-                ArrayPool<byte>.Shared.Return(pooledBody);
+                // Before the slot is given back, so no more bodies than uploads are ever rented at once.
+                bodies.Return(pooledBody);
             }
+
+            concurrency.Release();
         }
     }
 
