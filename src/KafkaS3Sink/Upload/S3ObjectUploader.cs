@@ -22,13 +22,13 @@ internal sealed partial class S3ObjectUploader : IDisposable
     /// <summary>
     /// Direct bodies up to this size are read from the segment once, into memory, for all attempts: the SDK reads a
     /// body twice (to hash it for the signature, then to send it), and from a segment each read is a pass of file
-    /// reads and record checksums. 4 MiB covers the usual object (flush.size x record size) and bounds the memory
-    /// at MaxConcurrentUploads x 4 MiB; larger direct bodies stream from the segment, read twice.
+    /// reads and record checksums. 4 MiB covers the usual object (flush.size x record size); at most
+    /// MaxConcurrentUploads bodies are in use at once. Larger direct bodies stream from the segment, read twice.
     /// </summary>
     private const int InMemoryBodyBytes = 4 * 1024 * 1024;
 
-    // The uploader's own pool, keeping at most MaxConcurrentUploads arrays of a size: the shared pool also keeps
-    // one per thread that returned one, and bodies are returned by whichever pool thread finished the upload.
+    // The uploader's own pool, keeping at most MaxConcurrentUploads arrays of each power-of-two size: the shared pool
+    // also keeps one per thread that returned one, and bodies are returned by whichever pool thread finished the upload.
     private readonly ArrayPool<byte> bodies;
     private readonly IAmazonS3 s3;
     private readonly S3StorageOptions storage;
