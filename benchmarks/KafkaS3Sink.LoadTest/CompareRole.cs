@@ -57,7 +57,7 @@ internal static class CompareRole
                 string[] args =
                 [
                     .. common, "--role", "mode", "--mode", mode, "--round", Text(round), "--bootstrap", bootstrap, "--bucket", bucket,
-                    "--s3-endpoint", s3Server.Endpoint.ToString(), "--work", work, "--partitioner", o.Partitioner,
+                    "--s3-endpoint", s3Server.Endpoint.ToString(), "--work", work, "--partitioner", o.Partitioner, "--format", o.Format,
                     "--conditional-writes", o.ConditionalWrites.ToString(),
                     .. o.MaxUploads is { } uploads ? new[] { "--max-uploads", Text(uploads) } : [],
                     .. warmup,
@@ -118,7 +118,7 @@ internal static class CompareRole
             ["partitions"] = o.Partitions,
             ["openFiles"] = o.OpenFiles,
             ["partitioner"] = o.Partitioner,
-            ["format"] = "jsonl",
+            ["format"] = o.Format,
             ["conditionalWrites"] = o.ConditionalWrites.ToString(),
             ["records"] = layout.Records,
             ["flushSize"] = layout.FlushSize,
@@ -137,7 +137,7 @@ internal static class CompareRole
     private static string Table(HarnessOptions o, CompareLayout layout, Dictionary<string, ModeResult> m)
     {
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"{o.RecordSize} B records, {o.Partitioner} partitioner, {layout.Records:N0} records, median of {o.Repeat}{(o.Warmup ? ", each mode warmed up first" : "")} (MB = 10^6 B of values)");
+        text.AppendLine(CultureInfo.InvariantCulture, $"{o.RecordSize} B records, {o.Partitioner} partitioner, the sink writing {o.Format}, {layout.Records:N0} records, median of {o.Repeat}{(o.Warmup ? ", each mode warmed up first" : "")} (MB = 10^6 B of values)");
         text.AppendLine("| mode | records/s | MB/s | CPU s/GB | allocated B/record | peak RSS MB | GCs 0/1/2 | GC pause ms | objects | vs (p) |");
         text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         var pipe = m.GetValueOrDefault("p")?.MbPerSec;

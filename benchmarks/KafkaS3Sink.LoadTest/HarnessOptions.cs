@@ -46,6 +46,12 @@ internal sealed class HarnessOptions
     /// <summary>"default" (Kafka partition) or "field-hourly" (field shard + hourly on the record time).</summary>
     public string Partitioner { get; private set; } = "default";
 
+    /// <summary>
+    /// --compare: the sink's output format in (c) and (d), "jsonl" (JSON lines) or "parquet" (schema inferred from
+    /// the JSON). The other modes write the values as they are whatever this says: the pipe's point is no formatting.
+    /// </summary>
+    public string Format { get; private set; } = "jsonl";
+
     /// <summary>Target object size for --compare: flush.size = this / record size.</summary>
     public long ObjectBytes { get; private set; } = 1_000_000;
 
@@ -96,6 +102,7 @@ internal sealed class HarnessOptions
                 case "--mode": o.Mode = Next(); break;
                 case "--repeat": o.Repeat = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--partitioner": o.Partitioner = Next(); break;
+                case "--format": o.Format = Next(); break;
                 case "--object-bytes": o.ObjectBytes = ParseBytes(Next()); break;
                 case "--preproduce": o.Preproduce = true; break;
                 case "--warmup": o.Warmup = true; break;
@@ -132,6 +139,11 @@ internal sealed class HarnessOptions
         if (o.Partitioner is not ("default" or "field-hourly"))
         {
             throw new ArgumentException("--partitioner must be default or field-hourly.");
+        }
+
+        if (o.Format is not ("jsonl" or "parquet"))
+        {
+            throw new ArgumentException("--format must be jsonl or parquet.");
         }
 
         if (o.Modes.Except(["a", "b", "p", "c", "d", "e"]).FirstOrDefault() is { } unknown)

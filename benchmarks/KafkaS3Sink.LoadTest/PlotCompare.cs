@@ -6,7 +6,7 @@ namespace KafkaS3Sink.LoadTest;
 
 /// <summary>
 /// Draws records/s per mode from --compare summaries (the JSON last lines, one per run), as SVG: one panel per
-/// run (record size, partitioner), a horizontal bar per mode on that panel's own scale, labelled with the
+/// run (record size, partitioner, the sink's format), a horizontal bar per mode on that panel's own scale, labelled with the
 /// records/s and the ratio to the bare pipe (p).
 /// </summary>
 internal static class PlotCompare
@@ -29,7 +29,7 @@ internal static class PlotCompare
             .Where(l => l.TrimStart().StartsWith('{'))
             .Select(l => JsonDocument.Parse(l).RootElement)
             .Select(e => (
-                Title: string.Create(CultureInfo.InvariantCulture, $"{e.GetProperty("recordBytes").GetInt32():N0} B records, {e.GetProperty("partitioner").GetString()} partitioner{(e.TryGetProperty("warmup", out var w) && w.ValueKind == JsonValueKind.True ? ", steady state (--warmup)" : ", cold")}"),
+                Title: string.Create(CultureInfo.InvariantCulture, $"{e.GetProperty("recordBytes").GetInt32():N0} B records, {e.GetProperty("partitioner").GetString()} partitioner{(e.TryGetProperty("format", out var f) && f.GetString() is { } format && format != "jsonl" ? $", the sink writing {format}" : "")}{(e.TryGetProperty("warmup", out var w) && w.ValueKind == JsonValueKind.True ? ", steady state (--warmup)" : ", cold")}"),
                 Modes: e.GetProperty("modes").EnumerateObject().ToDictionary(m => m.Name, m => m.Value.GetProperty("RecordsPerSec").GetDouble())))
             .ToList();
         if (runs.Count == 0)

@@ -3,14 +3,18 @@ using System.Globalization;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Confluent.Kafka;
+using Parquet;
 
 namespace KafkaS3Sink.LoadTest;
 
 /// <summary>Shared by the harness's roles: waiting for the group's commits, reading every record back, peak RSS.</summary>
 internal static class Verification
 {
-    /// <summary>Returns once the group has committed <paramref name="perPartition"/> on every partition of <paramref name="topic"/>.</summary>
-    public static async Task WaitForCommitsAsync(string bootstrap, string group, int partitions, long perPartition, Task run, string topic = "load")
+    /// <summary>
+    /// Returns once the group has committed <paramref name="perPartition"/> on every partition of <paramref name="topic"/>,
+    /// asking the coordinator every <paramref name="pollMs"/> (a timed run ends up to that much after its last commit).
+    /// </summary>
+    public static async Task WaitForCommitsAsync(string bootstrap, string group, int partitions, long perPartition, Task run, string topic = "load", int pollMs = 100)
     {
         using var probe = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = group }).Build();
         var tps = Enumerable.Range(0, partitions).Select(p => new TopicPartition(topic, p)).ToList();
@@ -28,7 +32,7 @@ internal static class Verification
                 return;
             }
 
-            await Task.Delay(100);
+            await Task.Delay(pollMs);
         }
     }
 
@@ -54,16 +58,7 @@ internal static class Verification
             using var response = await s3.GetObjectAsync(bucket, key, ct);
             using var memory = new MemoryStream();
             await response.ResponseStream.CopyToAsync(memory, ct);
-            var data = memory.GetBuffer().AsMemory(0, (int)memory.Length);
-            var ids = new List<long>();
-            var span = data.Span;
-            while (span.Length > 0)
-            {
-                var nl = span.IndexOf((byte)'\n');
-                var line = nl < 0 ? span : span[..nl];
-                ids.Add(Records.ParseId(line));
-                span = nl < 0 ? default : span[(nl + 1)..];
-            }
+            var ids = key.EndsWith(".parquet", StringComparison.Ordinal) ? await ParquetIdsAsync(memory, ct) : LineIds(memory);
 
             lock (gate)
             {
@@ -95,6 +90,40 @@ internal static class Verification
         }
 
         return (keys.Count, records - present, duplicated + outOfRange);
+    }
+
+    /// <summary>The "id" of each JSON line.</summary>
+    private static List<long> LineIds(MemoryStream memory)
+    {
+        var ids = new List<long>();
+        var span = memory.GetBuffer().AsSpan(0, (int)memory.Length);
+        while (span.Length > 0)
+        {
+            var nl = span.IndexOf((byte)'\n');
+            var line = nl < 0 ? span : span[..nl];
+            ids.Add(Records.ParseId(line));
+            span = nl < 0 ? default : span[(nl + 1)..];
+        }
+
+        return ids;
+    }
+
+    /// <summary>The "id" column of a Parquet object (the sink infers it from the JSON as an optional int64).</summary>
+    private static async Task<List<long>> ParquetIdsAsync(MemoryStream memory, CancellationToken ct)
+    {
+        memory.Position = 0;
+        var ids = new List<long>();
+        await using var reader = await ParquetReader.CreateAsync(memory, cancellationToken: ct);
+        var field = reader.Schema.GetDataFields().Single(f => f.Name == "id");
+        for (var g = 0; g < reader.RowGroupCount; g++)
+        {
+            using var group = reader.OpenRowGroupReader(g);
+            var values = new long?[group.RowCount];
+            await group.ReadAsync<long>(field, values.AsMemory(), cancellationToken: ct);
+            ids.AddRange(values.Select(v => v ?? -1));
+        }
+
+        return ids;
     }
 
     /// <summary>The process's resident set now (bytes).</summary>
