@@ -29,7 +29,7 @@ internal static class CompareRole
         var layout = CompareLayout.Of(o);
         var work = Path.Combine(Path.GetTempPath(), "kafkas3sink-compare-" + Environment.ProcessId);
         Directory.CreateDirectory(work);
-        using var s3Server = LocalS3Server.Start(Path.Combine(work, "rgw"), rgwPort: 7520, monPort: 6850, memstoreBytes: 8L << 30, endpoint: o.S3Endpoint);
+        using var s3Server = LocalS3Server.Start(Path.Combine(work, "rgw"), rgwPort: 7520, monPort: 6850, memstoreBytes: 12L << 30, endpoint: o.S3Endpoint);
         using var s3 = s3Server.CreateClient();
         var common = new[]
         {
