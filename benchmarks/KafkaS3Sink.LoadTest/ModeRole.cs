@@ -252,8 +252,11 @@ internal static class ModeRole
         first.Stop();
         var seen = Stopwatch.GetTimestamp();
         await Task.Delay(200);
-        var noted = Stopwatch.GetElapsedTime(seen, Volatile.Read(ref lastCommit)).TotalMilliseconds;
-        Console.Error.WriteLine($"mode {o.Mode}: every record appended after {lastAppend.TotalSeconds:F3} s, committed after {first.Elapsed.TotalSeconds:F3} s (the sink took its last commit's answer {Math.Abs(noted):F0} ms {(noted <= 0 ? "before" : "after")} the harness saw it)");
+        var check = Volatile.Read(ref lastCommit) is var at and not 0
+            && Stopwatch.GetElapsedTime(seen, at).TotalMilliseconds is var noted
+                ? $"the sink took its last commit's answer {Math.Abs(noted):F0} ms {(noted <= 0 ? "before" : "after")} the harness saw it"
+                : "the sink reported no commit";
+        Console.Error.WriteLine($"mode {o.Mode}: every record appended after {lastAppend.TotalSeconds:F3} s, committed after {first.Elapsed.TotalSeconds:F3} s ({check})");
         await stop.CancelAsync();
         await run;
         Directory.Delete(staging, recursive: true);

@@ -120,7 +120,7 @@ internal static class Verification
             using var group = reader.OpenRowGroupReader(g);
             var values = new long?[group.RowCount];
             await group.ReadAsync<long>(field, values.AsMemory(), cancellationToken: ct);
-            ids.AddRange(values.Select(v => v ?? -1));
+            ids.AddRange(values.Select(v => v ?? -1)); // a missing id counts as out of range (reported with the duplicates)
         }
 
         return ids;
