@@ -204,23 +204,31 @@ public sealed class FaultTests : IDisposable
 
     /// <summary>
     /// Scenario 3: 30 % of requests fail (503 SlowDown, 500, stalls, resets before and in the middle of request
-    /// and response bodies), with single PUTs of small bodies (read into memory), of bodies over 4 MiB (streamed from
-    /// the segment, re-read on every attempt) and with multipart objects (parts and completes fail too).
+    /// and response bodies, bodies damaged on the way), with single PUTs of small bodies (read into memory), of bodies
+    /// over 4 MiB (streamed from the segment, re-read on every attempt) and with multipart objects (parts and
+    /// completes fail too); "corrupted": small single PUTs, and every fault is a body with a byte flipped.
     /// </summary>
     [Theory]
     [InlineData("single")]
     [InlineData("streamed")]
     [InlineData("multipart")]
+    [InlineData("corrupted")]
     public async Task ProxyFaultsAThirdOfRequests_ExactlyOnceAndNoIncompleteMultipartUploads(string shape)
     {
         var multipart = shape == "multipart";
         var streamed = shape == "streamed";
+        var corrupted = shape == "corrupted";
         var (topic, bucket) = await SetUpAsync("flaky" + shape[0] + shape[1]);
         var perPartition = multipart ? 900 : streamed ? 750 : 2_000;
         Produce(topic, 0, Partitions * perPartition);
         await using var proxy = await S3FaultProxy.StartAsync(servers.S3.Endpoint);
         proxy.StallFor = TimeSpan.FromSeconds(1);
         proxy.FaultRate = 0.3;
+        if (corrupted)
+        {
+            proxy.Faults = [S3Fault.CorruptRequestBody];
+        }
+
         using var metrics = new MetricsRecorder(topic);
         using var sink = Sink(topic, bucket, proxy.Endpoint, flushSize: multipart ? 300 : 250, o =>
         {
@@ -257,6 +265,13 @@ public sealed class FaultTests : IDisposable
         metrics.Sums.GetValueOrDefault("kafkas3sink.s3.retries").Should().BeGreaterThan(0, "retries are counted");
         output.WriteLine($"PUTs with a body by payload signing: {string.Join(", ", proxy.PayloadSigning.Select(c => $"{c.Key}={c.Value}"))}");
         proxy.PayloadSigning.Keys.Should().Equal(["sha256"], "objects, parts and leases are sent whole with the body's SHA-256 (aws-chunked streaming allocated ~236 KB per 1 MB object against ~40 KB)");
+        if (corrupted)
+        {
+            // The signed SHA-256 is the only body check (the SDK's MD5 is off): the store refused every damaged body
+            // (400 XAmzContentSHA256Mismatch, retried), so the objects read back below are intact.
+            proxy.Counts.GetValueOrDefault("CorruptRequestBody PUT object").Should().BeGreaterThan(0, "object bodies were damaged on the way");
+        }
+
         if (multipart)
         {
             proxy.Counts.Keys.Should().Contain(k => k.EndsWith(" part", StringComparison.Ordinal), "parts were faulted");

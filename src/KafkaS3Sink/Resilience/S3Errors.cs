@@ -11,6 +11,10 @@ internal static class S3Errors
     {
         "SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "Throttling", "ThrottlingException",
         "RequestLimitExceeded", "RequestThrottled", "TooManyRequests", "OperationAborted",
+
+        // 400s for a body damaged or cut on its way (it does not match its signed SHA-256 or its Content-MD5, or is
+        // shorter than its Content-Length): the network's fault, not the request's; the next attempt sends it again.
+        "XAmzContentSHA256Mismatch", "BadDigest", "IncompleteBody",
     };
 
     private static readonly HashSet<string> CredentialCodes = new(StringComparer.Ordinal)

@@ -236,6 +236,7 @@ internal sealed partial class OwnershipFence
                     ContentBody = body,
                     ContentType = "application/json",
                     UseChunkEncoding = false,
+                    DisableDefaultChecksumValidation = true,
                     IfMatch = condition.IfMatch,
                     IfNoneMatch = condition.IfNoneMatch,
                 };

@@ -29,6 +29,12 @@ public enum S3Fault
 
     /// <summary>The request waits (<see cref="S3FaultProxy.StallFor"/>), then is forwarded.</summary>
     Stall,
+
+    /// <summary>
+    /// A request with a body reaches S3 with one byte of it flipped (a request without one is forwarded as it is): what
+    /// a faulty NIC or middlebox does. The store must refuse it; a sink that stored it would keep a damaged object.
+    /// </summary>
+    CorruptRequestBody,
 }
 
 /// <summary>
@@ -260,7 +266,7 @@ public sealed class S3FaultProxy : IAsyncDisposable
                 break;
         }
 
-        await ForwardAsync(context, cutResponse: fault == S3Fault.ResetMidResponseBody);
+        await ForwardAsync(context, cutResponse: fault == S3Fault.ResetMidResponseBody, corruptBody: fault == S3Fault.CorruptRequestBody);
     }
 
     private bool DealFault()
@@ -291,12 +297,29 @@ public sealed class S3FaultProxy : IAsyncDisposable
         }
     }
 
-    private async Task ForwardAsync(HttpContext context, bool cutResponse)
+    private async Task ForwardAsync(HttpContext context, bool cutResponse, bool corruptBody)
     {
         var source = context.Request;
         var target = new Uri(upstream, source.Path.ToUriComponent() + source.QueryString.ToUriComponent());
         using var request = new HttpRequestMessage(new HttpMethod(source.Method), target) { Version = HttpVersion.Version11 };
-        if (source.ContentLength is not null || source.Headers.ContainsKey("Transfer-Encoding") || source.Headers.ContainsKey("Content-Type"))
+        if (corruptBody && source.ContentLength is > 0)
+        {
+            // Read whole (test bodies are a few MB at most), one byte in the middle flipped, the length unchanged.
+            var body = new byte[source.ContentLength.Value];
+            try
+            {
+                await source.Body.ReadExactlyAsync(body, context.RequestAborted);
+            }
+            catch (Exception ex) when (ex is IOException or BadHttpRequestException or OperationCanceledException or EndOfStreamException)
+            {
+                context.Abort();
+                return;
+            }
+
+            body[body.Length / 2] ^= 0x20;
+            request.Content = new ByteArrayContent(body);
+        }
+        else if (source.ContentLength is not null || source.Headers.ContainsKey("Transfer-Encoding") || source.Headers.ContainsKey("Content-Type"))
         {
             request.Content = new StreamContent(source.Body);
         }
