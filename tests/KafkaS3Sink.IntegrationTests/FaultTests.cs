@@ -267,8 +267,8 @@ public sealed class FaultTests : IDisposable
         proxy.PayloadSigning.Keys.Should().Equal(["sha256"], "objects, parts and leases are sent whole with the body's SHA-256 (aws-chunked streaming allocated ~236 KB per 1 MB object against ~40 KB)");
         if (corrupted)
         {
-            // The signed SHA-256 is the only body check (the SDK's MD5 is off): the store refused every damaged body
-            // (400 XAmzContentSHA256Mismatch, retried), so the objects read back below are intact.
+            // The store refused every damaged body (400 XAmzContentSHA256Mismatch: its SHA-256 is signed), the sink
+            // retried it, and the objects read back below are intact.
             proxy.Counts.GetValueOrDefault("CorruptRequestBody PUT object").Should().BeGreaterThan(0, "object bodies were damaged on the way");
         }
 

@@ -236,7 +236,6 @@ internal sealed partial class OwnershipFence
                     ContentBody = body,
                     ContentType = "application/json",
                     UseChunkEncoding = false,
-                    DisableDefaultChecksumValidation = true,
                     IfMatch = condition.IfMatch,
                     IfNoneMatch = condition.IfNoneMatch,
                 };

@@ -50,7 +50,6 @@ internal sealed partial class S3ObjectUploader
                             FilePosition = at,
                             PartSize = Math.Min(partSize, length - at),
                             UseChunkEncoding = false,
-                            DisableDefaultChecksumValidation = true,
                         },
                         ct)),
                     cancellationToken).ConfigureAwait(false);

@@ -302,11 +302,6 @@ internal sealed partial class S3ObjectUploader : IDisposable
                             // ~236 KB per 1 MB object with its aws-chunked default against ~40 KB whole, for the same
                             // CPU (docs/benchmarks.md). Leases and parts are sent so too (OwnershipFence, Multipart).
                             UseChunkEncoding = false,
-
-                            // That signed SHA-256 is the body's integrity check: the store refuses a body that does not
-                            // match it (a transient fault, retried). The SDK's own check, a managed MD5 of every byte
-                            // compared with the ETag, cost 6 % of the sink's CPU at 2 KB records (docs/benchmarks.md).
-                            DisableDefaultChecksumValidation = true,
                             ContentType = format.ContentType,
                             IfMatch = condition.IfMatch,
                             IfNoneMatch = condition.IfNoneMatch,
