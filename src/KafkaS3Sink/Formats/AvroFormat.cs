@@ -33,16 +33,18 @@ internal sealed class AvroFormat(OutputCompression compression) : IObjectFormat
         var schema = (RecordSchema)Schema.Parse(SchemaJson(columns, names));
         var codec = CodecFor(compression);
         using var writer = DataFileWriter<GenericRecord>.OpenWriter(new GenericDatumWriter<GenericRecord>(schema), new NonClosingStream(destination), codec);
+        var row = new JsonColumns(columns, 1);
         using var reader = segment.OpenReader();
         while (reader.TryRead(out _, out var payload))
         {
-            using var document = JsonDocument.Parse(payload);
+            row.Add(payload.Span);
             var record = new GenericRecord(schema);
             for (var c = 0; c < columns.Count; c++)
             {
-                record.Add(names[c], Get(document.RootElement, columns[c].Name) is { } e ? Value(columns[c].Kind, e) : null);
+                record.Add(names[c], row.Value(c, 0));
             }
 
+            row.Clear();
             writer.Append(record);
         }
     }
@@ -77,14 +79,6 @@ internal sealed class AvroFormat(OutputCompression compression) : IObjectFormat
 
         public void Write(byte[] datum, Avro.IO.Encoder encoder) => encoder.WriteFixed(datum);
     }
-
-    private static object Value(Kind kind, JsonElement e) => kind switch
-    {
-        Kind.Bool => e.GetBoolean(),
-        Kind.Long => e.GetInt64(),
-        Kind.Double => e.GetDouble(),
-        _ => e.ValueKind == JsonValueKind.String ? e.GetString()! : e.GetRawText(),
-    };
 
     private static string SchemaJson(List<Column> columns, string[] names)
     {

@@ -11,69 +11,68 @@ internal static class JsonSchemaInference
 {
     public const string ValueColumn = "_value";
 
-    /// <summary>The value of a column in a row; null when absent or JSON null.</summary>
-    public static JsonElement? Get(JsonElement row, string name)
-    {
-        if (row.ValueKind != JsonValueKind.Object)
-        {
-            return name == ValueColumn ? row : null;
-        }
-
-        return row.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
-    }
-
-    /// <summary>First pass: every top-level field, in order of first appearance, with merged types.</summary>
+    /// <summary>
+    /// First pass: every top-level field, in order of first appearance, with merged types. Each record is read once
+    /// with a <see cref="Utf8JsonReader"/>; a name already seen costs no string.
+    /// </summary>
     public static List<Column> InferColumns(ISealedSegment segment)
     {
         var columns = new List<Column>();
-        var byName = new Dictionary<string, Column>(StringComparer.Ordinal);
+        var index = new ColumnIndex();
         using var reader = segment.OpenReader();
         while (reader.TryRead(out _, out var payload))
         {
-            using var document = JsonDocument.Parse(payload);
-            var root = document.RootElement;
-            if (root.ValueKind == JsonValueKind.Object)
+            var json = new Utf8JsonReader(payload.Span);
+            json.Read();
+            if (json.TokenType != JsonTokenType.StartObject)
             {
-                foreach (var property in root.EnumerateObject())
-                {
-                    Observe(property.Name, property.Value);
-                }
+                // Not an object: its JSON text goes to one column.
+                Observe(ValueColumn, -1, Kind.String);
+                continue;
             }
-            else
+
+            while (json.Read() && json.TokenType == JsonTokenType.PropertyName)
             {
-                Observe(ValueColumn, root);
-                if (byName.TryGetValue(ValueColumn, out var v))
-                {
-                    v.Kind = Kind.String;
-                }
+                var found = index.Find(ref json, out var name);
+                json.Read();
+                Observe(name, found, KindOf(ref json));
             }
         }
 
         return columns;
 
-        void Observe(string name, JsonElement value)
+        void Observe(string? name, int found, Kind kind)
         {
-            var kind = KindOf(value);
-            if (!byName.TryGetValue(name, out var column))
+            found = found >= 0 ? found : index.Find(name!);
+            if (found < 0)
             {
-                column = new Column(name, kind);
-                byName[name] = column;
-                columns.Add(column);
+                index.Add(name!, columns.Count);
+                columns.Add(new Column(name!, kind));
                 return;
             }
 
-            column.Kind = Merge(column.Kind, kind);
+            columns[found].Kind = Merge(columns[found].Kind, kind);
         }
     }
 
-    private static Kind KindOf(JsonElement value) => value.ValueKind switch
+    /// <summary>The kind of the value the reader is on; an object or array is skipped to its end.</summary>
+    private static Kind KindOf(ref Utf8JsonReader json)
     {
-        JsonValueKind.Null => Kind.Unknown,
-        JsonValueKind.True or JsonValueKind.False => Kind.Bool,
-        JsonValueKind.Number => value.TryGetInt64(out _) ? Kind.Long : Kind.Double,
-        JsonValueKind.String => Kind.String,
-        _ => Kind.Json,
-    };
+        switch (json.TokenType)
+        {
+            case JsonTokenType.Null:
+                return Kind.Unknown;
+            case JsonTokenType.True or JsonTokenType.False:
+                return Kind.Bool;
+            case JsonTokenType.Number:
+                return json.TryGetInt64(out _) ? Kind.Long : Kind.Double;
+            case JsonTokenType.String:
+                return Kind.String;
+            default:
+                json.Skip();
+                return Kind.Json;
+        }
+    }
 
     private static Kind Merge(Kind a, Kind b) => (a, b) switch
     {
@@ -99,5 +98,53 @@ internal static class JsonSchemaInference
         public string Name { get; } = name;
 
         public Kind Kind { get; set; } = kind;
+    }
+
+    /// <summary>Column numbers by name, looked up from the property name a <see cref="Utf8JsonReader"/> is on without making a string.</summary>
+    public sealed class ColumnIndex
+    {
+        private readonly Dictionary<string, int> byName = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> lookup;
+        private char[] chars = new char[64];
+
+        public ColumnIndex()
+        {
+            lookup = byName.GetAlternateLookup<ReadOnlySpan<char>>();
+        }
+
+        public ColumnIndex(IReadOnlyList<Column> columns)
+            : this()
+        {
+            for (var i = 0; i < columns.Count; i++)
+            {
+                byName[columns[i].Name] = i;
+            }
+        }
+
+        public void Add(string name, int column) => byName.Add(name, column);
+
+        public int Find(string name) => byName.TryGetValue(name, out var column) ? column : -1;
+
+        /// <summary>
+        /// The column of the property name the reader is on, or -1 with <paramref name="name"/> set (unescaped) when
+        /// there is none yet; <paramref name="name"/> is null when the column was found.
+        /// </summary>
+        public int Find(ref Utf8JsonReader json, out string? name)
+        {
+            if (chars.Length < json.ValueSpan.Length)
+            {
+                chars = new char[Math.Max(json.ValueSpan.Length, chars.Length * 2)];
+            }
+
+            var text = chars.AsSpan(0, json.CopyString(chars));
+            if (lookup.TryGetValue(text, out var column))
+            {
+                name = null;
+                return column;
+            }
+
+            name = text.ToString();
+            return -1;
+        }
     }
 }

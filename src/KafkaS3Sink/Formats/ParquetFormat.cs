@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
 using Parquet;
 using Parquet.Schema;
 using static KafkaS3Sink.Formats.JsonSchemaInference;
@@ -62,76 +60,48 @@ internal sealed class ParquetFormat(OutputCompression compression) : IObjectForm
         }).ToArray();
         var schema = new ParquetSchema(fields);
         await using var writer = await ParquetWriter.CreateAsync(schema, destination, Options()).ConfigureAwait(false);
-        var batch = new List<JsonElement>(RowGroupRows);
+        var rows = new JsonColumns(columns, RowGroupRows);
         using var reader = segment.OpenReader();
-        while (true)
+        while (reader.TryRead(out _, out var payload))
         {
-            var more = reader.TryRead(out _, out var payload);
-            if (more)
+            if (rows.Add(payload.Span) == RowGroupRows)
             {
-                batch.Add(JsonDocument.Parse(payload).RootElement.Clone());
+                await WriteRowGroupAsync(writer, fields, rows).ConfigureAwait(false);
             }
+        }
 
-            if (batch.Count == RowGroupRows || (!more && batch.Count > 0))
-            {
-                await WriteRowGroupAsync(writer, columns, fields, batch).ConfigureAwait(false);
-                batch.Clear();
-            }
-
-            if (!more)
-            {
-                break;
-            }
+        if (rows.Count > 0)
+        {
+            await WriteRowGroupAsync(writer, fields, rows).ConfigureAwait(false);
         }
     }
 
-    private static async Task WriteRowGroupAsync(ParquetWriter writer, List<Column> columns, DataField[] fields, List<JsonElement> rows)
+    private static async Task WriteRowGroupAsync(ParquetWriter writer, DataField[] fields, JsonColumns rows)
     {
-        using var group = writer.CreateRowGroup();
-        for (var c = 0; c < columns.Count; c++)
+        using (var group = writer.CreateRowGroup())
         {
-            var column = columns[c];
-            switch (column.Kind)
+            for (var c = 0; c < fields.Length; c++)
             {
-                case Kind.Bool:
-                    var bools = new bool?[rows.Count];
-                    for (var r = 0; r < rows.Count; r++)
-                    {
-                        bools[r] = Get(rows[r], column.Name) is { } e ? e.GetBoolean() : null;
-                    }
-
-                    await group.WriteAsync<bool>(fields[c], bools.AsMemory()).ConfigureAwait(false);
-                    break;
-                case Kind.Long:
-                    var longs = new long?[rows.Count];
-                    for (var r = 0; r < rows.Count; r++)
-                    {
-                        longs[r] = Get(rows[r], column.Name) is { } e ? e.GetInt64() : null;
-                    }
-
-                    await group.WriteAsync<long>(fields[c], longs.AsMemory()).ConfigureAwait(false);
-                    break;
-                case Kind.Double:
-                    var doubles = new double?[rows.Count];
-                    for (var r = 0; r < rows.Count; r++)
-                    {
-                        doubles[r] = Get(rows[r], column.Name) is { } e ? e.GetDouble() : null;
-                    }
-
-                    await group.WriteAsync<double>(fields[c], doubles.AsMemory()).ConfigureAwait(false);
-                    break;
-                default:
-                    var strings = new string?[rows.Count];
-                    for (var r = 0; r < rows.Count; r++)
-                    {
-                        strings[r] = Get(rows[r], column.Name) is { } e ? (e.ValueKind == JsonValueKind.String ? e.GetString() : e.GetRawText()) : null;
-                    }
-
-                    await group.WriteAsync(fields[c], strings!).ConfigureAwait(false);
-                    break;
+                switch (rows.Values[c])
+                {
+                    case bool?[] bools:
+                        await group.WriteAsync<bool>(fields[c], bools.AsMemory(0, rows.Count)).ConfigureAwait(false);
+                        break;
+                    case long?[] longs:
+                        await group.WriteAsync<long>(fields[c], longs.AsMemory(0, rows.Count)).ConfigureAwait(false);
+                        break;
+                    case double?[] doubles:
+                        await group.WriteAsync<double>(fields[c], doubles.AsMemory(0, rows.Count)).ConfigureAwait(false);
+                        break;
+                    case string?[] strings:
+                        await group.WriteAsync(fields[c], new ArraySegment<string>(strings!, 0, rows.Count)).ConfigureAwait(false);
+                        break;
+                }
             }
+
+            group.CompleteValidate();
         }
 
-        group.CompleteValidate();
+        rows.Clear();
     }
 }
