@@ -38,19 +38,7 @@ public sealed class InferredSchemaFormatTests
     public async Task InferredColumns_EveryValueAsTheRulesSay_AcrossRowGroups()
     {
         const int Records = 25_000;
-        using var buffer = new MemorySegmentBuffer();
-        var open = buffer.Open(new SegmentDescriptor("t", 0, "p", 0));
-        for (var i = 0; i < Records; i++)
-        {
-            open.Append(i, Encoding.UTF8.GetBytes(Record(i)));
-        }
-
-        var segment = open.Seal();
-        using var file = new MemoryStream();
-        new ParquetFormat(OutputCompression.Snappy).Write(segment, null, file);
-        segment.Delete();
-
-        file.Position = 0;
+        using var file = Write(new ParquetFormat(OutputCompression.Snappy), Records);
         await using var reader = await ParquetReader.CreateAsync(file);
         var fields = reader.Schema.GetDataFields();
         fields.Select(f => $"{f.Name}:{TypeOf(f)}").Should().Equal(
@@ -78,19 +66,7 @@ public sealed class InferredSchemaFormatTests
     public void InferredAvro_EveryValueAsTheRulesSay()
     {
         const int Records = 3_000;
-        using var buffer = new MemorySegmentBuffer();
-        var open = buffer.Open(new SegmentDescriptor("t", 0, "p", 0));
-        for (var i = 0; i < Records; i++)
-        {
-            open.Append(i, Encoding.UTF8.GetBytes(Record(i)));
-        }
-
-        var segment = open.Seal();
-        using var file = new MemoryStream();
-        new AvroFormat(OutputCompression.None).Write(segment, null, file);
-        segment.Delete();
-
-        file.Position = 0;
+        using var file = Write(new AvroFormat(OutputCompression.None), Records);
         using var reader = Avro.File.DataFileReader<Avro.Generic.GenericRecord>.OpenReader(file);
         var schema = (Avro.RecordSchema)reader.GetSchema();
         var types = schema.Fields.ToDictionary(f => f.Name, f => ((Avro.UnionSchema)f.Schema).Schemas[1].Tag switch
@@ -122,6 +98,24 @@ public sealed class InferredSchemaFormatTests
         }
 
         read.Should().Be(Records);
+    }
+
+    /// <summary>The first <paramref name="records"/> records of <see cref="Record"/>, staged and written in <paramref name="format"/>.</summary>
+    private static MemoryStream Write(IObjectFormat format, int records)
+    {
+        using var buffer = new MemorySegmentBuffer();
+        var open = buffer.Open(new SegmentDescriptor("t", 0, "p", 0));
+        for (var i = 0; i < records; i++)
+        {
+            open.Append(i, Encoding.UTF8.GetBytes(Record(i)));
+        }
+
+        var segment = open.Seal();
+        var file = new MemoryStream();
+        format.Write(segment, null, file);
+        segment.Delete();
+        file.Position = 0;
+        return file;
     }
 
     /// <summary>The rules, on a parsed record: absent or null is null; a string column holds a string unquoted and anything else as its JSON text.</summary>
