@@ -33,7 +33,7 @@ internal sealed class AvroFormat(OutputCompression compression) : IObjectFormat
         var schema = (RecordSchema)Schema.Parse(SchemaJson(columns, names));
         var codec = CodecFor(compression);
         using var writer = DataFileWriter<GenericRecord>.OpenWriter(new GenericDatumWriter<GenericRecord>(schema), new NonClosingStream(destination), codec);
-        var row = new JsonColumns(columns, 1);
+        using var row = new JsonColumns(columns, 1);
         using var reader = segment.OpenReader();
         while (reader.TryRead(out _, out var payload))
         {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using static KafkaS3Sink.Formats.JsonSchemaInference;
@@ -7,15 +8,23 @@ namespace KafkaS3Sink.Formats;
 /// <summary>
 /// A row group of JSON records taken apart into column arrays, by the columns <see cref="InferColumns"/> found
 /// (second pass of the Parquet writer): each record is read once with a <see cref="Utf8JsonReader"/>, straight
-/// into its columns, with no <see cref="JsonDocument"/> per record; only string values become strings. Values are
+/// into its columns, with no <see cref="JsonDocument"/> per record. Text values are not made strings: they are
+/// decoded into pooled character blocks that the row group's values point into, reused for the next row group and
+/// returned on <see cref="Dispose"/> (Parquet.Net takes string columns as <see cref="ReadOnlyMemory{T}"/>). Values are
 /// as <see cref="JsonSchemaInference"/> describes: a missing field or JSON null is null, a string column holds a
 /// string value unquoted and any other value as its JSON text, a record that is not an object goes to
 /// <see cref="JsonSchemaInference.ValueColumn"/>; a field repeated in a record takes its last value.
 /// </summary>
-internal sealed class JsonColumns
+internal sealed class JsonColumns : IDisposable
 {
+    private const int BlockChars = 64 * 1024;
     private readonly ColumnIndex index;
     private readonly int valueColumn;
+
+    /// <summary>The character blocks text values point into; <see cref="block"/> is being filled from <see cref="used"/>.</summary>
+    private readonly List<char[]> blocks = [];
+    private int block = -1;
+    private int used;
 
     public JsonColumns(List<Column> columns, int capacity)
     {
@@ -26,11 +35,14 @@ internal sealed class JsonColumns
             Kind.Bool => (Array)new bool?[capacity],
             Kind.Long => new long?[capacity],
             Kind.Double => new double?[capacity],
-            _ => new string?[capacity],
+            _ => new ReadOnlyMemory<char>?[capacity],
         }).ToArray();
     }
 
-    /// <summary>Per column, its values so far: <c>bool?[]</c>, <c>long?[]</c>, <c>double?[]</c> or <c>string?[]</c>.</summary>
+    /// <summary>
+    /// Per column, its values so far: <c>bool?[]</c>, <c>long?[]</c>, <c>double?[]</c> or <c>ReadOnlyMemory&lt;char&gt;?[]</c>
+    /// (valid until <see cref="Clear"/>).
+    /// </summary>
     public Array[] Values { get; }
 
     /// <summary>The rows held.</summary>
@@ -45,7 +57,7 @@ internal sealed class JsonColumns
         json.Read();
         if (json.TokenType != JsonTokenType.StartObject)
         {
-            ((string?[])Values[valueColumn])[row] = Text(ref json, payload);
+            ((ReadOnlyMemory<char>?[])Values[valueColumn])[row] = Text(ref json, payload);
             return ++Count;
         }
 
@@ -70,10 +82,10 @@ internal sealed class JsonColumns
         bool?[] bools => bools[row],
         long?[] longs => longs[row],
         double?[] doubles => doubles[row],
-        var strings => ((string?[])strings)[row],
+        var texts => ((ReadOnlyMemory<char>?[])texts)[row] is { } text ? new string(text.Span) : null,
     };
 
-    /// <summary>Forgets the rows (after they were written): every value back to null.</summary>
+    /// <summary>Forgets the rows (after they were written): every value back to null, the character blocks free for the next.</summary>
     public void Clear()
     {
         foreach (var values in Values)
@@ -82,6 +94,20 @@ internal sealed class JsonColumns
         }
 
         Count = 0;
+        block = blocks.Count > 0 ? 0 : -1;
+        used = 0;
+    }
+
+    /// <summary>Returns the character blocks to the pool.</summary>
+    public void Dispose()
+    {
+        foreach (var chars in blocks)
+        {
+            ArrayPool<char>.Shared.Return(chars);
+        }
+
+        blocks.Clear();
+        block = -1;
     }
 
     private void Set(int column, int row, ref Utf8JsonReader json, ReadOnlySpan<byte> payload)
@@ -99,24 +125,61 @@ internal sealed class JsonColumns
                 doubles[row] = isNull ? null : json.GetDouble();
                 break;
             default:
-                ((string?[])Values[column])[row] = isNull ? null : Text(ref json, payload);
+                // Typed: a bare null would become an empty ReadOnlyMemory (through its conversion from char[]), not null.
+                ((ReadOnlyMemory<char>?[])Values[column])[row] = isNull ? (ReadOnlyMemory<char>?)null : Text(ref json, payload);
                 break;
         }
     }
 
     /// <summary>A string value unquoted; any other value as its JSON text (an object or array is read to its end).</summary>
-    private static string Text(ref Utf8JsonReader json, ReadOnlySpan<byte> payload)
+    private ReadOnlyMemory<char> Text(ref Utf8JsonReader json, ReadOnlySpan<byte> payload)
     {
         switch (json.TokenType)
         {
             case JsonTokenType.String:
-                return json.GetString()!;
+                // Unescaped, a string has at most as many characters as its bytes.
+                var chars = Reserve(json.ValueSpan.Length, out var at);
+                return Take(chars, at, json.CopyString(chars.AsSpan(at)));
             case JsonTokenType.StartObject or JsonTokenType.StartArray:
                 var start = (int)json.TokenStartIndex;
                 json.Skip();
-                return Encoding.UTF8.GetString(payload[start..(int)json.BytesConsumed]);
+                return Decode(payload[start..(int)json.BytesConsumed]);
             default:
-                return Encoding.UTF8.GetString(json.ValueSpan);
+                return Decode(json.ValueSpan);
         }
+    }
+
+    private ReadOnlyMemory<char> Decode(ReadOnlySpan<byte> utf8)
+    {
+        var chars = Reserve(utf8.Length, out var at);
+        return Take(chars, at, Encoding.UTF8.GetChars(utf8, chars.AsSpan(at)));
+    }
+
+    private ReadOnlyMemory<char> Take(char[] chars, int at, int length)
+    {
+        used = at + length;
+        return chars.AsMemory(at, length);
+    }
+
+    /// <summary>A block with room for <paramref name="chars"/> characters from <paramref name="at"/>: the current one, the next kept one, or a new one.</summary>
+    private char[] Reserve(int chars, out int at)
+    {
+        while (block >= 0 && block < blocks.Count)
+        {
+            if (blocks[block].Length - used >= chars)
+            {
+                at = used;
+                return blocks[block];
+            }
+
+            block++;
+            used = 0;
+        }
+
+        var rented = ArrayPool<char>.Shared.Rent(Math.Max(BlockChars, chars));
+        blocks.Add(rented);
+        block = blocks.Count - 1;
+        at = used = 0;
+        return rented;
     }
 }

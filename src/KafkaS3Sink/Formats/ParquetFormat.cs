@@ -60,7 +60,7 @@ internal sealed class ParquetFormat(OutputCompression compression) : IObjectForm
         }).ToArray();
         var schema = new ParquetSchema(fields);
         await using var writer = await ParquetWriter.CreateAsync(schema, destination, Options()).ConfigureAwait(false);
-        var rows = new JsonColumns(columns, RowGroupRows);
+        using var rows = new JsonColumns(columns, RowGroupRows);
         using var reader = segment.OpenReader();
         while (reader.TryRead(out _, out var payload))
         {
@@ -93,8 +93,8 @@ internal sealed class ParquetFormat(OutputCompression compression) : IObjectForm
                     case double?[] doubles:
                         await group.WriteAsync<double>(fields[c], doubles.AsMemory(0, rows.Count)).ConfigureAwait(false);
                         break;
-                    case string?[] strings:
-                        await group.WriteAsync(fields[c], new ArraySegment<string>(strings!, 0, rows.Count)).ConfigureAwait(false);
+                    case ReadOnlyMemory<char>?[] texts:
+                        await group.WriteAsync<ReadOnlyMemory<char>>(fields[c], texts.AsMemory(0, rows.Count)).ConfigureAwait(false);
                         break;
                 }
             }
