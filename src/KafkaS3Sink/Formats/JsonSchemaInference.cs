@@ -27,7 +27,7 @@ internal static class JsonSchemaInference
             if (json.TokenType != JsonTokenType.StartObject)
             {
                 // Not an object: its JSON text goes to one column.
-                Observe(ValueColumn, -1, Kind.String);
+                Observe(ValueColumn, index.Find(ValueColumn), Kind.String);
                 continue;
             }
 
@@ -41,9 +41,9 @@ internal static class JsonSchemaInference
 
         return columns;
 
+        // A column number, or -1 and the name of a new column.
         void Observe(string? name, int found, Kind kind)
         {
-            found = found >= 0 ? found : index.Find(name!);
             if (found < 0)
             {
                 index.Add(name!, columns.Count);
