@@ -32,7 +32,7 @@ internal sealed class RetryRunner(RetryOptions options, int quietRetries, TimePr
                 {
                     return await operation(cancellationToken).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (S3Errors.IsTransient(ex, cancellationToken))
+                catch (Exception ex) when (S3Errors.IsTransient(ex, cancellationToken, attempt))
                 {
                     var now = time.GetTimestamp();
                     firstFailure ??= now;

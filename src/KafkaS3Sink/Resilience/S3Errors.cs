@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Amazon.Runtime;
+using Amazon.Runtime.Internal;
 
 namespace KafkaS3Sink.Resilience;
 
@@ -15,7 +17,15 @@ internal static class S3Errors
         // 400s for a body damaged or cut on its way (it does not match its signed SHA-256 or its Content-MD5, or is
         // shorter than its Content-Length): the network's fault, not the request's; the next attempt sends it again.
         "XAmzContentSHA256Mismatch", "BadDigest", "IncompleteBody",
+
+        // 403s for a request signed too far from the store's clock (this machine's clock is off, or the store's was
+        // stepped). The AWS SDK takes the store's time from every answer's Date header and signs the next request
+        // with it, so the next attempt passes; while the clocks keep disagreeing, the status shows it.
+        "RequestTimeTooSkewed", "RequestExpired", "RequestInTheFuture",
     };
+
+    /// <summary>A clock difference below this is S3's normal tolerance (15 minutes) at work, not worth a word.</summary>
+    private static readonly TimeSpan ClockNoteThreshold = TimeSpan.FromMinutes(4);
 
     private static readonly HashSet<string> CredentialCodes = new(StringComparer.Ordinal)
     {
@@ -23,11 +33,19 @@ internal static class S3Errors
     };
 
     /// <summary>
-    /// Whether a failure may go away by itself: a 5xx, 429 or 408 answer, a throttling code, an answer that could
-    /// not be read to its end, or no answer at all (refused, reset, timed out). Never for a cancellation the caller asked for, nor for a local file
-    /// that is missing.
+    /// Whether a failure may go away by itself: a 5xx, 429 or 408 answer, a throttling code, a request refused for
+    /// its signing time, an answer that could not be read to its end, or no answer at all (refused, reset, timed
+    /// out). Never for a cancellation the caller asked for, nor for a local file that is missing.
     /// </summary>
-    public static bool IsTransient(Exception exception, CancellationToken cancellationToken)
+    /// <param name="exception">What the request threw.</param>
+    /// <param name="cancellationToken">The caller's token: a cancellation it asked for is never retried.</param>
+    /// <param name="attempt">
+    /// Which attempt failed (1 = the first). A 403 without a body (S3's answer to a HEAD, which has none) does not
+    /// say whether access was denied or the request's signing time was refused; the SDK has taken the store's time
+    /// from it either way, so the first one is retried and a second one is final. Callers classifying a failure
+    /// that has already been retried leave it at its default.
+    /// </param>
+    public static bool IsTransient(Exception exception, CancellationToken cancellationToken, int attempt = int.MaxValue)
     {
         if (cancellationToken.IsCancellationRequested)
         {
@@ -51,7 +69,8 @@ internal static class S3Errors
                     return true;
                 case AmazonServiceException service when service.StatusCode != 0:
                     var status = (int)service.StatusCode;
-                    return status >= 500 || status is 429 or 408 || (service.ErrorCode is { } code && TransientCodes.Contains(code));
+                    return status >= 500 || status is 429 or 408 || (service.ErrorCode is { } code && TransientCodes.Contains(code))
+                        || (attempt == 1 && IsBare403(service));
                 case FileNotFoundException or DirectoryNotFoundException:
                     return false;
                 case HttpRequestException or IOException or SocketException or TimeoutException or OperationCanceledException:
@@ -62,14 +81,17 @@ internal static class S3Errors
         return false;
     }
 
-    /// <summary>A short text for logs and status: the status and code S3 answered, or what failed on the way.</summary>
+    /// <summary>
+    /// A short text for logs and status: the status and code S3 answered (and, on a 403, how far the store's clock is
+    /// from this machine's when that is more than a few minutes), or what failed on the way.
+    /// </summary>
     public static string Summary(Exception exception)
     {
         for (var ex = exception; ex is not null; ex = ex.InnerException)
         {
             if (ex is AmazonServiceException { StatusCode: not 0 } service)
             {
-                return $"{(int)service.StatusCode} {service.ErrorCode}: {service.Message}";
+                return $"{(int)service.StatusCode} {service.ErrorCode}: {service.Message}{ClockNote(service)}";
             }
 
             if (ex is HttpRequestException or SocketException or IOException or TimeoutException && ex.InnerException is null)
@@ -79,6 +101,33 @@ internal static class S3Errors
         }
 
         return $"{exception.GetType().Name}: {exception.Message}";
+    }
+
+    /// <summary>A 403 that carries no error code of S3's own (the SDK names it after the status): a HEAD's answer.</summary>
+    private static bool IsBare403(AmazonServiceException service) =>
+        service.StatusCode == HttpStatusCode.Forbidden && service.ErrorCode is null or "Forbidden";
+
+    /// <summary>On a 403: the store's time (its answer's Date) against this machine's clock, when they differ by minutes.</summary>
+    private static string ClockNote(AmazonServiceException service)
+    {
+        if (service.StatusCode != HttpStatusCode.Forbidden)
+        {
+            return string.Empty;
+        }
+
+        for (Exception? ex = service; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is HttpErrorResponseException { Response: { } response }
+                && DateTime.TryParseExact(response.GetHeaderValue("Date"), "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var storeTime))
+            {
+                var difference = storeTime - DateTime.UtcNow;
+                return difference.Duration() < ClockNoteThreshold
+                    ? string.Empty
+                    : $" (the store's clock is {difference.Duration().TotalMinutes:0} minutes {(difference > TimeSpan.Zero ? "ahead of" : "behind")} this machine's: check NTP on both)";
+            }
+        }
+
+        return string.Empty;
     }
 
     /// <summary>A one-line description of a permanent failure that says what to fix.</summary>

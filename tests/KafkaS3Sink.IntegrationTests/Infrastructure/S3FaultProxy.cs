@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
@@ -42,7 +43,7 @@ public enum S3Fault
 /// fails a share of requests the ways S3 and networks do, or refuses connections (its port closed) — switchable
 /// while a test runs. Host headers are forwarded unchanged, so SigV4 signatures stay valid.
 /// </summary>
-public sealed class S3FaultProxy : IAsyncDisposable
+public sealed partial class S3FaultProxy : IAsyncDisposable
 {
     /// <summary>Faults are dealt from bags of this many requests (see <see cref="FaultRate"/>).</summary>
     public const int BagSize = 10;
@@ -236,6 +237,11 @@ public sealed class S3FaultProxy : IAsyncDisposable
             }
         }
 
+        if (StoreClockOffset is { } offset && await RefusedAsSkewedAsync(context, DateTime.UtcNow + offset))
+        {
+            return;
+        }
+
         S3Fault? fault = DealFault() ? Faults[Random.Shared.Next(Faults.Count)] : null;
         if (fault is { } f)
         {
@@ -364,6 +370,12 @@ public sealed class S3FaultProxy : IAsyncDisposable
                 {
                     context.Response.Headers[name] = values.ToArray();
                 }
+            }
+
+            if (StoreClockOffset is { } offset)
+            {
+                // The store's answers carry its time: the AWS SDK sets its clock for the endpoint from every one.
+                context.Response.Headers.Date = (DateTime.UtcNow + offset).ToString("r", CultureInfo.InvariantCulture);
             }
 
             await using var body = await response.Content.ReadAsStreamAsync(context.RequestAborted);

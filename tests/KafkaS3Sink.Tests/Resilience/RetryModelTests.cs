@@ -17,6 +17,9 @@ public sealed class RetryModelTests
     [InlineData(HttpStatusCode.BadRequest, "XAmzContentSHA256Mismatch", true)]
     [InlineData(HttpStatusCode.BadRequest, "BadDigest", true)]
     [InlineData(HttpStatusCode.BadRequest, "IncompleteBody", true)]
+    [InlineData(HttpStatusCode.Forbidden, "RequestTimeTooSkewed", true)]
+    [InlineData(HttpStatusCode.Forbidden, "RequestExpired", true)]
+    [InlineData(HttpStatusCode.Forbidden, "RequestInTheFuture", true)]
     [InlineData(HttpStatusCode.BadRequest, "InvalidArgument", false)]
     [InlineData(HttpStatusCode.Forbidden, "SignatureDoesNotMatch", false)]
     [InlineData(HttpStatusCode.Forbidden, "AccessDenied", false)]
@@ -27,6 +30,46 @@ public sealed class RetryModelTests
         var error = new AmazonS3Exception("x") { StatusCode = status, ErrorCode = code };
 
         S3Errors.IsTransient(error, CancellationToken.None).Should().Be(transient);
+    }
+
+    [Fact]
+    public void A403WithoutABody_IsRetriedOnce_ForItMayBeTheClock()
+    {
+        // A HEAD's 403 has no body, so no code: denied access and a refused signing time look the same.
+        var bare = new AmazonS3Exception("x") { StatusCode = HttpStatusCode.Forbidden, ErrorCode = "Forbidden" };
+
+        S3Errors.IsTransient(bare, CancellationToken.None, attempt: 1).Should().BeTrue();
+        S3Errors.IsTransient(bare, CancellationToken.None, attempt: 2).Should().BeFalse("a second one is denied access");
+        S3Errors.IsTransient(bare, CancellationToken.None).Should().BeFalse("a failure that escaped the retries is final");
+        S3Errors.IsTransient(new AmazonS3Exception("x") { StatusCode = HttpStatusCode.Forbidden, ErrorCode = "AccessDenied" }, CancellationToken.None, attempt: 1)
+            .Should().BeFalse("S3 said why");
+    }
+
+    [Theory]
+    [InlineData(10, "403 RequestTimeTooSkewed: too far (the store's clock is 10 minutes ahead of this machine's: check NTP on both)")]
+    [InlineData(-20, "403 RequestTimeTooSkewed: too far (the store's clock is 20 minutes behind this machine's: check NTP on both)")]
+    [InlineData(2, "403 RequestTimeTooSkewed: too far")]
+    public void A403_SaysHowFarTheStoresClockIsFromThisMachines(int storeMinutesAhead, string summary)
+    {
+        var storeTime = DateTime.UtcNow.AddMinutes(storeMinutesAhead).ToString("r", System.Globalization.CultureInfo.InvariantCulture);
+        var answer = new Amazon.Runtime.Internal.HttpErrorResponseException(new DatedResponse(storeTime));
+        var error = new AmazonS3Exception("too far", answer) { StatusCode = HttpStatusCode.Forbidden, ErrorCode = "RequestTimeTooSkewed" };
+
+        S3Errors.Summary(error).Should().Be(summary);
+    }
+
+    [Fact]
+    public async Task A403WithoutABody_TwiceInARow_IsFinalAfterOneRetry()
+    {
+        var time = new FakeTimeProvider();
+        var runner = new RetryRunner(new RetryOptions(), 3, time, NullLogger.Instance, new FaultRegistry(), new LogThrottle(time, TimeSpan.FromSeconds(30)), _ => { });
+        var attempts = 0;
+
+        var denied = runner.RunAsync<int>("HEAD", "k", null, _ => { attempts++; throw new AmazonS3Exception("x") { StatusCode = HttpStatusCode.Forbidden, ErrorCode = "Forbidden" }; }, CancellationToken.None);
+        await AdvanceUntilDoneAsync(time, denied);
+
+        await denied.Invoking(d => d.WaitAsync(TimeSpan.FromSeconds(10))).Should().ThrowAsync<AmazonS3Exception>();
+        attempts.Should().Be(2);
     }
 
     [Fact]
@@ -130,5 +173,29 @@ public sealed class RetryModelTests
         time.Advance(TimeSpan.FromSeconds(31));
         throttle.ShouldLog("kafka Local_Transport", out var suppressed).Should().BeTrue();
         suppressed.Should().Be(5);
+    }
+
+    /// <summary>An S3 answer with nothing but its Date header.</summary>
+    private sealed class DatedResponse(string date) : Amazon.Runtime.Internal.Transform.IWebResponseData
+    {
+        public long ContentLength => 0;
+
+        public string ContentType => "application/xml";
+
+        public HttpStatusCode StatusCode => HttpStatusCode.Forbidden;
+
+        public bool IsSuccessStatusCode => false;
+
+        public Amazon.Runtime.Internal.Transform.IHttpResponseBody ResponseBody => null!;
+
+        public string[] GetHeaderNames() => ["Date"];
+
+        public bool IsHeaderPresent(string headerName) => headerName == "Date";
+
+        public string GetHeaderValue(string headerName) => headerName == "Date" ? date : null!;
+
+        public Amazon.Runtime.EventStreams.IEventStreamHeader GetEventStreamHeader(string headerName) => null!;
+
+        public bool IsEventHeaderPresent(string headerName) => false;
     }
 }
