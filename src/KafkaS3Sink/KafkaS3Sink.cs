@@ -104,6 +104,7 @@ public sealed class KafkaS3Sink : IDisposable
             LastError = faults.LastError,
             StalledPartitions = control.StalledPartitions,
             KafkaUnreachableSince = control.KafkaUnreachableSince,
+            MissingTopics = control.MissingTopics,
             Lag = control.Lag,
             RecordsSkipped = control.RecordsSkipped,
             RecordErrors = control.RecordErrors,
@@ -287,6 +288,12 @@ public sealed record KafkaS3SinkStatus(
 
     /// <summary>Since when no Kafka broker is reachable; null while one is.</summary>
     public DateTimeOffset? KafkaUnreachableSince { get; init; }
+
+    /// <summary>
+    /// Subscribed topics the Kafka cluster does not have: nothing is consumed from them until they exist (a topic
+    /// created later is picked up within <c>topic.metadata.refresh.interval.ms</c>, 5 minutes by default). Empty when none.
+    /// </summary>
+    public IReadOnlyList<string> MissingTopics { get; init; } = [];
 
     /// <summary>Records behind the end of the assigned partitions.</summary>
     public long Lag { get; init; }

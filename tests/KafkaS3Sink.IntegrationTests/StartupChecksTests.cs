@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Amazon.S3.Model;
+using KafkaS3Sink.Hosting;
 using KafkaS3Sink.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
 
@@ -9,8 +12,8 @@ namespace KafkaS3Sink.IntegrationTests;
 
 /// <summary>
 /// What a start checks and cleans up after an earlier run: the staging volume's size against the quota,
-/// formatted object files a killed process left, incomplete multipart uploads of an earlier owner, and a
-/// failed sink leaving its group.
+/// formatted object files a killed process left, incomplete multipart uploads of an earlier owner, a
+/// subscribed topic that does not exist, and a failed sink leaving its group.
 /// </summary>
 [Collection(IntegrationCollection.Name)]
 [Trait("Category", "Integration")]
@@ -45,6 +48,62 @@ public sealed class StartupChecksTests : IDisposable
         var message = (await act.Should().ThrowAsync<KafkaS3SinkException>()).Which.Message;
         message.Should().StartWith($"The staging volume of '{staging}' has 20,971,520 bytes in all, not more than Staging.MinFreeDiskBytes (536,870,912)");
         message.Should().Contain("Lower Staging.MinFreeDiskBytes or stage on a larger volume");
+    }
+
+    /// <summary>
+    /// A topic in Topics that Kafka does not have (misspelt, or not created yet): the client consumes nothing from it
+    /// and used to say so only in a warning every 30 s while health said Healthy. The status lists it, health is
+    /// Degraded naming it, the other topic is written as usual, and once the topic exists it is consumed too.
+    /// </summary>
+    [Fact]
+    public async Task ATopicThatDoesNotExist_IsNamedInStatusAndHealth_UntilItIsCreated()
+    {
+        var (topic, bucket) = await SetUpAsync("missing", 100);
+        var later = topic + "-later";
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders().AddProvider(new CapturingLoggerProvider(logLines, output));
+        builder.Services.AddKafkaS3Sink("missing", sink => sink.Configure(o =>
+        {
+            Configure(o, topic, bucket, 100);
+            o.Topics.Add(later);
+
+            // The client looks for subscribed topics again every 5 minutes by default; the test cannot wait that long.
+            o.KafkaProperties["topic.metadata.refresh.interval.ms"] = "1000";
+        }));
+        builder.Services.AddHealthChecks().AddKafkaS3Sinks();
+        using var host = builder.Build();
+        var controller = host.Services.GetRequiredService<IKafkaS3SinkController>();
+        var health = host.Services.GetRequiredService<HealthCheckService>();
+        await host.StartAsync();
+
+        await SinkTestKit.WaitForCommitsAsync(servers.Kafka, topic, topic, [100], TimeSpan.FromSeconds(60));
+        var deadline = Stopwatch.StartNew();
+        while (controller.GetStatus("missing").MissingTopics.Count == 0 && deadline.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            await Task.Delay(100);
+        }
+
+        controller.GetStatus("missing").MissingTopics.Should().Equal([later], "the client said the topic is not there");
+        var report = await health.CheckHealthAsync();
+        report.Status.Should().Be(HealthStatus.Degraded);
+        report.Entries.Values.Single().Description.Should().Contain($"topic(s) {later} do not exist in Kafka").And.Contain("correct Topics");
+        logLines.Should().Contain(l => l.Contains($"the topic '{later}' does not exist in Kafka", StringComparison.Ordinal));
+
+        servers.Kafka.CreateTopic(later, 1);
+        SinkTestKit.Produce(servers.Kafka, later, Enumerable.Range(100, 100).Select(i => (0, (string?)null, $"{{\"id\":{i}}}")));
+        await SinkTestKit.WaitForCommitsAsync(servers.Kafka, topic, later, [100], TimeSpan.FromSeconds(60));
+        deadline.Restart();
+        while (controller.GetStatus("missing").MissingTopics.Count > 0 && deadline.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            await Task.Delay(100);
+        }
+
+        controller.GetStatus("missing").MissingTopics.Should().BeEmpty("the topic exists now");
+        (await health.CheckHealthAsync()).Status.Should().Be(HealthStatus.Healthy);
+        await host.StopAsync().WaitAsync(TimeSpan.FromMinutes(1));
+
+        var ids = (await SinkTestKit.ReadObjectsAsync(servers.S3, bucket)).SelectMany(o => o.Lines).Select(l => SinkTestKit.Json(l).GetProperty("id").GetInt32()).Order();
+        ids.Should().Equal(Enumerable.Range(0, 200), "both topics' records, each once");
     }
 
     [Fact]

@@ -7,7 +7,8 @@ namespace KafkaS3Sink.Hosting;
 /// Unhealthy when a sink failed, when an S3 operation has kept failing longer than the sink's
 /// <see cref="RetryOptions.UnhealthyAfter"/>, when the progress watchdog reports stalled partitions, or when a
 /// sealed rotation has waited too long for its commit; degraded while S3 requests are being retried, while no
-/// Kafka broker is reachable, while backpressure pauses a sink, or while a sink is fenced out of partitions.
+/// Kafka broker is reachable, while a subscribed topic does not exist, while backpressure pauses a sink, or while a
+/// sink is fenced out of partitions.
 /// </summary>
 internal sealed class KafkaS3SinkHealthCheck(KafkaS3SinkRegistry registry, TimeProvider time, KafkaS3SinkHealthOptions options) : IHealthCheck
 {
@@ -47,6 +48,11 @@ internal sealed class KafkaS3SinkHealthCheck(KafkaS3SinkRegistry registry, TimeP
             if (status.KafkaUnreachableSince is { } down)
             {
                 degraded.Add($"sink '{name}': no Kafka broker reachable for {Format(now - down)}");
+            }
+
+            if (status.MissingTopics.Count > 0)
+            {
+                degraded.Add($"sink '{name}': topic(s) {string.Join(", ", status.MissingTopics)} do not exist in Kafka, so nothing is consumed from them (create them, or correct Topics / topics)");
             }
 
             if (status.FencedPartitions.Count > 0)

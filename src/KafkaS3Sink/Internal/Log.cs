@@ -150,4 +150,10 @@ internal static partial class Log
 
     [LoggerMessage(48, LogLevel.Error, "The config record '{Key}' could not take effect on this worker: {Reason}")]
     public static partial void ConfigRecordFailed(ILogger logger, Exception exception, string? key, string reason);
+
+    [LoggerMessage(50, LogLevel.Warning, "Sink '{Sink}': the topic '{Topic}' does not exist in Kafka, so nothing is consumed from it: create it, or correct Topics (topics). A topic created later is picked up within topic.metadata.refresh.interval.ms (5 minutes by default).")]
+    public static partial void TopicMissing(ILogger logger, string sink, string topic);
+
+    [LoggerMessage(51, LogLevel.Information, "Sink '{Sink}': the topic '{Topic}' exists now.")]
+    public static partial void TopicFound(ILogger logger, string sink, string topic);
 }

@@ -12,6 +12,7 @@ internal sealed class SinkControl
     private long lag;
     private IReadOnlyList<string> fencedPartitions = [];
     private IReadOnlyList<string> stalledPartitions = [];
+    private IReadOnlyList<string> missingTopics = [];
     private System.Collections.Concurrent.ConcurrentDictionary<string, string> recordErrors = new(StringComparer.Ordinal);
     private long recordsSkipped;
 
@@ -66,6 +67,13 @@ internal sealed class SinkControl
     {
         get => Volatile.Read(ref stalledPartitions);
         set => Volatile.Write(ref stalledPartitions, value);
+    }
+
+    /// <summary>Subscribed topics the cluster does not have (see <see cref="MissingTopics"/>); empty when none.</summary>
+    public IReadOnlyList<string> MissingTopics
+    {
+        get => Volatile.Read(ref missingTopics);
+        set => Volatile.Write(ref missingTopics, value);
     }
 
     /// <summary>Records behind the end of the assigned partitions.</summary>

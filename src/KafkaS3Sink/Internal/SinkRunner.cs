@@ -43,6 +43,7 @@ internal sealed class SinkRunner : IDisposable
     private readonly PartitionAssignments assignments;
     private readonly RecordPreparer preparer;
     private readonly DeadLetterQueue? deadLetters;
+    private readonly MissingTopics missingTopics;
 
     private readonly List<(PartitionState State, Exception Reason)> problems = [];
     private IConsumer<byte[], byte[]>? consumer;
@@ -83,6 +84,7 @@ internal sealed class SinkRunner : IDisposable
         backpressure = new Backpressure(options, buffer, uploader, uploads, control, metrics, retry, time, logger);
         status = new StatusPublisher(control, retry.Faults, options.Retry, time, logger);
         progress = new ProgressLog(options, metrics, control, time, logger);
+        missingTopics = new MissingTopics(options.Name, control, time, logger);
         if (options.Errors.DeadLetterTopic is not null && options.Errors.Tolerance == ErrorTolerance.All)
         {
             deadLetters = new DeadLetterQueue(options, retry, throttle, metrics, time, logger);
@@ -117,6 +119,7 @@ internal sealed class SinkRunner : IDisposable
                 }
                 catch (ConsumeException ex) when (!ex.Error.IsFatal)
                 {
+                    missingTopics.OnError(ex.Error);
                     ConsumerError(ex.Error.Code.ToString(), ex.Error.ToString());
                 }
 
@@ -144,6 +147,7 @@ internal sealed class SinkRunner : IDisposable
             }
 
             consumer = null;
+            missingTopics.WaitForCheck();
 
             // An abandoned close may still be running: disposing the handle under it could crash the process.
             if (!assignments.Abandoned)
@@ -181,7 +185,11 @@ internal sealed class SinkRunner : IDisposable
         }
 
         return new ConsumerBuilder<byte[], byte[]>(config)
-            .SetErrorHandler((_, e) => ConsumerError(e.Code.ToString(), e.ToString()))
+            .SetErrorHandler((_, e) =>
+            {
+                missingTopics.OnError(e);
+                ConsumerError(e.Code.ToString(), e.ToString());
+            })
             .SetLogHandler((_, m) =>
             {
                 if (m.Level <= SyslogLevel.Warning)
@@ -190,7 +198,11 @@ internal sealed class SinkRunner : IDisposable
                 }
             })
             .SetStatisticsHandler((_, json) => status.OnStatistics(json))
-            .SetPartitionsAssignedHandler((_, assigned) => assignments.OnAssigned(assigned))
+            .SetPartitionsAssignedHandler((_, assigned) =>
+            {
+                missingTopics.OnAssigned(assigned);
+                assignments.OnAssigned(assigned);
+            })
             .SetPartitionsRevokedHandler((_, revoked) => assignments.OnRevoked(revoked))
             .SetPartitionsLostHandler((_, lost) => assignments.OnLost(lost))
             .Build();
@@ -314,6 +326,7 @@ internal sealed class SinkRunner : IDisposable
             writer.RotateOnTimers(partitions.Values, rotation);
             PublishStatus();
             progress.Tick(now, backpressure.StagedBytes, backpressure.Blocked);
+            missingTopics.Tick(consumer!);
         }
     }
 
