@@ -6,7 +6,7 @@ namespace KafkaS3Sink.IntegrationTests;
 public sealed partial class FaultTests
 {
     /// <summary>
-    /// Scenario 7: the store's clock runs 10 minutes ahead of this machine's (the proxy refuses, as S3 does, a request
+    /// Scenario 8: the store's clock runs 10 minutes ahead of this machine's (the proxy refuses, as S3 does, a request
     /// signed more than 5 minutes from it), then is set right in the middle of the stream. The AWS SDK's answer to this
     /// (sign again with the time the store sent) runs inside the SDK's retry handler, which the sink's own retries
     /// replace; the sink must still start, deliver, and follow the clock back.
