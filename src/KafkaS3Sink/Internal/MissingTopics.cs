@@ -88,7 +88,7 @@ internal sealed class MissingTopics(string sinkName, SinkControl control, TimePr
     }
 
     /// <summary>Waits for a metadata request in flight (bounded by its timeout), before the consumer's handle is closed.</summary>
-    public void WaitForCheck() => check.Wait(MetadataTimeout * 2);
+    public void WaitForCheck() => ((IAsyncResult)check).AsyncWaitHandle.WaitOne(MetadataTimeout * 2);
 
     private void Found(string topic)
     {

@@ -258,6 +258,9 @@ internal sealed partial class S3ObjectUploader : IDisposable
             return await Task.Run(
                 () =>
                 {
+                    // Made at start, and again here: a staging folder deleted under the sink (a clean-up of /tmp) would
+                    // otherwise fail every object to come, each failure replaying its partition from Kafka, forever.
+                    Directory.CreateDirectory(objectDirectory);
                     using (var output = new FileStream(file, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 64 * 1024))
                     {
                         format.Write(segment, avroSchema, output);

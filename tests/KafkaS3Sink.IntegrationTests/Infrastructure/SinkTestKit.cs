@@ -98,7 +98,7 @@ public static class SinkTestKit
         throw new TimeoutException($"Committed offsets [{string.Join(",", committed)}] did not reach [{string.Join(",", targets)}] within {timeout}.");
     }
 
-    /// <summary>Every object under a prefix with its lines (read 8 at a time).</summary>
+    /// <summary>Every object under a prefix with its lines (read 8 at a time; <c>.gz</c> objects decompressed).</summary>
     public static async Task<List<(string Key, List<string> Lines)>> ReadObjectsAsync(
         S3Server s3, string bucket, string prefix = "", string? accessKey = null, string? secretKey = null)
     {
@@ -117,7 +117,9 @@ public static class SinkTestKit
         await Parallel.ForEachAsync(Enumerable.Range(0, keys.Count), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
         {
             using var response = await client.GetObjectAsync(bucket, keys[i], ct);
-            using var reader = new StreamReader(response.ResponseStream, Encoding.UTF8);
+            using var reader = new StreamReader(
+                keys[i].EndsWith(".gz", StringComparison.Ordinal) ? new System.IO.Compression.GZipStream(response.ResponseStream, System.IO.Compression.CompressionMode.Decompress) : response.ResponseStream,
+                Encoding.UTF8);
             var lines = (await reader.ReadToEndAsync(ct)).Split('\n').ToList();
             lines.Should().HaveElementAt(lines.Count - 1, string.Empty, $"object {keys[i]} must end with a newline");
             lines.RemoveAt(lines.Count - 1);
