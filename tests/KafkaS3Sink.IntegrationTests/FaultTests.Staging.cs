@@ -109,6 +109,69 @@ public sealed partial class FaultTests
         await AssertExactlyOnceAsync(bucket, 4_000);
     }
 
+    /// <summary>
+    /// Scenario 5d: the staging volume fills up (another process's file takes every free byte) for 15 s, with the
+    /// free-disk watermark off (<c>MinFreeDiskBytes = 0</c>) so that the sink's writes, not its watermark, meet the
+    /// full disk (ENOSPC). The sink pauses, stays Running, and once the file is gone every record lands once.
+    /// </summary>
+    [Fact]
+    public async Task StagingVolumeFullFor15s_SinkPausesAndRecoversExactlyOnce()
+    {
+        MountStagingVolume(64);
+        var (topic, bucket) = await SetUpAsync("fullvol");
+        using var sink = Sink(topic, bucket, servers.S3.Endpoint, flushSize: 250, o => o.Staging.MinFreeDiskBytes = 0);
+        using var stop = new CancellationTokenSource();
+        var run = sink.RunAsync(stop.Token);
+        Produce(topic, 0, 2_000);
+        await SinkTestKit.WaitForCommitsAsync(servers.Kafka, topic, topic, [500, 500, 500, 500], TimeSpan.FromSeconds(90), run);
+
+        var ballast = Path.Combine(staging, "ballast");
+        var filled = FillVolume(ballast);
+        output.WriteLine($"ballast of {filled:N0} bytes; {new DriveInfo(staging).AvailableFreeSpace:N0} bytes free");
+        Produce(topic, 2_000, 2_000);
+        await Task.Delay(TimeSpan.FromSeconds(15));
+        run.IsCompleted.Should().BeFalse("a full staging volume must not stop the sink");
+        sink.GetStatus().State.Should().Be(SinkState.Running);
+        SinkTestKit.Committed(servers.Kafka, topic, topic, Partitions).Should().OnlyContain(c => c < 1_000, "nothing could be staged, so nothing past it was committed");
+        File.Delete(ballast);
+
+        var recovery = Stopwatch.StartNew();
+        await SinkTestKit.WaitForCommitsAsync(servers.Kafka, topic, topic, [1_000, 1_000, 1_000, 1_000], TimeSpan.FromSeconds(90), run);
+        output.WriteLine($"all committed {recovery.Elapsed.TotalSeconds:0.0} s after the ballast was deleted");
+        await StopAsync(stop, run);
+        logLines.Should().Contain(l => l.StartsWith("Consumption paused: a staging write failed", StringComparison.Ordinal) && l.Contains("No space left on device", StringComparison.Ordinal));
+        await AssertExactlyOnceAsync(bucket, 4_000);
+    }
+
+    /// <summary>Writes a file until the volume has no byte left; returns its length.</summary>
+    private static long FillVolume(string path)
+    {
+        var chunk = new byte[64 * 1024];
+        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0);
+        try
+        {
+            while (true)
+            {
+                file.Write(chunk);
+            }
+        }
+        catch (IOException)
+        {
+            // Full: the last chunk may be partly written; fill the rest byte by byte.
+            try
+            {
+                while (true)
+                {
+                    file.WriteByte(0);
+                }
+            }
+            catch (IOException)
+            {
+                return file.Length;
+            }
+        }
+    }
+
     /// <summary>Deletes a folder the sink may be writing into: a file created meanwhile makes a pass fail, so try again.</summary>
     private static void DeleteWhileInUse(string folder)
     {

@@ -7,6 +7,8 @@ namespace KafkaS3Sink.IntegrationTests;
 /// <summary>What the fault scenarios share: topics and buckets, the sink's settings, the staging folder, the read-back.</summary>
 public sealed partial class FaultTests
 {
+    private bool mountedVolume;
+
     public void Dispose()
     {
         loggerFactory.Dispose();
@@ -17,6 +19,11 @@ public sealed partial class FaultTests
         catch (InvalidOperationException)
         {
             // Never made read-only.
+        }
+
+        if (mountedVolume)
+        {
+            Exec("umount", staging);
         }
 
         if (Directory.Exists(staging))
@@ -78,6 +85,24 @@ public sealed partial class FaultTests
     {
         await stop.CancelAsync();
         await run.WaitAsync(TimeSpan.FromMinutes(2));
+    }
+
+    /// <summary>Stages on a tmpfs of this many MiB of its own (unmounted when the test ends).</summary>
+    private void MountStagingVolume(int mebibytes)
+    {
+        Directory.CreateDirectory(staging);
+        Exec("mount", "-t", "tmpfs", "-o", $"size={mebibytes}m", "tmpfs", staging);
+        mountedVolume = true;
+    }
+
+    private static void Exec(string file, params string[] args)
+    {
+        using var process = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardError = true })!;
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed (the fault tests run as root): {process.StandardError.ReadToEnd()}");
+        }
     }
 
     /// <summary>Makes the staging folder read-only (immutable, which binds root too) or writable again.</summary>
