@@ -23,7 +23,7 @@ public sealed partial class FaultTests
 
         if (mountedVolume)
         {
-            Exec("umount", staging);
+            Root.Run("umount", staging);
         }
 
         if (Directory.Exists(staging))
@@ -91,18 +91,8 @@ public sealed partial class FaultTests
     private void MountStagingVolume(int mebibytes)
     {
         Directory.CreateDirectory(staging);
-        Exec("mount", "-t", "tmpfs", "-o", $"size={mebibytes}m", "tmpfs", staging);
+        Root.Run("mount", "-t", "tmpfs", "-o", $"size={mebibytes}m", "tmpfs", staging);
         mountedVolume = true;
-    }
-
-    private static void Exec(string file, params string[] args)
-    {
-        using var process = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardError = true })!;
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed (the fault tests run as root): {process.StandardError.ReadToEnd()}");
-        }
     }
 
     /// <summary>Makes the staging folder read-only (immutable, which binds root too) or writable again.</summary>

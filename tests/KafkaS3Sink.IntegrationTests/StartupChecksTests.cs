@@ -38,7 +38,7 @@ public sealed class StartupChecksTests : IDisposable
     public async Task StagingVolumeSmallerThanMinFreeDiskBytes_StartFailsWithTheNumbers()
     {
         Directory.CreateDirectory(staging);
-        Run("mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", staging);
+        Root.Run("mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", staging);
         mounted = true;
         var (topic, bucket) = await SetUpAsync("smallvol", 10);
         using var sink = Sink(topic, bucket, 10);
@@ -226,22 +226,12 @@ public sealed class StartupChecksTests : IDisposable
         loggerFactory.Dispose();
         if (mounted)
         {
-            Run("umount", staging);
+            Root.Run("umount", staging);
         }
 
         if (Directory.Exists(staging))
         {
             Directory.Delete(staging, recursive: true);
-        }
-    }
-
-    private static void Run(string file, params string[] args)
-    {
-        using var process = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardError = true })!;
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed (these tests run as root): {process.StandardError.ReadToEnd()}");
         }
     }
 
