@@ -103,6 +103,25 @@ internal static class S3Errors
         return $"{exception.GetType().Name}: {exception.Message}";
     }
 
+    /// <summary>The bucket's region, as S3 names it when a request went to the wrong one (a header, or its message).</summary>
+    private static string? BucketRegion(AmazonServiceException service)
+    {
+        for (Exception? ex = service; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is HttpErrorResponseException { Response: { } response } && response.GetHeaderValue("x-amz-bucket-region") is { Length: > 0 } header)
+            {
+                return header;
+            }
+        }
+
+        // "The authorization header is malformed; the region 'us-east-1' is wrong; expecting 'eu-west-1'"
+        const string Expecting = "expecting '";
+        var message = service.Message ?? string.Empty;
+        var start = message.IndexOf(Expecting, StringComparison.Ordinal);
+        var end = start < 0 ? -1 : message.IndexOf('\'', start + Expecting.Length);
+        return end > start ? message[(start + Expecting.Length)..end] : null;
+    }
+
     /// <summary>A 403 that carries no error code of S3's own (the SDK names it after the status): a HEAD's answer.</summary>
     private static bool IsBare403(AmazonServiceException service) =>
         service.StatusCode == HttpStatusCode.Forbidden && service.ErrorCode is null or "Forbidden";
@@ -139,6 +158,19 @@ internal static class S3Errors
         }
 
         var answered = $"{(int)s3.StatusCode} {s3.ErrorCode}";
+        if (s3.ErrorCode is "AuthorizationHeaderMalformed" or "PermanentRedirect" or "IllegalLocationConstraintException" || s3.StatusCode == HttpStatusCode.MovedPermanently)
+        {
+            // The SDK would follow the bucket's region in its own retries, which the sink has off: say which it is.
+            return BucketRegion(s3) is { } region
+                ? $"S3 bucket '{bucket}' is in region '{region}' ({answered}): set S3.Region (s3.region) to '{region}'."
+                : $"S3 refused the sink's requests to bucket '{bucket}' as sent to the wrong region ({answered}: {s3.Message}): set S3.Region (s3.region) to the bucket's region.";
+        }
+
+        if (s3.ErrorCode == "ExpiredToken")
+        {
+            return $"S3 rejected the sink's credentials for bucket '{bucket}' ({answered}): their session token has expired. Keys with a session token from the environment or an AWS profile (S3.AccessKeyId not set) are not renewed: renew them and restart, or run with a role the SDK renews (instance profile, web identity).";
+        }
+
         if (s3.ErrorCode is { } code && CredentialCodes.Contains(code))
         {
             return $"S3 rejected the sink's credentials for bucket '{bucket}' ({answered}): check S3.AccessKeyId and S3.SecretAccessKey (aws.access.key.id / aws.secret.access.key).";

@@ -103,6 +103,21 @@ public sealed class RetryModelTests
     }
 
     [Fact]
+    public void ARequestSentToTheWrongRegion_NamesTheBucketsRegion_AndAnExpiredToken_SaysItIsNotRenewed()
+    {
+        // AWS S3's answers: the SDK would follow the bucket's region in its own retries, which the sink has off.
+        S3Errors.DescribePermanent(new AmazonS3Exception("The authorization header is malformed; the region 'us-east-1' is wrong; expecting 'eu-west-1'") { StatusCode = HttpStatusCode.BadRequest, ErrorCode = "AuthorizationHeaderMalformed" }, "b", "PUT", "k")
+            .Should().Be("S3 bucket 'b' is in region 'eu-west-1' (400 AuthorizationHeaderMalformed): set S3.Region (s3.region) to 'eu-west-1'.");
+        var redirect = new Amazon.Runtime.Internal.HttpErrorResponseException(new DatedResponse("Sun, 06 Dec 2026 14:00:00 GMT", ("x-amz-bucket-region", "ap-south-1")));
+        S3Errors.DescribePermanent(new AmazonS3Exception("The bucket you are attempting to access must be addressed using the specified endpoint.", redirect) { StatusCode = HttpStatusCode.MovedPermanently, ErrorCode = "PermanentRedirect" }, "b", "HEAD", "k")
+            .Should().Be("S3 bucket 'b' is in region 'ap-south-1' (301 PermanentRedirect): set S3.Region (s3.region) to 'ap-south-1'.");
+        S3Errors.DescribePermanent(new AmazonS3Exception("x") { StatusCode = HttpStatusCode.MovedPermanently, ErrorCode = "PermanentRedirect" }, "b", "HEAD", "k")
+            .Should().StartWith("S3 refused the sink's requests to bucket 'b' as sent to the wrong region (301 PermanentRedirect: x): set S3.Region");
+        S3Errors.DescribePermanent(new AmazonS3Exception("x") { StatusCode = HttpStatusCode.BadRequest, ErrorCode = "ExpiredToken" }, "b", "PUT", "k")
+            .Should().StartWith("S3 rejected the sink's credentials for bucket 'b' (400 ExpiredToken): their session token has expired.");
+    }
+
+    [Fact]
     public async Task TransientFailures_AreRetriedCountedAndShownUntilTheOperationSucceeds()
     {
         var time = new FakeTimeProvider();
@@ -175,8 +190,8 @@ public sealed class RetryModelTests
         suppressed.Should().Be(5);
     }
 
-    /// <summary>An S3 answer with nothing but its Date header.</summary>
-    private sealed class DatedResponse(string date) : Amazon.Runtime.Internal.Transform.IWebResponseData
+    /// <summary>An S3 answer with nothing but its Date header (and any others given).</summary>
+    private sealed class DatedResponse(string date, params (string Name, string Value)[] others) : Amazon.Runtime.Internal.Transform.IWebResponseData
     {
         public long ContentLength => 0;
 
@@ -188,11 +203,11 @@ public sealed class RetryModelTests
 
         public Amazon.Runtime.Internal.Transform.IHttpResponseBody ResponseBody => null!;
 
-        public string[] GetHeaderNames() => ["Date"];
+        public string[] GetHeaderNames() => ["Date", .. others.Select(o => o.Name)];
 
-        public bool IsHeaderPresent(string headerName) => headerName == "Date";
+        public bool IsHeaderPresent(string headerName) => GetHeaderNames().Contains(headerName);
 
-        public string GetHeaderValue(string headerName) => headerName == "Date" ? date : null!;
+        public string GetHeaderValue(string headerName) => headerName == "Date" ? date : others.FirstOrDefault(o => o.Name == headerName).Value!;
 
         public Amazon.Runtime.EventStreams.IEventStreamHeader GetEventStreamHeader(string headerName) => null!;
 
