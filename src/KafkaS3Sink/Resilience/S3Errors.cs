@@ -103,6 +103,11 @@ internal static class S3Errors
         return $"{exception.GetType().Name}: {exception.Message}";
     }
 
+    /// <summary>Whether S3 refused a request for being sent to (or signed for) another region than the bucket's.</summary>
+    public static bool IsWrongRegion(AmazonServiceException service) =>
+        service.ErrorCode is "AuthorizationHeaderMalformed" or "PermanentRedirect" or "IllegalLocationConstraintException"
+        || service.StatusCode == HttpStatusCode.MovedPermanently;
+
     /// <summary>The bucket's region, as S3 names it when a request went to the wrong one (a header, or its message).</summary>
     private static string? BucketRegion(AmazonServiceException service)
     {
@@ -158,7 +163,7 @@ internal static class S3Errors
         }
 
         var answered = $"{(int)s3.StatusCode} {s3.ErrorCode}";
-        if (s3.ErrorCode is "AuthorizationHeaderMalformed" or "PermanentRedirect" or "IllegalLocationConstraintException" || s3.StatusCode == HttpStatusCode.MovedPermanently)
+        if (IsWrongRegion(s3))
         {
             // The SDK would follow the bucket's region in its own retries, which the sink has off: say which it is.
             return BucketRegion(s3) is { } region

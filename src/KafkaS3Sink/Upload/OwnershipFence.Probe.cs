@@ -60,7 +60,7 @@ internal sealed partial class OwnershipFence
                 FencesMultipart = await ProbeMultipartAsync(probe, cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (AmazonS3Exception ex) when (ex.StatusCode is HttpStatusCode.NotImplemented or HttpStatusCode.BadRequest)
+        catch (AmazonS3Exception ex) when (ex.StatusCode is HttpStatusCode.NotImplemented or HttpStatusCode.BadRequest && !S3Errors.IsWrongRegion(ex))
         {
             unsupported = $"the probe failed with {(int)ex.StatusCode} {ex.ErrorCode}: {ex.Message}";
         }
