@@ -3,13 +3,13 @@ using System.Diagnostics.Metrics;
 
 namespace KafkaS3Sink.IntegrationTests.Infrastructure;
 
-/// <summary>Collects the sink's instruments (meter "KafkaS3Sink") for one sink name, sampling gauges every 20 ms.</summary>
+/// <summary>Collects the sink's instruments (meter "KafkaS3Sink") for one sink name, sampling gauges every 10 ms on a thread of its own.</summary>
 public sealed class MetricsRecorder : IDisposable
 {
     private readonly MeterListener listener = new();
     private readonly string sink;
     private readonly CancellationTokenSource stop = new();
-    private readonly Task sampler;
+    private readonly Thread sampler;
 
     public MetricsRecorder(string sink)
     {
@@ -35,14 +35,22 @@ public sealed class MetricsRecorder : IDisposable
             }
         });
         listener.Start();
-        sampler = Task.Run(async () =>
+        // A thread of its own: a loop of Task.Delay continuations waits for a free pool thread, and on a loaded
+        // machine with the sink's uploads on the pool it sampled nothing for the whole 1.2 s a test's sink had up to
+        // 200 segments open (CI of 93117e3, a build running alongside).
+        sampler = new Thread(() =>
         {
             while (!stop.IsCancellationRequested)
             {
                 listener.RecordObservableInstruments();
-                await Task.Delay(20);
+                Thread.Sleep(10);
             }
-        });
+        })
+        {
+            IsBackground = true,
+            Name = "metrics sampler",
+        };
+        sampler.Start();
     }
 
     public ConcurrentDictionary<string, long> Sums { get; } = new();
@@ -55,7 +63,7 @@ public sealed class MetricsRecorder : IDisposable
     public void Dispose()
     {
         stop.Cancel();
-        sampler.Wait();
+        sampler.Join();
         listener.Dispose();
         stop.Dispose();
     }
