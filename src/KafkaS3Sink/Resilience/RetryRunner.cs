@@ -37,7 +37,7 @@ internal sealed class RetryRunner(RetryOptions options, int quietRetries, TimePr
                     var now = time.GetTimestamp();
                     firstFailure ??= now;
                     var failingFor = time.GetElapsedTime(firstFailure.Value, now);
-                    var error = S3Errors.Summary(ex);
+                    var error = S3Errors.Summary(ex, time.GetUtcNow());
                     if (fault is null)
                     {
                         fault = faults.Begin(what + " " + target, partition, time.GetUtcNow() - failingFor, error);

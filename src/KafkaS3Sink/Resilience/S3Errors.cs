@@ -82,16 +82,17 @@ internal static class S3Errors
     }
 
     /// <summary>
-    /// A short text for logs and status: the status and code S3 answered (and, on a 403, how far the store's clock is
-    /// from this machine's when that is more than a few minutes), or what failed on the way.
+    /// A short text for logs and status: the status and code S3 answered (and, on a 403 when <paramref name="now"/> is
+    /// given, how far the store's clock is from this machine's when that is more than a few minutes), or what failed
+    /// on the way.
     /// </summary>
-    public static string Summary(Exception exception)
+    public static string Summary(Exception exception, DateTimeOffset? now = null)
     {
         for (var ex = exception; ex is not null; ex = ex.InnerException)
         {
             if (ex is AmazonServiceException { StatusCode: not 0 } service)
             {
-                return $"{(int)service.StatusCode} {service.ErrorCode}: {service.Message}{ClockNote(service)}";
+                return $"{(int)service.StatusCode} {service.ErrorCode}: {service.Message}{(now is { } at ? ClockNote(service, at) : string.Empty)}";
             }
 
             if (ex is HttpRequestException or SocketException or IOException or TimeoutException && ex.InnerException is null)
@@ -132,7 +133,7 @@ internal static class S3Errors
         service.StatusCode == HttpStatusCode.Forbidden && service.ErrorCode is null or "Forbidden";
 
     /// <summary>On a 403: the store's time (its answer's Date) against this machine's clock, when they differ by minutes.</summary>
-    private static string ClockNote(AmazonServiceException service)
+    private static string ClockNote(AmazonServiceException service, DateTimeOffset now)
     {
         if (service.StatusCode != HttpStatusCode.Forbidden)
         {
@@ -144,7 +145,7 @@ internal static class S3Errors
             if (ex is HttpErrorResponseException { Response: { } response }
                 && DateTime.TryParseExact(response.GetHeaderValue("Date"), "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var storeTime))
             {
-                var difference = storeTime - DateTime.UtcNow;
+                var difference = storeTime - now.UtcDateTime;
                 return difference.Duration() < ClockNoteThreshold
                     ? string.Empty
                     : $" (the store's clock is {difference.Duration().TotalMinutes:0} minutes {(difference > TimeSpan.Zero ? "ahead of" : "behind")} this machine's: check NTP on both)";
