@@ -22,7 +22,7 @@ namespace KafkaS3Sink.IntegrationTests;
 [Collection(IntegrationCollection.Name)]
 [Trait("Category", "Integration")]
 [Trait("Category", "Formats")]
-public sealed class SchemaRegistryTests(IntegrationServers servers, ITestOutputHelper output) : IDisposable
+public sealed partial class SchemaRegistryTests(IntegrationServers servers, ITestOutputHelper output) : IDisposable
 {
     private const int SchemaId = 42;
     private const string SchemaJson = """
@@ -377,7 +377,7 @@ public sealed class SchemaRegistryTests(IntegrationServers servers, ITestOutputH
 
     private static byte[] EncodeVersioned(RecordSchema v1, RecordSchema v2, int i) => i < 150 ? Encode(v1, i) : Encode(v2, i, SchemaV2Id);
 
-    private static byte[] Encode(RecordSchema schema, int i, int schemaId = SchemaId)
+    private static byte[] Encode(RecordSchema schema, int i, int schemaId = SchemaId) => WireFormat(schemaId, stream =>
     {
         var customer = new GenericRecord((RecordSchema)schema["customer"].Schema);
         customer.Add("region", i % 3 == 0 ? "eu" : "apac");
@@ -398,12 +398,18 @@ public sealed class SchemaRegistryTests(IntegrationServers servers, ITestOutputH
             order.Add("attrs", new Dictionary<string, object> { ["n"] = i, ["m"] = -i });
         }
 
+        new GenericDatumWriter<GenericRecord>(schema).Write(order, new BinaryEncoder(stream));
+    });
+
+    /// <summary>A value in the registry's wire format: magic byte 0, the schema id (big-endian), then the Avro datum.</summary>
+    private static byte[] WireFormat(int schemaId, Action<MemoryStream> datum)
+    {
         using var stream = new MemoryStream();
         stream.WriteByte(0);
         Span<byte> id = stackalloc byte[4];
         BinaryPrimitives.WriteInt32BigEndian(id, schemaId);
         stream.Write(id);
-        new GenericDatumWriter<GenericRecord>(schema).Write(order, new BinaryEncoder(stream));
+        datum(stream);
         return stream.ToArray();
     }
 
@@ -423,6 +429,7 @@ public sealed class SchemaRegistryTests(IntegrationServers servers, ITestOutputH
         {
             SchemaId => Results.Json(new { schema = SchemaJson, schemaType = "AVRO" }),
             SchemaV2Id => Results.Json(new { schema = SchemaV2Json, schemaType = "AVRO" }),
+            FlatSchemaId => Results.Json(new { schema = FlatSchemaJson, schemaType = "AVRO" }),
             _ => Results.Json(new { error_code = 40403, message = "Schema not found" }, statusCode: 404),
         });
         await app.StartAsync();

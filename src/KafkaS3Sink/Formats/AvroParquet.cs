@@ -20,10 +20,50 @@ namespace KafkaS3Sink.Formats;
 /// <c>decimal</c> with precision ≤ 28 → DECIMAL(p, s), <c>uuid</c> → STRING. Anything else (unions of
 /// several non-null types, wider decimals, times of day, unknown logical types) → STRING holding the value
 /// as JSON text (see <see cref="AvroJson"/>): nothing is dropped. A schema that is not a record is one column, <c>value</c>.
+/// A record whose fields are all flat is decoded straight into typed columns (<see cref="AvroColumns"/>); any other
+/// schema goes through Apache.Avro's generic reader and Parquet.Net's untyped serializer.
 /// </remarks>
 internal static class AvroParquet
 {
     public static async Task WriteAsync(ISealedSegment segment, Schema schema, Stream destination, ParquetOptions options)
+    {
+        using var flat = AvroColumns.TryCreate(schema, ParquetFormat.RowGroupRows, (name, field) => Map(name, field, nullable: false).Field);
+        if (flat is not null)
+        {
+            await WriteFlatAsync(segment, flat, destination, options).ConfigureAwait(false);
+        }
+        else
+        {
+            await WriteGenericAsync(segment, schema, destination, options).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A record of flat fields: each datum decoded once, straight into typed columns (<see cref="AvroColumns"/>).</summary>
+    private static async Task WriteFlatAsync(ISealedSegment segment, AvroColumns rows, Stream destination, ParquetOptions options)
+    {
+        await using var writer = await ParquetWriter.CreateAsync(new ParquetSchema(rows.Fields), destination, options).ConfigureAwait(false);
+        using var reader = segment.OpenReader();
+        while (reader.TryRead(out _, out var payload))
+        {
+            if (rows.Add(payload.Span) == ParquetFormat.RowGroupRows)
+            {
+                await rows.WriteRowGroupAsync(writer).ConfigureAwait(false);
+            }
+        }
+
+        if (rows.Count > 0)
+        {
+            await rows.WriteRowGroupAsync(writer).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Any other schema: each datum through Apache.Avro's generic reader into a row of Parquet.Net's untyped
+    /// serializer, which writes nested records, lists and maps. That serializer cannot write a null binary value:
+    /// a null <c>bytes</c> or <c>fixed</c> value comes out empty on this path (not on the flat one). Internal so
+    /// that a test can compare the two paths.
+    /// </summary>
+    internal static async Task WriteGenericAsync(ISealedSegment segment, Schema schema, Stream destination, ParquetOptions options)
     {
         var columns = schema is RecordSchema record
             ? record.Fields.Select(f => Map(f.Name, f.Schema, nullable: false)).ToArray()
@@ -184,7 +224,13 @@ internal static class AvroParquet
             case "timestamp-millis" or "timestamp-micros" or "local-timestamp-millis" or "local-timestamp-micros":
                 var unit = logical.LogicalTypeName.EndsWith("millis", StringComparison.Ordinal) ? DateTimeTimeUnit.Millis : DateTimeTimeUnit.Micros;
                 var utc = !logical.LogicalTypeName.StartsWith("local", StringComparison.Ordinal);
-                return Value<DateTime>(new DateTimeDataField(name, DateTimeFormat.Timestamp, isAdjustedToUTC: utc, unit: unit, isNullable: nullable), nullable);
+                var field = new DateTimeDataField(name, DateTimeFormat.Timestamp, isAdjustedToUTC: utc, unit: unit, isNullable: nullable);
+                return utc
+                    ? Value<DateTime>(field, nullable)
+
+                    // Apache.Avro gives a local timestamp moved into this machine's zone (DateTimeKind.Local): moved
+                    // back, so that the file holds the wall-clock time that was produced, whatever the sink's zone.
+                    : new Column(field, v => v is DateTime { Kind: DateTimeKind.Local } local ? DateTime.SpecifyKind(local.ToUniversalTime(), DateTimeKind.Unspecified) : v, nullable ? typeof(DateTime?) : typeof(DateTime));
             case "decimal":
                 var precision = int.Parse(logical.GetProperty("precision") ?? "0", CultureInfo.InvariantCulture);
                 var scale = int.Parse(logical.GetProperty("scale") ?? "0", CultureInfo.InvariantCulture);

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using static KafkaS3Sink.Formats.JsonSchemaInference;
@@ -17,14 +16,11 @@ namespace KafkaS3Sink.Formats;
 /// </summary>
 internal sealed class JsonColumns : IDisposable
 {
-    private const int BlockChars = 64 * 1024;
     private readonly ColumnIndex index;
     private readonly int valueColumn;
 
-    /// <summary>The character blocks text values point into; <see cref="block"/> is being filled from <see cref="used"/>.</summary>
-    private readonly List<char[]> blocks = [];
-    private int block = -1;
-    private int used;
+    /// <summary>The character blocks text values point into.</summary>
+    private readonly PooledBlocks<char> chars = new();
 
     public JsonColumns(List<Column> columns, int capacity)
     {
@@ -94,21 +90,11 @@ internal sealed class JsonColumns : IDisposable
         }
 
         Count = 0;
-        block = blocks.Count > 0 ? 0 : -1;
-        used = 0;
+        chars.Reset();
     }
 
     /// <summary>Returns the character blocks to the pool.</summary>
-    public void Dispose()
-    {
-        foreach (var chars in blocks)
-        {
-            ArrayPool<char>.Shared.Return(chars);
-        }
-
-        blocks.Clear();
-        block = -1;
-    }
+    public void Dispose() => chars.Dispose();
 
     private void Set(int column, int row, ref Utf8JsonReader json, ReadOnlySpan<byte> payload)
     {
@@ -138,8 +124,7 @@ internal sealed class JsonColumns : IDisposable
         {
             case JsonTokenType.String:
                 // Unescaped, a string has at most as many characters as its bytes.
-                var chars = Reserve(json.ValueSpan.Length, out var at);
-                return Take(chars, at, json.CopyString(chars.AsSpan(at)));
+                return chars.Take(json.CopyString(chars.Reserve(json.ValueSpan.Length)));
             case JsonTokenType.StartObject or JsonTokenType.StartArray:
                 var start = (int)json.TokenStartIndex;
                 json.Skip();
@@ -149,37 +134,5 @@ internal sealed class JsonColumns : IDisposable
         }
     }
 
-    private ReadOnlyMemory<char> Decode(ReadOnlySpan<byte> utf8)
-    {
-        var chars = Reserve(utf8.Length, out var at);
-        return Take(chars, at, Encoding.UTF8.GetChars(utf8, chars.AsSpan(at)));
-    }
-
-    private ReadOnlyMemory<char> Take(char[] chars, int at, int length)
-    {
-        used = at + length;
-        return chars.AsMemory(at, length);
-    }
-
-    /// <summary>A block with room for <paramref name="chars"/> characters from <paramref name="at"/>: the current one, the next kept one, or a new one.</summary>
-    private char[] Reserve(int chars, out int at)
-    {
-        while (block >= 0 && block < blocks.Count)
-        {
-            if (blocks[block].Length - used >= chars)
-            {
-                at = used;
-                return blocks[block];
-            }
-
-            block++;
-            used = 0;
-        }
-
-        var rented = ArrayPool<char>.Shared.Rent(Math.Max(BlockChars, chars));
-        blocks.Add(rented);
-        block = blocks.Count - 1;
-        at = used = 0;
-        return rented;
-    }
+    private ReadOnlyMemory<char> Decode(ReadOnlySpan<byte> utf8) => chars.Take(Encoding.UTF8.GetChars(utf8, chars.Reserve(utf8.Length)));
 }
