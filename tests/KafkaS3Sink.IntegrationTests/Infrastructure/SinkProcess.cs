@@ -83,18 +83,27 @@ public sealed class SinkProcess : IDisposable
     /// <summary>SIGTERM: the host stops gracefully.</summary>
     public async Task StopAsync()
     {
-        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            await kill.WaitForExitAsync();
-        }
-
+        await SignalAsync("TERM");
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>SIGSTOP: every thread stops where it is (a long GC pause, a frozen VM, a suspended container).</summary>
+    public Task FreezeAsync() => SignalAsync("STOP");
+
+    /// <summary>SIGCONT: the frozen process runs on from where it stopped.</summary>
+    public Task ThawAsync() => SignalAsync("CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        await kill.WaitForExitAsync();
     }
 
     public void Dispose()
     {
         if (!process.HasExited)
         {
+            // A frozen process dies of SIGKILL too.
             process.Kill(entireProcessTree: true);
         }
 
