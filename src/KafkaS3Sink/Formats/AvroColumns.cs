@@ -22,7 +22,14 @@ internal sealed class AvroColumns : IDisposable
     private readonly PooledBlocks<char> chars = new();
     private readonly PooledBlocks<byte> bytes = new();
 
-    private AvroColumns(FlatColumn[] columns) => this.columns = columns;
+    private AvroColumns(FlatColumn[] columns, int capacity)
+    {
+        this.columns = columns;
+        Capacity = capacity;
+    }
+
+    /// <summary>The rows a row group holds at most.</summary>
+    public int Capacity { get; }
 
     /// <summary>The Parquet fields, one per column, in the schema's order.</summary>
     public DataField[] Fields => [.. columns.Select(c => c.Field)];
@@ -45,7 +52,11 @@ internal sealed class AvroColumns : IDisposable
         for (var i = 0; i < columns.Length; i++)
         {
             var avro = record.Fields[i];
-            if (Flat(avro.Schema) is not var (kind, nullIndex, baseSchema) || fieldOf(avro.Name, avro.Schema) is not DataField field)
+            // The generic path's field must hold what this column decodes (a decimal wider than 28 digits, say, is
+            // a JSON-text column there): otherwise the whole schema takes the generic path.
+            if (Flat(avro.Schema) is not var (kind, nullIndex, baseSchema)
+                || fieldOf(avro.Name, avro.Schema) is not DataField field
+                || !Holds(field, kind))
             {
                 return null;
             }
@@ -53,7 +64,7 @@ internal sealed class AvroColumns : IDisposable
             columns[i] = new FlatColumn(field, kind, nullIndex, baseSchema, capacity);
         }
 
-        return new AvroColumns(columns);
+        return new AvroColumns(columns, capacity);
     }
 
     /// <summary>Adds a datum (Avro binary of the writer schema) as the next row.</summary>
@@ -145,6 +156,22 @@ internal sealed class AvroColumns : IDisposable
         };
         return kind is { } k ? (k, nullIndex, schema) : null;
     }
+
+    /// <summary>Whether <paramref name="field"/> holds the values a column of <paramref name="kind"/> decodes.</summary>
+    private static bool Holds(DataField field, Kind kind) => kind switch
+    {
+        Kind.Boolean => field.ClrType == typeof(bool),
+        Kind.Int => field.ClrType == typeof(int),
+        Kind.Long => field.ClrType == typeof(long),
+        Kind.Float => field.ClrType == typeof(float),
+        Kind.Double => field.ClrType == typeof(double),
+
+        // Parquet.Net gives text and binary fields the CLR type it reads them as (ReadOnlyMemory by default).
+        Kind.String or Kind.Enum or Kind.Uuid => field.ClrType == typeof(string) || field.ClrType == typeof(ReadOnlyMemory<char>),
+        Kind.Bytes or Kind.Fixed => field.ClrType == typeof(byte[]) || field.ClrType == typeof(ReadOnlyMemory<byte>),
+        Kind.Decimal => field is DecimalDataField,
+        _ => field is DateTimeDataField,
+    };
 
     private enum Kind
     {

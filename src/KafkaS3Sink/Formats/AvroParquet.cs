@@ -27,7 +27,7 @@ internal static class AvroParquet
 {
     public static async Task WriteAsync(ISealedSegment segment, Schema schema, Stream destination, ParquetOptions options)
     {
-        using var flat = AvroColumns.TryCreate(schema, ParquetFormat.RowGroupRows, (name, field) => Map(name, field, nullable: false).Field);
+        using var flat = AvroColumns.TryCreate(schema, ParquetFormat.RowGroupCapacity(segment), FieldFor);
         if (flat is not null)
         {
             await WriteFlatAsync(segment, flat, destination, options).ConfigureAwait(false);
@@ -38,6 +38,9 @@ internal static class AvroParquet
         }
     }
 
+    /// <summary>The Parquet field of a top-level Avro field (both paths write this one).</summary>
+    internal static Parquet.Schema.Field FieldFor(string name, Schema schema) => Map(name, schema, nullable: false).Field;
+
     /// <summary>A record of flat fields: each datum decoded once, straight into typed columns (<see cref="AvroColumns"/>).</summary>
     private static async Task WriteFlatAsync(ISealedSegment segment, AvroColumns rows, Stream destination, ParquetOptions options)
     {
@@ -45,7 +48,7 @@ internal static class AvroParquet
         using var reader = segment.OpenReader();
         while (reader.TryRead(out _, out var payload))
         {
-            if (rows.Add(payload.Span) == ParquetFormat.RowGroupRows)
+            if (rows.Add(payload.Span) == rows.Capacity)
             {
                 await rows.WriteRowGroupAsync(writer).ConfigureAwait(false);
             }

@@ -23,6 +23,12 @@ internal sealed class ParquetFormat(OutputCompression compression) : IObjectForm
 {
     internal const int RowGroupRows = 10_000;
 
+    /// <summary>
+    /// The rows of a row group for <paramref name="segment"/>: <see cref="RowGroupRows"/>, or fewer when the segment
+    /// holds fewer records (a small object does not allocate column arrays for 10,000 rows).
+    /// </summary>
+    internal static int RowGroupCapacity(ISealedSegment segment) => (int)Math.Clamp(segment.RecordCount, 1, RowGroupRows);
+
     public string Extension => compression switch
     {
         OutputCompression.Gzip => "gz.parquet",
@@ -60,11 +66,12 @@ internal sealed class ParquetFormat(OutputCompression compression) : IObjectForm
         }).ToArray();
         var schema = new ParquetSchema(fields);
         await using var writer = await ParquetWriter.CreateAsync(schema, destination, Options()).ConfigureAwait(false);
-        using var rows = new JsonColumns(columns, RowGroupRows);
+        var capacity = RowGroupCapacity(segment);
+        using var rows = new JsonColumns(columns, capacity);
         using var reader = segment.OpenReader();
         while (reader.TryRead(out _, out var payload))
         {
-            if (rows.Add(payload.Span) == RowGroupRows)
+            if (rows.Add(payload.Span) == capacity)
             {
                 await WriteRowGroupAsync(writer, fields, rows).ConfigureAwait(false);
             }

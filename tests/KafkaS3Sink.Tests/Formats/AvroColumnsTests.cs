@@ -48,7 +48,7 @@ public sealed class AvroColumnsTests : IDisposable
         var schema = Schema.Parse(SchemaJson);
         using var buffer = new MemorySegmentBuffer();
         var segment = Datums(buffer);
-        using (var probe = AvroColumns.TryCreate(schema, 10, (n, s) => new Parquet.Schema.DataField(n, typeof(string))))
+        using (var probe = AvroColumns.TryCreate(schema, 10, AvroParquet.FieldFor))
         {
             probe.Should().NotBeNull("every field of this schema is flat");
         }
@@ -83,6 +83,39 @@ public sealed class AvroColumnsTests : IDisposable
             FROM read_parquet('{flatFile}') WHERE id IN (0, 1, 12346) ORDER BY id
             """;
         Query(duck, sql).Should().Equal(Expected(0), Expected(1), Expected(12_346));
+    }
+
+    /// <summary>A field the generic path writes as JSON text (a decimal of 30 digits) sends the whole schema there.</summary>
+    [Fact]
+    public void ADecimalWiderThan28Digits_TakesTheGenericPath_AsText()
+    {
+        const string schema = """
+            {"type":"record","name":"W","fields":[{"name":"id","type":"long"},
+              {"name":"big","type":{"type":"bytes","logicalType":"decimal","precision":30,"scale":2}}]}
+            """;
+        using (var columns = AvroColumns.TryCreate(Schema.Parse(schema), 10, AvroParquet.FieldFor))
+        {
+            columns.Should().BeNull("the generic path writes this decimal as a string");
+        }
+
+        using var buffer = new MemorySegmentBuffer();
+        var open = buffer.Open(new SegmentDescriptor("t", 0, "p", 0));
+        var raw = (RecordSchema)Schema.Parse(schema.Replace("\"logicalType\"", "\"rawLogicalType\"", StringComparison.Ordinal));
+        var r = new GenericRecord(raw);
+        r.Add("id", 7L);
+        r.Add("big", BigInteger.Parse("123456789012345678901234567890", CultureInfo.InvariantCulture).ToByteArray(isUnsigned: false, isBigEndian: true));
+        using var datum = new MemoryStream();
+        new GenericDatumWriter<GenericRecord>(raw).Write(r, new BinaryEncoder(datum));
+        open.Append(0, datum.ToArray());
+        var segment = open.Seal();
+        using (var output = new FileStream(flatFile, FileMode.Create, FileAccess.ReadWrite))
+        {
+            new ParquetFormat(OutputCompression.None).Write(segment, schema, output);
+        }
+
+        using var duck = new DuckDBConnection("Data Source=:memory:");
+        duck.Open();
+        Query(duck, $"SELECT id || ' ' || big FROM read_parquet('{flatFile}')").Should().Equal("7 1234567890123456789012345678.90");
     }
 
     [Fact]
