@@ -26,22 +26,11 @@ public sealed class CrashRecoveryTests(IntegrationServers servers, ITestOutputHe
         var group = topic + "-sink";
         servers.Kafka.CreateTopic(topic, Partitions);
         var bucket = await servers.S3.CreateBucketAsync("crash");
-        var environment = new Dictionary<string, string>
-        {
-            ["SINK_BOOTSTRAP"] = servers.Kafka.BootstrapServers,
-            ["SINK_TOPIC"] = topic,
-            ["SINK_GROUP"] = group,
-            ["SINK_BUCKET"] = bucket,
-            ["SINK_S3_ENDPOINT"] = servers.S3.Endpoint.ToString(),
-            ["SINK_S3_ACCESS_KEY"] = servers.S3.AccessKey,
-            ["SINK_S3_SECRET_KEY"] = servers.S3.SecretKey,
-            ["SINK_STAGING"] = staging,
+        var environment = SinkProcess.Environment(servers, topic, group, bucket, staging, flushSize);
 
-            // Small write buffers put partial rotations on disk, so a kill leaves segment files to tear.
-            ["SINK_WRITE_BUFFER"] = "512",
-            ["SINK_FLUSH_SIZE"] = flushSize.ToString(CultureInfo.InvariantCulture),
-            ["SINK_PARTITIONER"] = "field:event.region+hourly-field:event.time",
-        };
+        // Small write buffers put partial rotations on disk, so a kill leaves segment files to tear.
+        environment["SINK_WRITE_BUFFER"] = "512";
+        environment["SINK_PARTITIONER"] = "field:event.region+hourly-field:event.time";
         if (rotation != "count")
         {
             // Wall-clock rotation every second on the second, and a flush of partitions idle for 700 ms.

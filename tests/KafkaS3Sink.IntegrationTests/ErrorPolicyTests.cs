@@ -237,20 +237,10 @@ public sealed class ErrorPolicyTests : IDisposable
         servers.Kafka.CreateTopic(deadLetters, 1);
         var bad = ProduceMixed(topic, 0, [(10, Poison("malformed-json", 0).Value), (20, Poison("invalid-utf8", 1).Value)]);
         var bucket = await servers.S3.CreateBucketAsync("dlqkill");
-        var environment = new Dictionary<string, string>
-        {
-            ["SINK_BOOTSTRAP"] = servers.Kafka.BootstrapServers,
-            ["SINK_TOPIC"] = topic,
-            ["SINK_GROUP"] = topic,
-            ["SINK_BUCKET"] = bucket,
-            ["SINK_S3_ENDPOINT"] = servers.S3.Endpoint.ToString(),
-            ["SINK_S3_ACCESS_KEY"] = servers.S3.AccessKey,
-            ["SINK_S3_SECRET_KEY"] = servers.S3.SecretKey,
-            ["SINK_STAGING"] = staging,
-            ["SINK_FLUSH_SIZE"] = "1000", // no rotation completes in the first run: nothing is committed
-            ["SINK_ERRORS"] = "all",
-            ["SINK_DLQ"] = deadLetters,
-        };
+        // Flush size 1,000: no rotation completes in the first run, so nothing is committed.
+        var environment = SinkProcess.Environment(servers, topic, group: topic, bucket, staging, flushSize: 1000);
+        environment["SINK_ERRORS"] = "all";
+        environment["SINK_DLQ"] = deadLetters;
 
         using (var first = await SinkProcess.StartAsync(environment, line => logLines.Enqueue(line)))
         {

@@ -27,18 +27,9 @@ public sealed class FrozenMemberTests(IntegrationServers servers, ITestOutputHel
         var group = topic + "-sink";
         servers.Kafka.CreateTopic(topic, Partitions);
         var bucket = await servers.S3.CreateBucketAsync("frozen");
-        Dictionary<string, string> Environment(string name) => new()
-        {
-            ["SINK_BOOTSTRAP"] = servers.Kafka.BootstrapServers,
-            ["SINK_TOPIC"] = topic,
-            ["SINK_GROUP"] = group,
-            ["SINK_BUCKET"] = bucket,
-            ["SINK_S3_ENDPOINT"] = servers.S3.Endpoint.ToString(),
-            ["SINK_S3_ACCESS_KEY"] = servers.S3.AccessKey,
-            ["SINK_S3_SECRET_KEY"] = servers.S3.SecretKey,
-            ["SINK_STAGING"] = Path.Combine(staging, name), // one machine each
-            ["SINK_FLUSH_SIZE"] = "300",                     // 300 does not divide the producer's batches: open segments at the freeze
-        };
+        // One staging folder each (two machines); 300 does not divide the producer's batches, so segments are open
+        // at the freeze.
+        Dictionary<string, string> Environment(string name) => SinkProcess.Environment(servers, topic, group, bucket, Path.Combine(staging, name), flushSize: 300);
 
         // Records arrive over ~12 s (the session timeout is 3 s in the sink process).
         var producing = Task.Run(async () =>

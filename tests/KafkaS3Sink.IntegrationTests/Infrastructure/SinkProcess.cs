@@ -63,6 +63,23 @@ public sealed class SinkProcess : IDisposable
 
     public bool HasExited => process.HasExited;
 
+    /// <summary>
+    /// The settings every sink process needs (tests/KafkaS3Sink.SinkProcess reads them from its environment): the
+    /// servers, topic, group, bucket, staging folder and flush size. A test adds its own (SINK_PARTITIONER, …).
+    /// </summary>
+    public static Dictionary<string, string> Environment(IntegrationServers servers, string topic, string group, string bucket, string staging, int flushSize) => new()
+    {
+        ["SINK_BOOTSTRAP"] = servers.Kafka.BootstrapServers,
+        ["SINK_TOPIC"] = topic,
+        ["SINK_GROUP"] = group,
+        ["SINK_BUCKET"] = bucket,
+        ["SINK_S3_ENDPOINT"] = servers.S3.Endpoint.ToString(),
+        ["SINK_S3_ACCESS_KEY"] = servers.S3.AccessKey,
+        ["SINK_S3_SECRET_KEY"] = servers.S3.SecretKey,
+        ["SINK_STAGING"] = staging,
+        ["SINK_FLUSH_SIZE"] = flushSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
     public static async Task<SinkProcess> StartAsync(IReadOnlyDictionary<string, string> environment, Action<string> log)
     {
         var sink = new SinkProcess(environment, log);
