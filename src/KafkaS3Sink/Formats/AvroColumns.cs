@@ -144,10 +144,7 @@ internal sealed class AvroColumns : IDisposable
             LogicalSchema l => l.LogicalTypeName switch
             {
                 "date" => Kind.Date,
-                "timestamp-millis" => Kind.TimestampMillis,
-                "timestamp-micros" => Kind.TimestampMicros,
-                "local-timestamp-millis" => Kind.LocalTimestampMillis,
-                "local-timestamp-micros" => Kind.LocalTimestampMicros,
+                "timestamp-millis" or "timestamp-micros" or "local-timestamp-millis" or "local-timestamp-micros" => Kind.Timestamp,
                 "decimal" => Kind.Decimal,
                 "uuid" => Kind.Uuid,
                 _ => null,
@@ -185,10 +182,7 @@ internal sealed class AvroColumns : IDisposable
         Enum,
         Fixed,
         Date,
-        TimestampMillis,
-        TimestampMicros,
-        LocalTimestampMillis,
-        LocalTimestampMicros,
+        Timestamp,
         Decimal,
         Uuid,
     }
@@ -199,9 +193,16 @@ internal sealed class AvroColumns : IDisposable
         private readonly Kind kind;
         private readonly int nullIndex;
         private readonly ReadOnlyMemory<char>[] symbols = [];
-        private readonly int fixedSize;
+
+        /// <summary>The size of a fixed (or of a decimal's fixed); -1 where the value is length-prefixed.</summary>
+        private readonly int fixedSize = -1;
+
+        /// <summary>A timestamp's unit in ticks, and its kind: UTC, or a wall-clock time in no zone (local-timestamp-*).</summary>
+        private readonly long ticksPerUnit;
+        private readonly DateTimeKind timeKind;
+
+        /// <summary>A decimal's scale: the field's (the generic path's mapping read it from the schema).</summary>
         private readonly int scale;
-        private readonly bool decimalIsFixed;
 
         public FlatColumn(DataField field, Kind kind, int nullIndex, Schema schema, int capacity)
         {
@@ -209,6 +210,7 @@ internal sealed class AvroColumns : IDisposable
             this.kind = kind;
             this.nullIndex = nullIndex;
             var nullable = nullIndex >= 0;
+            scale = (field as DecimalDataField)?.Scale ?? 0;
             switch (schema)
             {
                 case EnumSchema e:
@@ -217,10 +219,12 @@ internal sealed class AvroColumns : IDisposable
                 case FixedSchema f:
                     fixedSize = f.Size;
                     break;
-                case LogicalSchema { LogicalTypeName: "decimal" } d:
-                    scale = int.Parse(d.GetProperty("scale") ?? "0", System.Globalization.CultureInfo.InvariantCulture);
-                    decimalIsFixed = d.BaseSchema is FixedSchema;
-                    fixedSize = (d.BaseSchema as FixedSchema)?.Size ?? 0;
+                case LogicalSchema { LogicalTypeName: "decimal", BaseSchema: FixedSchema f }:
+                    fixedSize = f.Size;
+                    break;
+                case LogicalSchema { LogicalTypeName: var time } when kind == Kind.Timestamp:
+                    ticksPerUnit = time.EndsWith("millis", StringComparison.Ordinal) ? TimeSpan.TicksPerMillisecond : TimeSpan.TicksPerMicrosecond;
+                    timeKind = time.StartsWith("local", StringComparison.Ordinal) ? DateTimeKind.Unspecified : DateTimeKind.Utc;
                     break;
             }
 
@@ -298,23 +302,14 @@ internal sealed class AvroColumns : IDisposable
                     Set(row, bytes.Copy(reader.ReadFixed(fixedSize)));
                     break;
                 case Kind.Decimal:
-                    Set(row, AvroBinaryReader.ToDecimal(decimalIsFixed ? reader.ReadFixed(fixedSize) : reader.ReadBytes(), scale));
+                    Set(row, AvroBinaryReader.ToDecimal(fixedSize >= 0 ? reader.ReadFixed(fixedSize) : reader.ReadBytes(), scale));
                     break;
                 case Kind.Date:
                     Set(row, UnixEpoch.AddDays(reader.ReadInt()));
                     break;
-                case Kind.TimestampMillis:
-                    Set(row, UnixEpoch.AddTicks(reader.ReadLong() * TimeSpan.TicksPerMillisecond));
-                    break;
-                case Kind.TimestampMicros:
-                    Set(row, UnixEpoch.AddTicks(reader.ReadLong() * TimeSpan.TicksPerMicrosecond));
-                    break;
-                case Kind.LocalTimestampMillis:
-                    // A wall-clock time in no particular zone: not moved to this machine's zone.
-                    Set(row, DateTime.SpecifyKind(UnixEpoch.AddTicks(reader.ReadLong() * TimeSpan.TicksPerMillisecond), DateTimeKind.Unspecified));
-                    break;
-                case Kind.LocalTimestampMicros:
-                    Set(row, DateTime.SpecifyKind(UnixEpoch.AddTicks(reader.ReadLong() * TimeSpan.TicksPerMicrosecond), DateTimeKind.Unspecified));
+                case Kind.Timestamp:
+                    // A local timestamp is not moved into this machine's zone.
+                    Set(row, new DateTime(UnixEpoch.Ticks + (reader.ReadLong() * ticksPerUnit), timeKind));
                     break;
             }
         }

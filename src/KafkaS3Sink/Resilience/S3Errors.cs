@@ -112,12 +112,9 @@ internal static class S3Errors
     /// <summary>The bucket's region, as S3 names it when a request went to the wrong one (a header, or its message).</summary>
     private static string? BucketRegion(AmazonServiceException service)
     {
-        for (Exception? ex = service; ex is not null; ex = ex.InnerException)
+        if (ResponseHeader(service, "x-amz-bucket-region") is { Length: > 0 } header)
         {
-            if (ex is HttpErrorResponseException { Response: { } response } && response.GetHeaderValue("x-amz-bucket-region") is { Length: > 0 } header)
-            {
-                return header;
-            }
+            return header;
         }
 
         // "The authorization header is malformed; the region 'us-east-1' is wrong; expecting 'eu-west-1'"
@@ -140,19 +137,29 @@ internal static class S3Errors
             return string.Empty;
         }
 
+        if (!DateTime.TryParseExact(ResponseHeader(service, "Date"), "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var storeTime))
+        {
+            return string.Empty;
+        }
+
+        var difference = storeTime - now.UtcDateTime;
+        return difference.Duration() < ClockNoteThreshold
+            ? string.Empty
+            : $" (the store's clock is {difference.Duration().TotalMinutes:0} minutes {(difference > TimeSpan.Zero ? "ahead of" : "behind")} this machine's: check NTP on both)";
+    }
+
+    /// <summary>A header of the HTTP answer behind an S3 error (the SDK keeps it on an inner exception); null when there is none.</summary>
+    private static string? ResponseHeader(AmazonServiceException service, string name)
+    {
         for (Exception? ex = service; ex is not null; ex = ex.InnerException)
         {
-            if (ex is HttpErrorResponseException { Response: { } response }
-                && DateTime.TryParseExact(response.GetHeaderValue("Date"), "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var storeTime))
+            if (ex is HttpErrorResponseException { Response: { } response })
             {
-                var difference = storeTime - now.UtcDateTime;
-                return difference.Duration() < ClockNoteThreshold
-                    ? string.Empty
-                    : $" (the store's clock is {difference.Duration().TotalMinutes:0} minutes {(difference > TimeSpan.Zero ? "ahead of" : "behind")} this machine's: check NTP on both)";
+                return response.GetHeaderValue(name);
             }
         }
 
-        return string.Empty;
+        return null;
     }
 
     /// <summary>A one-line description of a permanent failure that says what to fix.</summary>
